@@ -1,0 +1,68 @@
+# One helper per kind of target, so every module is declared the same way.
+
+# mdsp_library(NAME SRCS a.cc b.cc DEPS mdsp::base fmt::fmt)
+# Declares the static library mdsp_NAME with the alias mdsp::NAME; includes are
+# by full path from src/.
+function(mdsp_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(mdsp_${name} STATIC ${ARG_SRCS})
+  add_library(mdsp::${name} ALIAS mdsp_${name})
+  target_include_directories(mdsp_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(mdsp_${name} PUBLIC ${ARG_DEPS})
+  target_compile_definitions(mdsp_${name} PUBLIC
+    MDSP_SCHEMA_DIR="${MDSP_SCHEMA_DIR}")
+endfunction()
+
+# mdsp_test(NAME SRCS a_test.cc DEPS mdsp::log LABELS unit)
+# A GoogleTest executable registered with CTest; tests see MDSP_SHARED_DIR,
+# MDSP_SOURCE_DIR and MDSP_TESTDATA_DIR (the tests/ folder beside the source).
+function(mdsp_test name)
+  if(NOT MDSP_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    MDSP_SHARED_DIR="${MDSP_SHARED_DIR}"
+    MDSP_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    MDSP_BINARY_DIR="${PROJECT_BINARY_DIR}"
+    MDSP_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}"
+    ENVIRONMENT "MDSP_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()
+
+# mdsp_fuzz(NAME SRCS a_fuzz.cc DEPS mdsp::model CORPUS dir)
+# A libFuzzer-style entry point (LLVMFuzzerTestOneInput). With clang and
+# MDSP_FUZZ=ON it links -fsanitize=fuzzer; otherwise a replay driver runs every
+# file of the corpus once, as an ordinary test.
+function(mdsp_fuzz name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  if(MDSP_FUZZ)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_link_libraries(${name} PRIVATE mdsp_fuzz_replay)
+    if(MDSP_BUILD_TESTS AND ARG_CORPUS)
+      add_test(NAME ${name}_corpus COMMAND ${name} ${ARG_CORPUS})
+      set_tests_properties(${name}_corpus PROPERTIES LABELS fuzz)
+    endif()
+  endif()
+endfunction()
+
+# mdsp_bench(NAME SRCS a_bench.cc DEPS mdsp::stream)
+function(mdsp_bench name)
+  if(NOT MDSP_BUILD_BENCH)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  find_package(benchmark REQUIRED)
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
+endfunction()

@@ -1,0 +1,206 @@
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "base/assert.h"
+#include "base/logging.h"
+#include "base/time.h"
+
+namespace mdsp {
+
+namespace detail {
+void assert_failed(const char* cond, const char* file, int line, const std::string& msg) {
+    std::fprintf(stderr, "mdsp: assertion failed: %s at %s:%d: %s\n", cond, file, line, msg.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+} // namespace detail
+
+bool init_logging(std::string_view level) {
+    auto logger = spdlog::stderr_color_mt("mdsp");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    spdlog::set_default_logger(logger);
+    auto lvl = spdlog::level::from_str(std::string(level));
+    bool known = level == "off" || lvl != spdlog::level::off;
+    spdlog::set_level(known ? lvl : spdlog::level::info);
+    return known;
+}
+
+int64_t now_micros() noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int64_t mono_nanos() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+namespace {
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
+// days_from_civil algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool parse_uint(std::string_view s, size_t pos, size_t len, int& out) {
+    if (pos + len > s.size()) {
+        return false;
+    }
+    auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
+    return ec == std::errc() && p == s.data() + pos + len;
+}
+} // namespace
+
+std::string format_iso8601(int64_t micros) {
+    int64_t secs = micros >= 0 ? micros / 1'000'000 : (micros - 999'999) / 1'000'000;
+    int64_t frac = micros - secs * 1'000'000;
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(frac));
+    return buf;
+}
+
+std::optional<int64_t> parse_time_micros(std::string_view s) {
+    if (s.empty()) {
+        return std::nullopt;
+    }
+    bool all_digits = true;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (!(s[i] >= '0' && s[i] <= '9') && !(i == 0 && s[i] == '-')) {
+            all_digits = false;
+            break;
+        }
+    }
+    if (all_digits) {
+        int64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || p != s.data() + s.size()) {
+            return std::nullopt;
+        }
+        int64_t a = v < 0 ? -v : v;
+        if (a < 100'000'000'000LL) {
+            return v * 1'000'000; // seconds
+        }
+        if (a < 100'000'000'000'000LL) {
+            return v * 1'000; // milliseconds
+        }
+        return v; // microseconds
+    }
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+    if (!parse_uint(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !parse_uint(s, 5, 2, mo) || s[7] != '-'
+        || !parse_uint(s, 8, 2, d)) {
+        return std::nullopt;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+        return std::nullopt;
+    }
+    int64_t us = 0;
+    size_t pos = 10;
+    if (pos < s.size()) {
+        if ((s[pos] != 'T' && s[pos] != ' ' && s[pos] != 't') || !parse_uint(s, pos + 1, 2, h)
+            || s.size() < pos + 6 || s[pos + 3] != ':' || !parse_uint(s, pos + 4, 2, mi)) {
+            return std::nullopt;
+        }
+        pos += 6;
+        if (pos < s.size() && s[pos] == ':') {
+            if (!parse_uint(s, pos + 1, 2, se)) {
+                return std::nullopt;
+            }
+            pos += 3;
+            if (pos < s.size() && s[pos] == '.') {
+                ++pos;
+                int64_t scale = 100'000;
+                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+                    us += (s[pos] - '0') * scale;
+                    scale /= 10;
+                    ++pos;
+                }
+            }
+        }
+        if (h > 23 || mi > 59 || se > 60) {
+            return std::nullopt;
+        }
+    }
+    int64_t offset_s = 0;
+    if (pos < s.size()) {
+        if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+            pos += 1;
+        } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+            int oh = 0, om = 0;
+            if (!parse_uint(s, pos + 1, 2, oh) || !parse_uint(s, pos + 4, 2, om)) {
+                return std::nullopt;
+            }
+            offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+            pos = s.size();
+        } else {
+            return std::nullopt;
+        }
+    }
+    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
+    return secs * 1'000'000 + us;
+}
+
+std::optional<int64_t> parse_duration_micros(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        ++i;
+    }
+    if (i == 0) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    std::from_chars(s.data(), s.data() + i, n);
+    std::string_view unit = s.substr(i);
+    if (unit == "us") {
+        return n;
+    }
+    if (unit == "ms") {
+        return n * 1'000;
+    }
+    if (unit == "s") {
+        return n * micros_per_second;
+    }
+    if (unit == "m") {
+        return n * micros_per_minute;
+    }
+    if (unit == "h") {
+        return n * micros_per_hour;
+    }
+    if (unit == "d") {
+        return n * micros_per_day;
+    }
+    return std::nullopt;
+}
+
+std::string format_duration(int64_t us) {
+    struct unit {
+        int64_t size;
+        const char* name;
+    };
+    static constexpr unit units[] = {{micros_per_day, "d"}, {micros_per_hour, "h"}, {micros_per_minute, "m"},
+                                     {micros_per_second, "s"}, {1000, "ms"}};
+    for (const auto& u : units) {
+        if (us != 0 && us % u.size == 0) {
+            return fmt::format("{}{}", us / u.size, u.name);
+        }
+    }
+    return fmt::format("{}us", us);
+}
+
+} // namespace mdsp

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+namespace mdsp {
+
+// Sets up the process-wide logger: stderr, "[time] [level] message", at the
+// given level ("trace", "debug", "info", "warn", "error", "off"). Returns
+// false, and keeps "info", for an unknown level. Modules log with spdlog's
+// free functions (spdlog::info(...)) once this has run.
+bool init_logging(std::string_view level);
+
+} // namespace mdsp

@@ -1,0 +1,36 @@
+#include <gtest/gtest.h>
+
+#include "base/time.h"
+
+namespace mdsp {
+
+TEST(time, parses_iso_and_unix_forms) {
+    EXPECT_EQ(parse_time_micros("2019-10-11T00:00:00Z"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11 00:00:00"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11T00:00:11.620Z"), 1570752011620000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11T02:00:00+02:00"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("1570752011"), 1570752011000000LL);
+    EXPECT_EQ(parse_time_micros("1570752011620"), 1570752011620000LL);
+    EXPECT_EQ(parse_time_micros("1570752011620123"), 1570752011620123LL);
+    EXPECT_FALSE(parse_time_micros("yesterday"));
+    EXPECT_FALSE(parse_time_micros("2019-13-01"));
+    EXPECT_FALSE(parse_time_micros(""));
+}
+
+TEST(time, formats_iso) {
+    EXPECT_EQ(format_iso8601(1570752011620000LL), "2019-10-11T00:00:11.620000Z");
+}
+
+TEST(time, durations_round_trip) {
+    EXPECT_EQ(parse_duration_micros("1s"), micros_per_second);
+    EXPECT_EQ(parse_duration_micros("5m"), 5 * micros_per_minute);
+    EXPECT_EQ(parse_duration_micros("250ms"), 250'000);
+    EXPECT_FALSE(parse_duration_micros("5 minutes"));
+    EXPECT_FALSE(parse_duration_micros("m"));
+    EXPECT_EQ(format_duration(micros_per_hour), "1h");
+    EXPECT_EQ(format_duration(90 * micros_per_second), "90s");
+    EXPECT_EQ(format_duration(1500), "1500us");
+}
+
+} // namespace mdsp

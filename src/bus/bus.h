@@ -1,0 +1,105 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/named_type.h"
+#include "base/result.h"
+
+namespace mdsp::bus {
+
+inline constexpr std::string_view ticks_topic = "market.ticks";
+inline constexpr std::string_view candles_topic = "market.candles";
+inline constexpr std::string_view deadletter_topic = "market.deadletter";
+
+enum class errc {
+    unknown_topic = 1,
+    unknown_partition,
+    offset_out_of_range,
+    queue_full,
+    closed,
+    io_error,
+    corrupt,
+    config,
+};
+
+// One consumed record. The views point into the poll_result that holds it and
+// stay valid until that poll_result is cleared or reused.
+struct record_view {
+    partition_id partition;
+    mdsp::offset offset;
+    int64_t timestamp_ms = 0;
+    std::string_view key;
+    std::string_view value;
+};
+
+// What one consumer::poll() returns: records in offset order per partition.
+struct poll_result {
+    std::vector<record_view> records;
+    std::vector<std::string> storage; // owns the bytes the views point into
+
+    void clear() {
+        records.clear();
+        storage.clear();
+    }
+};
+
+using offsets = std::vector<std::pair<partition_id, mdsp::offset>>;
+
+// Kafka's default partitioner: murmur2(key) & 0x7fffffff mod n, so our
+// partitions agree with every Kafka client's.
+partition_id partition_for(std::string_view key, int32_t partitions) noexcept;
+uint32_t murmur2(std::string_view key) noexcept;
+
+// Writes records to topics. Owned by one thread at a time; send() may block
+// when the queue is full (back-pressure), it never drops.
+class producer {
+public:
+    virtual ~producer() = default;
+    // Queues one record. The partition is partition_for(key) unless given.
+    virtual result<void> send(std::string_view topic, std::string_view key, std::string_view value,
+                              int64_t timestamp_ms, std::optional<partition_id> partition = std::nullopt)
+        = 0;
+    // Returns once every record sent so far is acknowledged (durable in the
+    // local log per its fsync policy, or acked by the brokers).
+    virtual result<void> flush() = 0;
+    virtual result<int32_t> partition_count(std::string_view topic) = 0;
+};
+
+// Called on the polling thread when a group rebalance changes what this
+// consumer owns. on_revoked runs before the partitions are taken away: flush
+// and commit there.
+struct rebalance_listener {
+    std::function<void(const std::vector<partition_id>&)> on_assigned;
+    std::function<void(const std::vector<partition_id>&)> on_revoked;
+};
+
+// Reads records from partitions of one topic. Owned by one thread.
+class consumer {
+public:
+    virtual ~consumer() = default;
+    // Takes these partitions, each starting at the offset given (the log start
+    // when that offset is below it).
+    virtual result<void> assign(std::string_view topic, const offsets& start) = 0;
+    // Joins the consumer group for the topic; the local bus owns every
+    // partition at once and calls on_assigned on the first poll.
+    virtual result<void> subscribe(std::string_view topic, rebalance_listener listener) = 0;
+    virtual result<void> seek(partition_id p, mdsp::offset o) = 0;
+    // Appends up to max_records to out, waiting at most timeout for the first.
+    virtual result<void> poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) = 0;
+    // Commits, for each partition, the offset of the next record to read.
+    virtual result<void> commit(const offsets& next) = 0;
+    virtual result<std::optional<mdsp::offset>> committed(partition_id p) = 0;
+    // The offset the next appended record will get (the high watermark).
+    virtual result<mdsp::offset> end_offset(partition_id p) = 0;
+};
+
+} // namespace mdsp::bus
+
+MDSP_DECLARE_ERRC(mdsp::bus)

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/named_type.h"
+#include "base/result.h"
+#include "model/candle.h"
+#include "model/interval.h"
+#include "model/tick.h"
+
+namespace mdsp::store {
+
+enum class errc {
+    io_error = 1,
+    corrupt,
+    bad_query,
+    closed,
+};
+
+// Half-open time range [from, to) with a row limit. When tail is set the
+// limit keeps the newest rows of the range; rows always come oldest first.
+struct range {
+    mdsp::event_time from{std::numeric_limits<int64_t>::min()};
+    mdsp::event_time to{std::numeric_limits<int64_t>::max()};
+    size_t limit = 1000;
+    bool tail = false;
+};
+
+using state_change = std::pair<std::string, std::optional<std::string>>; // nullopt deletes the key
+
+// One atomic write: all of it is visible after write() returns, or none.
+struct write_batch {
+    std::span<const model::tick> ticks;  // appended to the ticks table
+    std::span<const model::candle> candles; // upserts keyed by (symbol, interval, window_start)
+    std::span<const model::tick> latest; // the newest tick per symbol; replaces an older one only
+    std::span<const state_change> state; // opaque key/values: consumed offsets, engine state
+};
+
+// The tables of DESIGN.md: ticks ((symbol, day), event_time, seq), candles
+// ((symbol, interval, bucket), window_start), latest (symbol). Thread-safe:
+// one writer and any number of readers at once.
+class store {
+public:
+    virtual ~store() = default;
+    virtual result<void> write(const write_batch& b) = 0;
+    virtual result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
+                                                       const range& r) = 0;
+    virtual result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) = 0;
+    virtual result<std::vector<model::tick>> latest() = 0;
+    virtual result<std::optional<model::tick>> latest(std::string_view symbol) = 0;
+    virtual result<std::vector<std::string>> symbols() = 0;
+    // Every state key/value whose key starts with prefix, in key order.
+    virtual result<std::vector<std::pair<std::string, std::string>>> load_state(std::string_view prefix) = 0;
+    // Makes every write so far durable on disk (fsync).
+    virtual result<void> sync() = 0;
+};
+
+} // namespace mdsp::store
+
+MDSP_DECLARE_ERRC(mdsp::store)

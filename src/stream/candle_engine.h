@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/named_type.h"
+#include "base/result.h"
+#include "model/candle.h"
+#include "model/interval.h"
+#include "model/tick.h"
+
+namespace mdsp::stream {
+
+enum class errc {
+    bad_state = 1,
+    bad_config,
+};
+
+struct engine_config {
+    std::vector<model::interval> intervals = model::default_intervals();
+    // Watermark = max event time seen in a partition minus this.
+    int64_t out_of_orderness_us = 2'000'000;
+    // A final window still takes ticks this long after the watermark passed
+    // its end (each such change re-emits it with revision + 1); later ones are late.
+    int64_t allowed_lateness_us = 60'000'000;
+    // Emit filler candles (OHLC = previous close, volume 0) for empty windows
+    // between two windows with ticks.
+    bool fill_gaps = true;
+};
+
+enum class tick_outcome {
+    accepted,
+    duplicate, // seq not above the last seen for (source, symbol): counted, dropped
+    late,      // its window is past the allowed lateness: counted, dead-lettered by the caller
+};
+
+struct engine_stats {
+    uint64_t accepted = 0;
+    uint64_t duplicates = 0;
+    uint64_t late = 0;
+    uint64_t open_windows = 0;
+};
+
+// Event-time tumbling-window candle builder (DESIGN.md "Candle semantics").
+// Single-threaded: owned by the processing thread. Deterministic: the same
+// ticks in any arrival order within the allowances give the same candles.
+class candle_engine {
+public:
+    explicit candle_engine(engine_config cfg);
+    ~candle_engine();
+    candle_engine(candle_engine&&) noexcept;
+    candle_engine& operator=(candle_engine&&) noexcept;
+
+    // Adds one tick read from log partition p (watermarks are per partition).
+    tick_outcome add(const model::tick& t, partition_id p);
+
+    // Ends a bounded input: every window is finalized (fillers included).
+    void finish();
+
+    // Appends every candle that changed since the last call, at most once per
+    // (symbol, interval, window_start), in its latest state: open windows with
+    // final=false; finalized ones with final=true. Calling this at the commit
+    // cadence is what throttles live updates.
+    void take_updates(std::vector<model::candle>& out);
+
+    // Appends the engine-state changes since the last call as key/values
+    // (nullopt = delete), to be written in the same atomic store write as the
+    // candles and the consumed offsets.
+    void take_state_changes(std::vector<std::pair<std::string, std::optional<std::string>>>& out);
+
+    // Rebuilds the engine from every key/value take_state_changes produced and
+    // a store kept (load_state of the engine prefix). Call before any add().
+    result<void> restore(const std::vector<std::pair<std::string, std::string>>& state);
+
+    // The key prefix of all engine state.
+    static constexpr std::string_view state_prefix = "engine/";
+
+    engine_stats stats() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> _impl;
+};
+
+} // namespace mdsp::stream
+
+MDSP_DECLARE_ERRC(mdsp::stream)
