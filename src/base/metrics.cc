@@ -27,6 +27,24 @@ void histogram::observe(double v) noexcept {
     }
 }
 
+size_t histogram::bucket_index(double v) const noexcept {
+    return static_cast<size_t>(std::lower_bound(_bounds.begin(), _bounds.end(), v) - _bounds.begin());
+}
+
+void histogram::add_counts(const std::vector<uint64_t>& per_bucket, double sum) noexcept {
+    uint64_t n = 0;
+    for (size_t i = 0; i < per_bucket.size() && i <= _bounds.size(); ++i) {
+        if (per_bucket[i]) {
+            _buckets[i].fetch_add(per_bucket[i], std::memory_order_relaxed);
+            n += per_bucket[i];
+        }
+    }
+    _count.fetch_add(n, std::memory_order_relaxed);
+    double cur = _sum.load(std::memory_order_relaxed);
+    while (!_sum.compare_exchange_weak(cur, cur + sum, std::memory_order_relaxed)) {
+    }
+}
+
 uint64_t histogram::cumulative(size_t i) const noexcept {
     uint64_t n = 0;
     for (size_t j = 0; j <= i && j <= _bounds.size(); ++j) {

@@ -53,6 +53,11 @@ public:
     // Count of observations <= bounds()[i] (cumulative).
     uint64_t cumulative(size_t i) const noexcept;
 
+    // For hot loops that count locally and publish in bulk: the bucket a
+    // value falls in (bounds().size() for +Inf), and adding such counts.
+    size_t bucket_index(double v) const noexcept;
+    void add_counts(const std::vector<uint64_t>& per_bucket, double sum) noexcept;
+
     // 50 us .. 10 s, roughly x2 apart: fits ingest-to-store latencies.
     static std::vector<double> latency_bounds();
 

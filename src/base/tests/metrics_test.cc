@@ -42,3 +42,21 @@ TEST(metrics, quantile_interpolates) {
 }
 
 } // namespace mdsp::metrics
+
+namespace mdsp::metrics {
+TEST(metrics, bulk_counts_match_single_observations) {
+    histogram a({1, 2, 3});
+    histogram b({1, 2, 3});
+    std::vector<uint64_t> local(4, 0);
+    for (double v : {0.5, 1.5, 1.7, 2.5, 9.0}) {
+        a.observe(v);
+        local[b.bucket_index(v)]++;
+    }
+    b.add_counts(local, 0.5 + 1.5 + 1.7 + 2.5 + 9.0);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(a.cumulative(i), b.cumulative(i));
+    }
+    EXPECT_EQ(a.count(), b.count());
+    EXPECT_DOUBLE_EQ(a.sum(), b.sum());
+}
+} // namespace mdsp::metrics

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace mdsp::app {
+
+// What every subcommand was asked on its command line, beyond the config.
+struct run_options {
+    std::string replay_file;  // mdsp replay FILE
+    bool exit_when_done = false; // stop once a bounded source is fully processed
+    // mdsp bench
+    double bench_seconds = 5;
+    double bench_latency_rate = 50'000;
+    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log
+    // mdsp deadletters
+    int limit = 100;
+};
+
+// Each returns the process exit code: 0 done, 1 failed at run time.
+int cmd_up(const config& cfg, const run_options& opts);
+int cmd_replay(const config& cfg, const run_options& opts);
+int cmd_serve(const config& cfg, const run_options& opts);
+int cmd_bench(const config& cfg, const run_options& opts);
+int cmd_config(const config& cfg);
+int cmd_deadletters(const config& cfg, const run_options& opts);
+
+} // namespace mdsp::app

@@ -1,0 +1,398 @@
+#include "app/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <toml++/toml.h>
+
+#include "base/time.h"
+
+namespace {
+std::string errc_message(mdsp::app::errc e) {
+    switch (e) {
+    case mdsp::app::errc::bad_config:
+        return "bad configuration";
+    case mdsp::app::errc::bad_flag:
+        return "bad command-line flag";
+    case mdsp::app::errc::io_error:
+        return "i/o error";
+    }
+    return "unknown app error";
+}
+} // namespace
+
+MDSP_DEFINE_ERRC_CATEGORY(mdsp::app, "mdsp.app", errc_message)
+
+namespace mdsp::app {
+
+namespace {
+
+using parse_fn = std::function<std::optional<std::string>(config&, const std::string&)>; // error text or nullopt
+using print_fn = std::function<std::string(const config&)>;
+
+struct setting {
+    const char* path;
+    const char* help;
+    parse_fn parse;
+    print_fn print;
+};
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return std::string(s);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        size_t comma = s.find(',', start);
+        std::string item = trim(std::string_view(s).substr(start, comma == std::string::npos ? std::string::npos
+                                                                                             : comma - start));
+        if (!item.empty()) {
+            out.push_back(item);
+        }
+        if (comma == std::string::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    return out;
+}
+
+template<typename T>
+std::optional<T> parse_number(const std::string& s) {
+    T v{};
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+parse_fn string_setting(std::string config::*unused, std::function<std::string&(config&)> field,
+                        std::vector<std::string> allowed = {}) {
+    return [field, allowed](config& c, const std::string& v) -> std::optional<std::string> {
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+            return fmt::format("'{}' is not one of {}", v, fmt::join(allowed, ", "));
+        }
+        field(c) = v;
+        return std::nullopt;
+    };
+}
+
+template<typename T>
+parse_fn number_setting(std::function<T&(config&)> field, T lo, T hi, const char* what) {
+    return [=](config& c, const std::string& v) -> std::optional<std::string> {
+        auto n = parse_number<T>(v);
+        if (!n || *n < lo || *n > hi) {
+            return fmt::format("'{}' is not {} from {} to {}", v, what, lo, hi);
+        }
+        field(c) = *n;
+        return std::nullopt;
+    };
+}
+
+parse_fn duration_setting(std::function<int64_t&(config&)> field, bool allow_off) {
+    return [=](config& c, const std::string& v) -> std::optional<std::string> {
+        if (allow_off && (v == "-1" || v == "off" || v == "0")) {
+            field(c) = v == "0" ? 0 : -1;
+            return std::nullopt;
+        }
+        auto d = parse_duration_micros(v);
+        if (!d) {
+            return fmt::format("'{}' is not a duration: write a number and a unit, like 500ms, 2s, 1m, 7d{}", v,
+                               allow_off ? " (or off)" : "");
+        }
+        field(c) = *d;
+        return std::nullopt;
+    };
+}
+
+parse_fn bool_setting(std::function<bool&(config&)> field) {
+    return [=](config& c, const std::string& v) -> std::optional<std::string> {
+        if (v == "true" || v == "1" || v == "yes" || v == "on") {
+            field(c) = true;
+        } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+            field(c) = false;
+        } else {
+            return fmt::format("'{}' is not true or false", v);
+        }
+        return std::nullopt;
+    };
+}
+
+std::string dur(int64_t us) { return us < 0 ? "off" : format_duration(us); }
+
+const std::vector<setting>& settings() {
+    static const std::vector<setting> all = {
+        {"data_dir", "Folder for the log, the store and checkpoints",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.data_dir; }),
+         [](const config& c) { return c.data_dir; }},
+        {"log_level", "trace, debug, info, warn, error or off",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.log_level; },
+                        {"trace", "debug", "info", "warn", "error", "off"}),
+         [](const config& c) { return c.log_level; }},
+        {"http.address", "Address the HTTP server binds to (0.0.0.0 to listen on every interface)",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.http.address; }),
+         [](const config& c) { return c.http.address; }},
+        {"http.port", "HTTP port (0 picks a free one)",
+         number_setting<int>([](config& c) -> int& { return c.http.port; }, 0, 65535, "a port"),
+         [](const config& c) { return std::to_string(c.http.port); }},
+        {"source.spec", "Where ticks come from: sim, or replay:FILE",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             if (v != "sim" && !(v.rfind("replay:", 0) == 0 && v.size() > 7)) {
+                 return fmt::format("'{}' is not a source: use sim or replay:FILE", v);
+             }
+             c.source.spec = v;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.source.spec; }},
+        {"sim.symbols", "Simulated symbols, comma-separated",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             auto l = split_list(v);
+             if (l.empty()) {
+                 return std::string("the list of symbols is empty: give at least one, like BTC/USD,AAPL");
+             }
+             c.sim.symbols = l;
+             return std::nullopt;
+         },
+         [](const config& c) { return fmt::format("{}", fmt::join(c.sim.symbols, ",")); }},
+        {"sim.rate", "Simulated ticks per second over all symbols (0 = as fast as possible)",
+         number_setting<double>([](config& c) -> double& { return c.sim.rate; }, 0, 1e9, "a rate"),
+         [](const config& c) { return fmt::format("{}", c.sim.rate); }},
+        {"sim.seed", "Seed of the simulator's random walk",
+         number_setting<uint64_t>([](config& c) -> uint64_t& { return c.sim.seed; }, 0, UINT64_MAX, "a seed"),
+         [](const config& c) { return std::to_string(c.sim.seed); }},
+        {"replay.speed", "Replay pace: max, or a factor of real time (60 = a minute a second)",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             if (v == "max" || v == "0") {
+                 c.replay.speed = 0;
+                 return std::nullopt;
+             }
+             std::string s = v;
+             if (!s.empty() && s.back() == 'x') {
+                 s.pop_back();
+             }
+             auto n = parse_number<double>(s);
+             if (!n || *n <= 0) {
+                 return fmt::format("'{}' is not a speed: use max or a positive factor like 60", v);
+             }
+             c.replay.speed = *n;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.replay.speed == 0 ? std::string("max") : fmt::format("{}", c.replay.speed); }},
+        {"replay.symbol", "Symbol of a Binance trades CSV (default: from a binance-<pair> folder name)",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.replay.symbol; }),
+         [](const config& c) { return c.replay.symbol; }},
+        {"replay.format", "auto, binance, csv or twelvedata",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.replay.format; },
+                        {"auto", "binance", "csv", "twelvedata"}),
+         [](const config& c) { return c.replay.format; }},
+        {"log.partitions", "Partitions of market.ticks (ticks of a symbol stay in one)",
+         number_setting<int>([](config& c) -> int& { return c.log.partitions; }, 1, 1024, "a partition count"),
+         [](const config& c) { return std::to_string(c.log.partitions); }},
+        {"log.fsync", "When the log fsyncs: always (each append), interval, or never (the OS decides)",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.log.fsync; },
+                        {"always", "interval", "never"}),
+         [](const config& c) { return c.log.fsync; }},
+        {"log.fsync_interval", "Time between fsyncs with fsync = interval",
+         duration_setting([](config& c) -> int64_t& { return c.log.fsync_interval_us; }, false),
+         [](const config& c) { return dur(c.log.fsync_interval_us); }},
+        {"log.segment_bytes", "Size at which a log segment is closed and a new one started",
+         number_setting<int64_t>([](config& c) -> int64_t& { return c.log.segment_bytes; }, 1 << 20, 1LL << 40,
+                                 "a byte count"),
+         [](const config& c) { return std::to_string(c.log.segment_bytes); }},
+        {"log.retention", "Age after which whole log segments are deleted (off = keep)",
+         duration_setting([](config& c) -> int64_t& { return c.log.retention_us; }, true),
+         [](const config& c) { return dur(c.log.retention_us); }},
+        {"log.retention_bytes", "Bytes a partition keeps before its oldest segments go (-1 = keep)",
+         number_setting<int64_t>([](config& c) -> int64_t& { return c.log.retention_bytes; }, -1, INT64_MAX,
+                                 "a byte count"),
+         [](const config& c) { return std::to_string(c.log.retention_bytes); }},
+        {"engine.intervals", "Candle intervals, comma-separated",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             std::vector<model::interval> out;
+             for (const auto& s : split_list(v)) {
+                 auto iv = model::interval::parse(s);
+                 if (!iv) {
+                     return fmt::format("'{}' is not an interval: use forms like 1s, 1m, 5m, 1h, 1d", s);
+                 }
+                 out.push_back(*iv);
+             }
+             if (out.empty()) {
+                 return std::string("the list of intervals is empty: give at least one, like 1m");
+             }
+             c.engine.intervals = out;
+             return std::nullopt;
+         },
+         [](const config& c) {
+             std::vector<std::string> n;
+             for (const auto& iv : c.engine.intervals) {
+                 n.push_back(iv.name());
+             }
+             return fmt::format("{}", fmt::join(n, ","));
+         }},
+        {"engine.out_of_orderness", "How far behind the newest tick the watermark trails",
+         duration_setting([](config& c) -> int64_t& { return c.engine.out_of_orderness_us; }, false),
+         [](const config& c) { return dur(c.engine.out_of_orderness_us); }},
+        {"engine.allowed_lateness", "How long a final window still takes late ticks (later ones are dead-lettered)",
+         duration_setting([](config& c) -> int64_t& { return c.engine.allowed_lateness_us; }, false),
+         [](const config& c) { return dur(c.engine.allowed_lateness_us); }},
+        {"engine.fill_gaps", "Emit filler candles for empty windows between windows with ticks",
+         bool_setting([](config& c) -> bool& { return c.engine.fill_gaps; }),
+         [](const config& c) { return std::string(c.engine.fill_gaps ? "true" : "false"); }},
+        {"process.commit_interval", "Longest a processed tick waits for its store write",
+         duration_setting([](config& c) -> int64_t& { return c.process.commit_interval_us; }, false),
+         [](const config& c) { return dur(c.process.commit_interval_us); }},
+        {"process.max_batch", "Most ticks in one store write",
+         number_setting<int64_t>([](config& c) -> int64_t& { return c.process.max_batch; }, 1, 10'000'000,
+                                 "a count"),
+         [](const config& c) { return std::to_string(c.process.max_batch); }},
+        {"process.store_ticks", "Keep every raw tick in the ticks table",
+         bool_setting([](config& c) -> bool& { return c.process.store_ticks; }),
+         [](const config& c) { return std::string(c.process.store_ticks ? "true" : "false"); }},
+        {"store.ticks_retention", "Age after which raw ticks are deleted from the store (off = keep)",
+         duration_setting([](config& c) -> int64_t& { return c.store.ticks_retention_us; }, true),
+         [](const config& c) { return dur(c.store.ticks_retention_us); }},
+    };
+    return all;
+}
+
+std::string env_name(std::string_view path) {
+    std::string out = "MDSP_";
+    for (char ch : path) {
+        out += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    return out;
+}
+
+const setting* find(std::string_view path) {
+    for (const auto& s : settings()) {
+        if (path == s.path) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+std::string known_paths() {
+    std::vector<std::string> p;
+    for (const auto& s : settings()) {
+        p.emplace_back(s.path);
+    }
+    return fmt::format("{}", fmt::join(p, ", "));
+}
+
+// TOML values as the text a flag would give.
+std::optional<std::string> node_text(const toml::node& n) {
+    if (auto s = n.value<std::string>(); s && n.is_string()) {
+        return *s;
+    }
+    if (n.is_integer()) {
+        return std::to_string(*n.value<int64_t>());
+    }
+    if (n.is_floating_point()) {
+        return fmt::format("{}", *n.value<double>());
+    }
+    if (n.is_boolean()) {
+        return *n.value<bool>() ? "true" : "false";
+    }
+    if (const auto* a = n.as_array()) {
+        std::vector<std::string> parts;
+        for (const auto& e : *a) {
+            auto t = node_text(e);
+            if (!t || e.is_array()) {
+                return std::nullopt;
+            }
+            parts.push_back(*t);
+        }
+        return fmt::format("{}", fmt::join(parts, ","));
+    }
+    return std::nullopt;
+}
+
+result<void> walk(config& c, const toml::table& t, const std::string& prefix, const std::string& file) {
+    for (const auto& [k, v] : t) {
+        std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (const auto* sub = v.as_table()) {
+            if (auto r = walk(c, *sub, path, file); !r) {
+                return r;
+            }
+            continue;
+        }
+        const auto& src = v.source();
+        const setting* s = find(path);
+        if (!s) {
+            return make_error(errc::bad_config, "{}:{}: unknown setting '{}'; the settings are: {}", file,
+                              src.begin.line, path, known_paths());
+        }
+        auto text = node_text(v);
+        if (!text) {
+            return make_error(errc::bad_config, "{}:{}: {} has a value of the wrong type: {}", file, src.begin.line,
+                              path, s->help);
+        }
+        if (auto err = s->parse(c, *text)) {
+            return make_error(errc::bad_config, "{}:{}: {}: {}", file, src.begin.line, path, *err);
+        }
+    }
+    return ok();
+}
+
+} // namespace
+
+std::vector<setting_info> describe(const config& c) {
+    std::vector<setting_info> out;
+    for (const auto& s : settings()) {
+        out.push_back({s.path, env_name(s.path), s.help, s.print(c)});
+    }
+    return out;
+}
+
+result<void> set(config& c, const std::string& path, const std::string& value) {
+    const setting* s = find(path);
+    if (!s) {
+        return make_error(errc::bad_config, "unknown setting '{}'; the settings are: {}", path, known_paths());
+    }
+    if (auto err = s->parse(c, value)) {
+        return make_error(errc::bad_config, "{}: {}", path, *err);
+    }
+    return ok();
+}
+
+result<void> load_file(config& c, const std::string& path) {
+    toml::table t;
+    try {
+        t = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        const auto& src = e.source();
+        if (!src.begin) {
+            return make_error(errc::io_error, "cannot read the config file {}: {}", path, e.description());
+        }
+        return make_error(errc::bad_config, "{}:{}:{}: {}", path, src.begin.line, src.begin.column,
+                          e.description());
+    }
+    return walk(c, t, "", path);
+}
+
+result<void> load_env(config& c) {
+    for (const auto& s : settings()) {
+        std::string name = env_name(s.path);
+        if (const char* v = std::getenv(name.c_str())) {
+            if (auto err = s.parse(c, v)) {
+                return make_error(errc::bad_config, "environment variable {}: {}", name, *err);
+            }
+        }
+    }
+    return ok();
+}
+
+} // namespace mdsp::app

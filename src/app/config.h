@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "model/interval.h"
+
+namespace mdsp::app {
+
+enum class errc {
+    bad_config = 1,
+    bad_flag,
+    io_error,
+};
+
+// Every setting of mdsp, with its default. Loaded in this order, later wins:
+// defaults, the TOML file (--config or MDSP_CONFIG), MDSP_* environment
+// variables (MDSP_<SECTION>_<KEY>, e.g. MDSP_HTTP_PORT), command-line flags.
+struct config {
+    std::string data_dir = "data";
+    std::string log_level = "info";
+
+    struct http_t {
+        std::string address = "127.0.0.1";
+        int port = 8080;
+    } http;
+
+    struct source_t {
+        // "sim" or "replay:FILE".
+        std::string spec = "sim";
+    } source;
+
+    struct sim_t {
+        std::vector<std::string> symbols{"BTC/USD", "ETH/USD", "AAPL", "MSFT", "EUR/USD"};
+        double rate = 1000; // ticks/s over all symbols; 0 = as fast as possible
+        uint64_t seed = 42;
+    } sim;
+
+    struct replay_t {
+        double speed = 0;   // 0 = as fast as possible, else real time times this factor
+        std::string symbol; // for Binance CSVs; empty = from the folder name
+        std::string format = "auto";
+    } replay;
+
+    struct log_t {
+        int partitions = 4;
+        std::string fsync = "interval"; // always | interval | never
+        int64_t fsync_interval_us = 1'000'000;
+        int64_t segment_bytes = 128LL << 20;
+        int64_t retention_us = 7 * 24 * 3600LL * 1'000'000; // -1 = keep
+        int64_t retention_bytes = -1;                      // per partition; -1 = keep
+    } log;
+
+    struct engine_t {
+        std::vector<model::interval> intervals = model::default_intervals();
+        int64_t out_of_orderness_us = 2'000'000;
+        int64_t allowed_lateness_us = 60'000'000;
+        bool fill_gaps = true;
+    } engine;
+
+    struct process_t {
+        int64_t commit_interval_us = 2'000; // longest a processed tick waits for its store write
+        int64_t max_batch = 20'000;         // ticks per store write at most
+        bool store_ticks = true;            // keep raw ticks in the ticks table
+    } process;
+
+    struct store_t {
+        int64_t ticks_retention_us = 30 * 24 * 3600LL * 1'000'000; // 0 = keep
+    } store;
+};
+
+// One documented setting: its TOML path ("http.port"), environment variable,
+// help text and current value as text. Used by --help and by errors.
+struct setting_info {
+    std::string path;
+    std::string env;
+    std::string help;
+    std::string value;
+};
+std::vector<setting_info> describe(const config& c);
+
+// Applies the TOML file at path onto c. Unknown keys and bad values are
+// errors that name the key, the file and line, and what is accepted.
+result<void> load_file(config& c, const std::string& path);
+// Applies MDSP_* variables from the environment onto c.
+result<void> load_env(config& c);
+// Sets one setting by its path from text, as a flag or variable would.
+result<void> set(config& c, const std::string& path, const std::string& value);
+
+} // namespace mdsp::app
+
+MDSP_DECLARE_ERRC(mdsp::app)

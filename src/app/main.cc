@@ -1,0 +1,193 @@
+// mdsp: one binary for every stage of the market-data pipeline.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "base/logging.h"
+
+namespace {
+
+using mdsp::app::config;
+
+// Flags that map onto settings; applied after the config file and MDSP_*.
+struct flag_settings {
+    std::vector<std::pair<std::string, std::string>> values; // path, value
+    std::vector<std::string> sets;                           // --set KEY=VALUE
+    std::string config_file;
+};
+
+void add_common(CLI::App* cmd, flag_settings& fs) {
+    cmd->add_option("-c,--config", fs.config_file, "TOML config file (also MDSP_CONFIG)");
+    cmd->add_option_function<std::string>(
+        "-d,--data-dir", [&fs](const std::string& v) { fs.values.emplace_back("data_dir", v); },
+        "Data folder: log, store, checkpoints [data]");
+    cmd->add_option_function<std::string>(
+        "--log-level", [&fs](const std::string& v) { fs.values.emplace_back("log_level", v); },
+        "trace, debug, info, warn, error or off [info]");
+    cmd->add_option("--set", fs.sets,
+                    "Any setting as KEY=VALUE, e.g. --set engine.allowed_lateness=5m (see `mdsp config`)");
+}
+
+void add_http(CLI::App* cmd, flag_settings& fs) {
+    cmd->add_option_function<std::string>(
+        "--http",
+        [&fs](const std::string& v) {
+            auto colon = v.rfind(':');
+            if (colon == std::string::npos) {
+                fs.values.emplace_back("http.port", v);
+            } else {
+                if (colon > 0) {
+                    fs.values.emplace_back("http.address", v.substr(0, colon));
+                }
+                fs.values.emplace_back("http.port", v.substr(colon + 1));
+            }
+        },
+        "HTTP listen address, ADDR:PORT or PORT [127.0.0.1:8080]");
+}
+
+void add_replay_flags(CLI::App* cmd, flag_settings& fs) {
+    cmd->add_option_function<std::string>(
+        "--speed", [&fs](const std::string& v) { fs.values.emplace_back("replay.speed", v); },
+        "Replay pace: max, or a factor of real time like 60 [max]");
+    cmd->add_option_function<std::string>(
+        "--symbol", [&fs](const std::string& v) { fs.values.emplace_back("replay.symbol", v); },
+        "Symbol of a Binance trades CSV (default: from a binance-<pair> folder)");
+    cmd->add_option_function<std::string>(
+        "--format", [&fs](const std::string& v) { fs.values.emplace_back("replay.format", v); },
+        "auto, binance, csv (time,symbol,price,size) or twelvedata (JSON lines) [auto]");
+}
+
+// Defaults, then the file, then the environment, then the flags.
+int build_config(const flag_settings& fs, config& cfg) {
+    std::string file = fs.config_file;
+    if (file.empty()) {
+        if (const char* e = std::getenv("MDSP_CONFIG")) {
+            file = e;
+        }
+    }
+    if (!file.empty()) {
+        if (auto r = mdsp::app::load_file(cfg, file); !r) {
+            std::fprintf(stderr, "mdsp: %s\n", r.error().what().c_str());
+            return 2;
+        }
+    }
+    if (auto r = mdsp::app::load_env(cfg); !r) {
+        std::fprintf(stderr, "mdsp: %s\n", r.error().what().c_str());
+        return 2;
+    }
+    for (const auto& [path, value] : fs.values) {
+        if (auto r = mdsp::app::set(cfg, path, value); !r) {
+            std::fprintf(stderr, "mdsp: %s\n", r.error().what().c_str());
+            return 2;
+        }
+    }
+    for (const auto& kv : fs.sets) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos) {
+            std::fprintf(stderr, "mdsp: --set %s: write KEY=VALUE, e.g. --set http.port=9090\n", kv.c_str());
+            return 2;
+        }
+        if (auto r = mdsp::app::set(cfg, kv.substr(0, eq), kv.substr(eq + 1)); !r) {
+            std::fprintf(stderr, "mdsp: --set: %s\n", r.error().what().c_str());
+            return 2;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"mdsp - a real-time market-data pipeline: ticks in, exact candles out.\n"
+                 "Run `mdsp up` for the whole pipeline on this machine, with a live API on 127.0.0.1:8080."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "mdsp 0.1.0");
+    app.footer("Settings come from defaults, a TOML file (--config), MDSP_* variables, then flags;\n"
+               "`mdsp config` lists them all. Every subcommand has --help.");
+
+    flag_settings fs;
+    mdsp::app::run_options opts;
+
+    auto* up = app.add_subcommand("up", "Run the whole pipeline: source, log, candle engine, store and HTTP API");
+    add_common(up, fs);
+    add_http(up, fs);
+    add_replay_flags(up, fs);
+    up->add_option_function<std::string>(
+        "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
+        "Where ticks come from: sim, or replay:FILE [sim]");
+    up->add_option_function<std::string>(
+        "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
+        "Simulated symbols, comma-separated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD]");
+    up->add_option_function<std::string>(
+        "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
+        "Simulated ticks per second, 0 = as fast as possible [1000]");
+    up->add_option_function<std::string>(
+        "--seed", [&fs](const std::string& v) { fs.values.emplace_back("sim.seed", v); },
+        "Seed of the simulator [42]");
+    up->add_flag("--exit-when-done", opts.exit_when_done,
+                 "With a replay source: exit once the file is fully processed");
+
+    auto* replay = app.add_subcommand(
+        "replay", "Replay a file through log, engine and store, finalize every candle, and exit");
+    add_common(replay, fs);
+    add_replay_flags(replay, fs);
+    replay->add_option("FILE", opts.replay_file, "Binance trades CSV, generic CSV or TwelveData JSON lines")
+        ->required()
+        ->check(CLI::ExistingFile);
+
+    auto* serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
+    add_common(serve, fs);
+    add_http(serve, fs);
+
+    auto* bench = app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
+    add_common(bench, fs);
+    bench->add_option("--seconds", opts.bench_seconds, "Length of each timed phase [5]")->check(CLI::PositiveNumber);
+    bench->add_option("--latency-rate", opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
+        ->check(CLI::PositiveNumber);
+    bench->add_option("--only", opts.bench_only, "Comma-separated subset of pipeline,latency,engine,log");
+
+    auto* cfgcmd = app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
+    add_common(cfgcmd, fs);
+
+    auto* dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");
+    add_common(dl, fs);
+    dl->add_option("-n,--limit", opts.limit, "Print at most this many, newest last [100]");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    config cfg;
+    if (int rc = build_config(fs, cfg); rc != 0) {
+        return rc;
+    }
+    mdsp::init_logging(cfg.log_level);
+
+    if (up->parsed()) {
+        return mdsp::app::cmd_up(cfg, opts);
+    }
+    if (replay->parsed()) {
+        return mdsp::app::cmd_replay(cfg, opts);
+    }
+    if (serve->parsed()) {
+        return mdsp::app::cmd_serve(cfg, opts);
+    }
+    if (bench->parsed()) {
+        return mdsp::app::cmd_bench(cfg, opts);
+    }
+    if (cfgcmd->parsed()) {
+        return mdsp::app::cmd_config(cfg);
+    }
+    if (dl->parsed()) {
+        return mdsp::app::cmd_deadletters(cfg, opts);
+    }
+    return 2;
+}

@@ -1,0 +1,262 @@
+#include "app/process.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "base/time.h"
+#include "model/codec.h"
+#include "model/framing.h"
+
+namespace mdsp::app {
+
+namespace {
+std::string be64(int64_t v) {
+    std::string s(8, '\0');
+    auto u = static_cast<uint64_t>(v);
+    for (int i = 7; i >= 0; --i) {
+        s[static_cast<size_t>(i)] = static_cast<char>(u & 0xff);
+        u >>= 8;
+    }
+    return s;
+}
+int64_t from_be64(std::string_view s) {
+    uint64_t u = 0;
+    for (char c : s.substr(0, 8)) {
+        u = (u << 8) | static_cast<uint8_t>(c);
+    }
+    return static_cast<int64_t>(u);
+}
+
+stream::engine_config engine_cfg(const config& c) {
+    stream::engine_config e;
+    e.intervals = c.engine.intervals;
+    e.out_of_orderness_us = c.engine.out_of_orderness_us;
+    e.allowed_lateness_us = c.engine.allowed_lateness_us;
+    e.fill_gaps = c.engine.fill_gaps;
+    return e;
+}
+
+bool newer(const model::tick& a, const model::tick& b) {
+    return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
+}
+} // namespace
+
+std::string process_stage::position_key(int32_t partition) {
+    return fmt::format("pos/{}/{:05}", bus::ticks_topic, partition);
+}
+
+process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer& dead_letters, store::store& st)
+  : _cfg(cfg)
+  , _in(in)
+  , _dlq(dead_letters)
+  , _store(st)
+  , _engine(engine_cfg(cfg))
+  , _m_ticks(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
+                                           {{"outcome", "accepted"}}))
+  , _m_dups(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
+                                          {{"outcome", "duplicate"}}))
+  , _m_late(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
+                                          {{"outcome", "late"}}))
+  , _m_dead(metrics::global().get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter",
+                                          {{"stage", "process"}}))
+  , _m_commits(metrics::global().get_counter("mdsp_store_writes_total", "Atomic store writes"))
+  , _m_candles(metrics::global().get_counter("mdsp_candles_written_total", "Candle upserts written"))
+  , _m_latency(metrics::global().get_histogram("mdsp_ingest_to_store_seconds",
+                                               "From a tick's ingest to its candle being readable in the store"))
+  , _m_commit_latency(metrics::global().get_histogram("mdsp_store_write_seconds", "Time of one atomic store write")) {
+    _lat_buckets.assign(_m_latency.bounds().size() + 1, 0);
+}
+
+result<void> process_stage::restore(int32_t partitions) {
+    auto st = _store.load_state(stream::candle_engine::state_prefix);
+    if (!st) {
+        return st.error();
+    }
+    if (auto r = _engine.restore(*st); !r) {
+        return r;
+    }
+    bus::offsets start;
+    for (int32_t p = 0; p < partitions; ++p) {
+        auto kv = _store.load_state(position_key(p));
+        if (!kv) {
+            return kv.error();
+        }
+        int64_t next = kv->empty() ? 0 : from_be64(kv->front().second);
+        start.emplace_back(partition_id(p), offset(next));
+        _next[p] = next;
+        _written[p] = next;
+    }
+    if (auto r = _in.assign(bus::ticks_topic, start); !r) {
+        return r;
+    }
+    auto s = _engine.stats();
+    if (!st->empty()) {
+        spdlog::info("process: restored {} open windows; resuming market.ticks at {}", s.open_windows,
+                     fmt::join(start | std::views::transform([](const auto& e) {
+                                   return fmt::format("{}:{}", e.first(), e.second());
+                               }),
+                               ", "));
+    }
+    return ok();
+}
+
+void process_stage::dead_letter(const bus::record_view& r, const char* kind, const std::string& why) {
+    model::dead_letter d;
+    d.source_topic = std::string(bus::ticks_topic);
+    d.source_partition = r.partition();
+    d.source_offset = r.offset();
+    d.error_kind = kind;
+    d.message = why;
+    d.raw = std::string(r.value);
+    d.time = now_micros();
+    _dl_buf.clear();
+    model::write_frame_header(model::dead_letter_schema_id, _dl_buf);
+    model::encode(d, _dl_buf);
+    if (auto res = _dlq.send(bus::deadletter_topic, r.key, _dl_buf, d.time / 1000); !res) {
+        spdlog::error("process: cannot write a dead letter: {}", res.error().what());
+        return;
+    }
+    ++_dead;
+    _m_dead.inc();
+}
+
+result<size_t> process_stage::step(int timeout_ms) {
+    _polled.clear();
+    size_t room = static_cast<size_t>(std::max<int64_t>(1, _cfg.process.max_batch - _pending));
+    if (auto r = _in.poll(_polled, std::min<size_t>(room, 8192), std::chrono::milliseconds(timeout_ms)); !r) {
+        return r.error();
+    }
+    for (const auto& rec : _polled.records) {
+        _next[rec.partition()] = rec.offset() + 1;
+        auto t = model::decode_framed_tick(rec.value);
+        if (!t) {
+            dead_letter(rec, "decode", t.error().what());
+            continue;
+        }
+        switch (_engine.add(*t, rec.partition)) {
+        case stream::tick_outcome::accepted: {
+            _m_ticks.inc();
+            auto it = _latest.find(t->symbol);
+            if (it == _latest.end()) {
+                _latest.emplace(t->symbol, *t);
+            } else if (newer(*t, it->second)) {
+                it->second = *t;
+            }
+            _pending_ingest.push_back(t->ingest_time());
+            if (_cfg.process.store_ticks) {
+                _ticks.push_back(std::move(*t));
+            }
+            break;
+        }
+        case stream::tick_outcome::duplicate:
+            _m_dups.inc();
+            break;
+        case stream::tick_outcome::late:
+            _m_late.inc();
+            dead_letter(rec, "late",
+                        fmt::format("tick of {} at {} is later than the allowed lateness ({})", t->symbol,
+                                    format_iso8601(t->event_time()), format_duration(_cfg.engine.allowed_lateness_us)));
+            break;
+        }
+    }
+    size_t n = _polled.records.size();
+    if (n > 0) {
+        if (_pending == 0) {
+            _first_pending_ns = mono_nanos();
+        }
+        _pending += static_cast<int64_t>(n);
+        _processed += n;
+    }
+    if (_pending > 0
+        && (_pending >= _cfg.process.max_batch
+            || mono_nanos() - _first_pending_ns >= _cfg.process.commit_interval_us * 1000 || n == 0)) {
+        if (auto r = commit(); !r) {
+            return r.error();
+        }
+    }
+    return n;
+}
+
+result<void> process_stage::commit() {
+    _candles.clear();
+    _state.clear();
+    _engine.take_updates(_candles);
+    _engine.take_state_changes(_state);
+    for (const auto& [p, next] : _next) {
+        if (_written[p] != next) {
+            _state.emplace_back(position_key(p), be64(next));
+        }
+    }
+    if (_candles.empty() && _state.empty() && _ticks.empty()) {
+        _pending = 0;
+        return ok();
+    }
+    _latest_vec.clear();
+    for (auto& [_, t] : _latest) {
+        _latest_vec.push_back(std::move(t));
+    }
+    _latest.clear();
+    // Dead letters go out before the offsets that skip them are committed.
+    if (_dead > 0) {
+        if (auto r = _dlq.flush(); !r) {
+            return r;
+        }
+    }
+    store::write_batch b{_ticks, _candles, _latest_vec, _state};
+    int64_t t0 = mono_nanos();
+    if (auto r = _store.write(b); !r) {
+        return r;
+    }
+    int64_t done_us = now_micros();
+    _m_commit_latency.observe(static_cast<double>(mono_nanos() - t0) / 1e9);
+    for (int64_t ing : _pending_ingest) {
+        int64_t lat = done_us - ing;
+        if (_latency_sink) {
+            _latency_sink->push_back(lat);
+        }
+        double s = static_cast<double>(lat) / 1e6;
+        _lat_buckets[_m_latency.bucket_index(s)]++;
+        _lat_sum += s;
+    }
+    _m_latency.add_counts(_lat_buckets, _lat_sum);
+    std::fill(_lat_buckets.begin(), _lat_buckets.end(), 0);
+    _lat_sum = 0;
+    for (const auto& [p, next] : _next) {
+        _written[p] = next;
+    }
+    _m_commits.inc();
+    _m_candles.inc(_candles.size());
+    _candles_written += _candles.size();
+    _ticks.clear();
+    _pending_ingest.clear();
+    _pending = 0;
+    return ok();
+}
+
+result<void> process_stage::finish() {
+    if (auto r = commit(); !r) {
+        return r;
+    }
+    _engine.finish();
+    return commit();
+}
+
+result<bool> process_stage::caught_up() {
+    if (_pending > 0) {
+        return false;
+    }
+    for (const auto& [p, next] : _written) {
+        auto end = _in.end_offset(partition_id(p));
+        if (!end) {
+            return end.error();
+        }
+        if ((*end)() > next) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace mdsp::app

@@ -1,0 +1,178 @@
+"""Helpers for end-to-end tests: run the mdsp binary, talk to its HTTP API."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+SHARED = os.environ.get("MDSP_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
+TRADES = os.path.join(SHARED, "data", "binance-xrpeth", "trades.csv")
+KLINES = os.path.join(SHARED, "data", "binance-xrpeth", "klines_1m.csv")
+
+
+def mdsp_binary():
+    path = os.environ.get("MDSP_BIN")
+    if not path or not os.path.exists(path):
+        sys.exit("MDSP_BIN must name the built mdsp binary")
+    return path
+
+
+def tempdir(name):
+    root = os.environ.get("MDSP_TEST_TMP") or tempfile.gettempdir()
+    d = tempfile.mkdtemp(prefix=f"mdsp-{name}-", dir=root)
+    return d
+
+
+def run(args, timeout=600, check=True):
+    """Runs mdsp to completion; returns (rc, stdout, stderr)."""
+    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"mdsp {' '.join(args)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p.returncode, p.stdout, p.stderr
+
+
+class server:
+    """A long-running mdsp (up or serve) on an ephemeral port."""
+
+    def __init__(self, args, ready_timeout=60):
+        self.args = args
+        self.proc = subprocess.Popen([mdsp_binary()] + args + ["--http", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.port = None
+        self._port_seen = threading.Event()
+        self._t = threading.Thread(target=self._read, daemon=True)
+        self._t.start()
+        self._out = threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True)
+        self._out.start()
+        if not self._port_seen.wait(ready_timeout):
+            self.kill()
+            raise AssertionError(f"mdsp {' '.join(args)} did not report its HTTP port:\n" + "".join(self.lines))
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            m = re.search(r"listening on http://[0-9.]+:(\d+)", line)
+            if m and self.port is None:
+                self.port = int(m.group(1))
+                self._port_seen.set()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path, expect=200):
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=30) as r:
+                body = r.read().decode()
+                code = r.status
+                ctype = r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            body = e.read().decode()
+            code = e.code
+            ctype = e.headers.get("Content-Type", "")
+        if expect is not None and code != expect:
+            raise AssertionError(f"GET {path}: {code}, wanted {expect}: {body}")
+        return json.loads(body) if "json" in ctype else body
+
+    def metrics(self):
+        """Prometheus text -> {name{labels}: value}."""
+        out = {}
+        for line in self.get("/metrics").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, val = line.rpartition(" ")
+            out[key] = float(val)
+        return out
+
+    def metric(self, name, default=0.0):
+        return self.metrics().get(name, default)
+
+    def wait_for(self, cond, timeout=300, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mdsp exited {self.proc.returncode} while waiting for {what}:\n"
+                                     + "".join(self.lines[-40:]))
+            try:
+                if cond():
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}:\n" + "".join(self.lines[-40:]))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        """Ctrl-C, as a user would; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("mdsp did not stop within 60 s of SIGINT")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+def all_candles(srv, symbol, interval, start="1970-01-01T00:00:00Z"):
+    """Every candle of (symbol, interval) from start on, through the paged API."""
+    out = []
+    frm = start
+    while True:
+        page = srv.get(f"/api/v1/candles?symbol={symbol}&interval={interval}&from={frm}&limit=10000")["candles"]
+        out.extend(page)
+        if len(page) < 10000:
+            return out
+        frm = str(page[-1]["time"] + 1)
+
+
+def all_ticks(srv, symbol, start="1970-01-01T00:00:00Z"):
+    out = []
+    frm = start
+    seen = set()
+    while True:
+        page = srv.get(f"/api/v1/ticks?symbol={symbol}&from={frm}&limit=10000")["ticks"]
+        fresh = [t for t in page if (t["event_time"], t["seq"]) not in seen]
+        for t in fresh:
+            seen.add((t["event_time"], t["seq"]))
+        out.extend(fresh)
+        if len(page) < 10000:
+            return out
+        frm = page[-1]["event_time"]
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def main(tests):
+    """Runs the given test functions; prints 'N passed, N failed'."""
+    passed = failed = 0
+    for t in tests:
+        start = time.time()
+        try:
+            t()
+            passed += 1
+            print(f"PASS {t.__name__} ({time.time() - start:.1f}s)", flush=True)
+        except Exception as e:  # report every failure, then go on
+            failed += 1
+            print(f"FAIL {t.__name__}: {e}", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,71 @@
+"""What a user sees: help, bad flags and config, malformed replay lines."""
+import json
+import os
+
+from mdsp_e2e import TRADES, all_ticks, check, main, run, server, tempdir
+
+
+def test_help_on_every_subcommand():
+    for sub in ["up", "replay", "serve", "bench", "config", "deadletters"]:
+        rc, out, err = run([sub, "--help"])
+        check("--help" in out and "Usage" in out, f"mdsp {sub} --help prints usage")
+    rc, out, err = run(["--help"])
+    for sub in ["up", "replay", "serve", "bench"]:
+        check(sub in out, f"mdsp --help lists {sub}")
+
+
+def test_bad_flag_names_the_fix():
+    rc, out, err = run(["up", "--source", "kafka:x"], check=False)
+    check(rc == 2, f"exit code 2 for a bad source, got {rc}")
+    check("sim or replay:FILE" in err, f"the error says what is accepted: {err}")
+    rc, out, err = run(["up", "--set", "engine.allowed_lateness=soon"], check=False)
+    check(rc == 2 and "500ms, 2s" in err, f"a bad duration says how to write one: {err}")
+
+
+def test_bad_config_file_names_the_key():
+    d = tempdir("cfg")
+    path = os.path.join(d, "mdsp.toml")
+    with open(path, "w") as f:
+        f.write("[http]\nport = 9090\nprot = 1\n")
+    rc, out, err = run(["config", "--config", path], check=False)
+    check(rc == 2, f"exit 2 for an unknown key, got {rc}")
+    check("http.prot" in err and ":3:" in err, f"the error names the key and line: {err}")
+    with open(path, "w") as f:
+        f.write("[http]\nport = 9090\n")
+    rc, out, err = run(["config", "--config", path])
+    check("http.port = 9090" in out, f"mdsp config shows the file's value: {out}")
+    env = dict(os.environ, MDSP_HTTP_PORT="9191")
+    import subprocess
+    from mdsp_e2e import mdsp_binary
+    p = subprocess.run([mdsp_binary(), "config", "--config", path], capture_output=True, text=True, env=env)
+    check("http.port = 9191" in p.stdout, f"MDSP_HTTP_PORT overrides the file: {p.stdout}")
+
+
+def test_malformed_replay_lines_are_dead_lettered():
+    d = tempdir("malformed")
+    src = os.path.join(d, "binance-xrpeth")
+    os.makedirs(src)
+    path = os.path.join(src, "trades.csv")
+    with open(TRADES) as f:
+        lines = f.readlines()[:201]
+    lines[50] = "13519856,abc,5.0,15373567,15373567,1570752611620,true\n"
+    lines[120] = "13519926,0.0014\n"
+    with open(path, "w") as f:
+        f.writelines(lines)
+    rc, out, err = run(["replay", path, "-d", os.path.join(d, "data")])
+    check("trades.csv:51" in err, f"the log names file and line 51: {err}")
+    check("trades.csv:121" in err, f"the log names file and line 121: {err}")
+    rc, out, err = run(["deadletters", "-d", os.path.join(d, "data")])
+    letters = [json.loads(l) for l in out.splitlines() if l.strip()]
+    check(len(letters) == 2, f"two dead letters, got {len(letters)}: {out}")
+    check(all(l["error_kind"] == "malformed" for l in letters), f"kind malformed: {letters}")
+    check(letters[0]["source_offset"] == 51 and "abc" in letters[0]["message"], f"first names line 51: {letters[0]}")
+    check(letters[1]["source_offset"] == 121, f"second names line 121: {letters[1]}")
+    with server(["serve", "-d", os.path.join(d, "data")]) as s:
+        ticks = all_ticks(s, "XRPETH")
+        check(len(ticks) == 198, f"the replay went on: {len(ticks)} ticks of 198 good lines")
+
+
+if __name__ == "__main__":
+    main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
+          test_malformed_replay_lines_are_dead_lettered])
