@@ -19,7 +19,9 @@ public:
     constexpr int64_t micros() const noexcept { return _micros; }
     // "1s", "1m", "5m", "1h", "1d"; other widths in the shortest form.
     std::string name() const;
-    // Accepts the names above (any "<n><us|ms|s|m|h|d>" form) and "1min".
+    // Accepts the names above (any "<n><us|ms|s|m|h|d>" form) and "1min"
+    // (any "<n>min", as TwelveData spells it); nullopt for zero, negative or
+    // overflowing widths.
     static std::optional<interval> parse(std::string_view text);
 
     // Start of the window holding t (floor, also for negative t).
