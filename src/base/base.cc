@@ -165,25 +165,35 @@ std::optional<int64_t> parse_duration_micros(std::string_view s) {
         return std::nullopt;
     }
     int64_t n = 0;
-    std::from_chars(s.data(), s.data() + i, n);
+    if (auto [p, ec] = std::from_chars(s.data(), s.data() + i, n); ec != std::errc()) {
+        return std::nullopt;
+    }
     std::string_view unit = s.substr(i);
+    // Bounded so that n * (micros per unit) cannot overflow: 100 years.
+    constexpr int64_t max_us = 100 * 366 * micros_per_day;
+    auto scaled = [&](int64_t per) -> std::optional<int64_t> {
+        if (n > max_us / per) {
+            return std::nullopt;
+        }
+        return n * per;
+    };
     if (unit == "us") {
-        return n;
+        return scaled(1);
     }
     if (unit == "ms") {
-        return n * 1'000;
+        return scaled(1'000);
     }
     if (unit == "s") {
-        return n * micros_per_second;
+        return scaled(micros_per_second);
     }
     if (unit == "m") {
-        return n * micros_per_minute;
+        return scaled(micros_per_minute);
     }
     if (unit == "h") {
-        return n * micros_per_hour;
+        return scaled(micros_per_hour);
     }
     if (unit == "d") {
-        return n * micros_per_day;
+        return scaled(micros_per_day);
     }
     return std::nullopt;
 }

@@ -28,6 +28,8 @@ TEST(time, durations_round_trip) {
     EXPECT_EQ(parse_duration_micros("250ms"), 250'000);
     EXPECT_FALSE(parse_duration_micros("5 minutes"));
     EXPECT_FALSE(parse_duration_micros("m"));
+    EXPECT_FALSE(parse_duration_micros("99999999999999999999d"));
+    EXPECT_FALSE(parse_duration_micros("9999999999999d"));
     EXPECT_EQ(format_duration(micros_per_hour), "1h");
     EXPECT_EQ(format_duration(90 * micros_per_second), "90s");
     EXPECT_EQ(format_duration(1500), "1500us");
