@@ -24,7 +24,8 @@ struct simulator_config {
     uint64_t seed = 1;
     // When set (us since epoch), event times come from a synthetic clock that
     // starts here and advances 1/rate per tick (1 us per tick when rate is 0):
-    // a run is then fully reproducible. When unset, event time = wall clock.
+    // a run is then fully reproducible. When unset, event time = wall clock
+    // (read once per poll; all ticks of one batch share it).
     std::optional<int64_t> start_time;
     // Pacing and wall time; nullptr = system_clock(). Not owned.
     feed::clock* clock = nullptr;
@@ -63,6 +64,7 @@ public:
     std::optional<double> progress() const override { return std::nullopt; }
 
     const std::vector<simulated_instrument>& instruments() const noexcept { return _instruments; }
+    // The seq of the last tick handed out (counts resumed-over ticks too).
     int64_t ticks_generated() const noexcept { return _seq; }
 
 private:

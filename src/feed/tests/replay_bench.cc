@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "feed/replay.h"
@@ -121,8 +122,12 @@ BENCHMARK(BM_replay_generic_csv)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_replay_twelvedata_jsonl)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_simulator)->Unit(benchmark::kMicrosecond);
 
-struct cleanup {
-    ~cleanup() { fs::remove_all(fs::temp_directory_path() / fmt::format("mdsp_feed_bench_{}", ::getpid())); }
-} cleanup_at_exit;
+struct quiet_and_cleanup {
+    // The per-run "replay done" lines would drown the figures.
+    quiet_and_cleanup() { spdlog::set_level(spdlog::level::warn); }
+    ~quiet_and_cleanup() {
+        fs::remove_all(fs::temp_directory_path() / fmt::format("mdsp_feed_bench_{}", ::getpid()));
+    }
+} quiet_and_cleanup_at_exit;
 
 } // namespace
