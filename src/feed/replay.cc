@@ -24,6 +24,7 @@ constexpr size_t overlong_keep = 64 * 1024;     // of an over-long line, kept in
 constexpr int64_t max_wait_nanos = 100'000'000; // poll() waits at most this long
 constexpr int64_t log_each_first = 10;          // malformed lines logged one by one
 constexpr int64_t log_interval_nanos = 5'000'000'000;
+constexpr double min_speed = 1e-6;
 
 std::string_view strip_bom(std::string_view s) {
     if (s.starts_with("\xEF\xBB\xBF")) {
@@ -107,10 +108,10 @@ std::optional<replay_format> detect_replay_format(std::string_view first_line) n
 
 result<std::unique_ptr<replay>> replay::open(replay_config cfg, dead_letter_sink sink) {
     namespace fs = std::filesystem;
-    if (!std::isfinite(cfg.speed) || cfg.speed < 0) {
+    if (!std::isfinite(cfg.speed) || cfg.speed < 0 || (cfg.speed > 0 && cfg.speed < min_speed)) {
         return make_error(errc::bad_config,
-                          "replay speed {} must be a finite factor >= 0 (0 = as fast as possible)",
-                          cfg.speed);
+                          "replay speed {} must be 0 (as fast as possible) or a factor from {} up", cfg.speed,
+                          min_speed);
     }
     if (cfg.max_line_bytes == 0) {
         return make_error(errc::bad_config, "replay max_line_bytes must be positive");
@@ -444,8 +445,11 @@ void replay::log_summary() {
 }
 
 int64_t replay::due_nanos(const model::tick& t) const {
-    const double gap_us = static_cast<double>(t.event_time() - _anchor_event);
-    return _anchor_mono + static_cast<int64_t>(gap_us * 1000.0 / _cfg.speed);
+    // In double and clamped, so that absurd event times (negative, or years
+    // apart at a slow speed) cannot overflow: such a tick is just due very late.
+    constexpr double limit = 4e18;
+    const double gap_us = static_cast<double>(t.event_time()) - static_cast<double>(_anchor_event);
+    return _anchor_mono + static_cast<int64_t>(std::clamp(gap_us * 1000.0 / _cfg.speed, -limit, limit));
 }
 
 result<poll_status> replay::poll(std::vector<model::tick>& out, size_t max) {

@@ -11,6 +11,7 @@ namespace mdsp::feed {
 namespace {
 
 constexpr int64_t max_wait_nanos = 100'000'000; // poll() waits at most this long
+constexpr double min_rate = 1e-3;               // keeps every deadline well within int64 nanoseconds
 
 // Rough USD values, for magnitudes only.
 struct known_value {
@@ -159,10 +160,10 @@ result<std::unique_ptr<simulator>> simulator::create(simulator_config cfg) {
             return make_error(errc::bad_config, "simulator symbol '{}' is listed twice", s);
         }
     }
-    if (!std::isfinite(cfg.rate) || cfg.rate < 0) {
+    if (!std::isfinite(cfg.rate) || cfg.rate < 0 || (cfg.rate > 0 && cfg.rate < min_rate)) {
         return make_error(errc::bad_config,
-                          "simulator rate {} must be a finite number of ticks/s >= 0 (0 = unpaced)",
-                          cfg.rate);
+                          "simulator rate {} must be 0 (unpaced) or a number of ticks/s from {} up", cfg.rate,
+                          min_rate);
     }
     return std::unique_ptr<simulator>(new simulator(std::move(cfg)));
 }

@@ -2,8 +2,11 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <sstream>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "feed/replay.h"
 #include "feed/tests/fake_clock.h"
@@ -229,6 +232,40 @@ TEST_F(replay_test, malformed_lines_are_dead_lettered_and_the_replay_goes_on) {
     EXPECT_EQ((*r)->skipped_lines(), 1);
 }
 
+TEST_F(replay_test, warnings_about_malformed_lines_are_rate_limited) {
+    std::string text(binance_header);
+    for (int i = 0; i < 5000; ++i) {
+        text += "junk\n";
+    }
+    auto p = write("binance-a/t.csv", text);
+    std::ostringstream log;
+    auto previous = spdlog::default_logger();
+    auto capture =
+        std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+    spdlog::set_default_logger(capture);
+    test::fake_clock clk;
+    replay_config cfg;
+    cfg.path = p;
+    cfg.clock = &clk;
+    auto r = open(cfg);
+    std::vector<model::tick> out;
+    for (int i = 0; i < 50; ++i) { // 50 polls of 100 lines, 1 s apart
+        ASSERT_TRUE((*r)->poll(out, 100));
+        clk.advance(1'000'000'000);
+    }
+    EXPECT_EQ(*(*r)->poll(out, 100), poll_status::end);
+    spdlog::set_default_logger(previous);
+    EXPECT_EQ(dead.size(), 5000u); // every line is dead-lettered...
+    const std::string text_logged = log.str();
+    const auto lines = std::count(text_logged.begin(), text_logged.end(), '\n');
+    // ...but the log has 10 single lines, a notice, one summary per 5 s of
+    // the 50 s, a final count and the end-of-replay line.
+    EXPECT_LE(lines, 10 + 1 + 10 + 2);
+    EXPECT_GE(lines, 12);
+    EXPECT_NE(text_logged.find("t.csv:2: expected 7 fields"), std::string::npos);
+    EXPECT_NE(text_logged.find("5000 malformed lines"), std::string::npos);
+}
+
 TEST_F(replay_test, resume_after_dead_letters_does_not_repeat_them) {
     std::string text(binance_header);
     text += "1,0.5,1,1,1,1570752011620,true\n";
@@ -432,6 +469,8 @@ TEST_F(replay_test, format_detection_and_open_errors) {
     EXPECT_EQ(open(cfg).error().code, errc::bad_format);
     cfg.format = replay_format::automatic;
     cfg.speed = -1;
+    EXPECT_EQ(open(cfg).error().code, errc::bad_config);
+    cfg.speed = 1e-300;
     EXPECT_EQ(open(cfg).error().code, errc::bad_config);
     cfg.path = dir.string();
     cfg.speed = 0;

@@ -223,6 +223,8 @@ TEST(simulator, rejects_bad_config) {
     cfg.symbols = {"A"};
     cfg.rate = -1;
     EXPECT_FALSE(simulator::create(cfg));
+    cfg.rate = 1e-300; // deadlines would not fit in int64 nanoseconds
+    EXPECT_FALSE(simulator::create(cfg));
     cfg.rate = std::nan("");
     EXPECT_FALSE(simulator::create(cfg));
     EXPECT_EQ(std::string(simulator::create(cfg).error().code.category().name()), "mdsp.feed");
