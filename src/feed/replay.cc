@@ -1,0 +1,583 @@
+#include "feed/replay.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "feed/internal/line_parser.h"
+
+namespace mdsp::feed {
+
+namespace {
+
+constexpr size_t read_chunk = 256 * 1024;
+constexpr size_t overlong_keep = 64 * 1024;     // of an over-long line, kept in its dead letter
+constexpr int64_t max_wait_nanos = 100'000'000; // poll() waits at most this long
+constexpr int64_t log_each_first = 10;          // malformed lines logged one by one
+constexpr int64_t log_interval_nanos = 5'000'000'000;
+constexpr double min_speed = 1e-6;
+
+std::string_view strip_bom(std::string_view s) {
+    if (s.starts_with("\xEF\xBB\xBF")) {
+        s.remove_prefix(3);
+    }
+    return s;
+}
+
+bool blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+}
+
+std::string upper(std::string_view s) {
+    std::string r(s);
+    for (auto& c : r) {
+        if (c >= 'a' && c <= 'z') {
+            c = static_cast<char>(c - 'a' + 'A');
+        }
+    }
+    return r;
+}
+
+// "binance-xrpeth" -> "XRPETH".
+std::optional<std::string> symbol_from_folder(const std::filesystem::path& file) {
+    auto folder = file.parent_path().filename().string();
+    constexpr std::string_view prefix = "binance-";
+    if (folder.size() > prefix.size() && folder.starts_with(prefix)) {
+        return upper(std::string_view(folder).substr(prefix.size()));
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string_view to_string(replay_format f) noexcept {
+    switch (f) {
+    case replay_format::automatic:
+        return "auto";
+    case replay_format::binance_csv:
+        return "binance";
+    case replay_format::generic_csv:
+        return "csv";
+    case replay_format::twelvedata_jsonl:
+        return "twelvedata";
+    }
+    return "auto";
+}
+
+std::optional<replay_format> parse_replay_format(std::string_view n) noexcept {
+    if (n == "auto") {
+        return replay_format::automatic;
+    }
+    if (n == "binance" || n == "binance-csv") {
+        return replay_format::binance_csv;
+    }
+    if (n == "csv" || n == "generic-csv") {
+        return replay_format::generic_csv;
+    }
+    if (n == "twelvedata" || n == "jsonl") {
+        return replay_format::twelvedata_jsonl;
+    }
+    return std::nullopt;
+}
+
+std::optional<replay_format> detect_replay_format(std::string_view first_line) noexcept {
+    auto s = strip_bom(first_line);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    if (s.starts_with('{')) {
+        return replay_format::twelvedata_jsonl;
+    }
+    if (internal::is_binance_header(s) || internal::looks_like_binance_row(s)) {
+        return replay_format::binance_csv;
+    }
+    if (internal::parse_generic_header(s)) {
+        return replay_format::generic_csv;
+    }
+    return std::nullopt;
+}
+
+result<std::unique_ptr<replay>> replay::open(replay_config cfg, dead_letter_sink sink) {
+    namespace fs = std::filesystem;
+    if (!std::isfinite(cfg.speed) || cfg.speed < 0 || (cfg.speed > 0 && cfg.speed < min_speed)) {
+        return make_error(errc::bad_config,
+                          "replay speed {} must be 0 (as fast as possible) or a factor from {} up", cfg.speed,
+                          min_speed);
+    }
+    if (cfg.max_line_bytes == 0) {
+        return make_error(errc::bad_config, "replay max_line_bytes must be positive");
+    }
+    std::error_code ec;
+    auto canonical = fs::canonical(cfg.path, ec);
+    if (ec) {
+        if (ec == std::errc::no_such_file_or_directory) {
+            return make_error(errc::not_found, "replay file '{}' does not exist", cfg.path);
+        }
+        return make_error(errc::io_error, "cannot resolve replay file '{}': {}", cfg.path, ec.message());
+    }
+    if (fs::is_directory(canonical, ec)) {
+        return make_error(errc::bad_config, "replay path '{}' is a folder; give a file", cfg.path);
+    }
+    std::unique_ptr<replay> r(new replay(std::move(cfg), std::move(sink)));
+    r->_path = canonical.string();
+    r->_id = "replay:" + r->_path;
+    r->_topic = "file:" + r->_path;
+    r->_file_name = canonical.filename().string();
+    r->_fd = ::open(r->_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (r->_fd < 0) {
+        return make_error(errc::io_error, "cannot open replay file '{}': {}", r->_path, std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(r->_fd, &st) != 0) {
+        return make_error(errc::io_error, "cannot stat replay file '{}': {}", r->_path, std::strerror(errno));
+    }
+    r->_file_size = st.st_size;
+    if (auto h = r->read_header(); !h) {
+        return h.error();
+    }
+    if (r->_format == replay_format::binance_csv && r->_symbol.empty()) {
+        auto from_folder = symbol_from_folder(r->_cfg.path);
+        if (!from_folder) {
+            from_folder = symbol_from_folder(canonical);
+        }
+        if (!from_folder) {
+            return make_error(
+                errc::bad_config,
+                "{} is a Binance aggregate-trades file, which has no symbol column: pass the symbol "
+                "option (e.g. --symbol XRPETH), or keep the file in a folder named binance-<pair>",
+                r->_path);
+        }
+        r->_symbol = std::move(*from_folder);
+    }
+    return r;
+}
+
+replay::replay(replay_config cfg, dead_letter_sink sink)
+  : _cfg(std::move(cfg))
+  , _sink(std::move(sink))
+  , _clock(_cfg.clock ? _cfg.clock : &system_clock())
+  , _buf(_cfg.max_line_bytes + read_chunk + 1) {
+    _symbol = _cfg.symbol.value_or("");
+}
+
+replay::~replay() {
+    if (_fd >= 0) {
+        ::close(_fd);
+    }
+}
+
+result<void> replay::read_header() {
+    std::string_view line;
+    bool overlong = false;
+    int64_t overlong_bytes = 0;
+    auto st = next_line(line, overlong, overlong_bytes);
+    if (st == read_status::error) {
+        return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
+                          std::strerror(_io_errno));
+    }
+    const bool empty = st == read_status::eof;
+    const std::string first = empty || overlong ? std::string() : std::string(strip_bom(line));
+    _format = _cfg.format;
+    if (_format == replay_format::automatic) {
+        if (empty) {
+            return make_error(
+                errc::bad_format,
+                "replay file '{}' is empty, so its format cannot be detected; pass the format option", _path);
+        }
+        auto detected = detect_replay_format(first);
+        if (!detected) {
+            return make_error(errc::bad_format,
+                              "cannot tell the format of '{}' from its first line {}: expected a Binance "
+                              "aggregate-trades header (agg_trade_id,price,qty,...), a CSV header naming "
+                              "time,symbol,price[,size], or TwelveData JSON lines; pass the format option",
+                              _path, internal::quote_field(first));
+        }
+        _format = *detected;
+    }
+    bool header = false;
+    switch (_format) {
+    case replay_format::binance_csv:
+        header = internal::is_binance_header(first);
+        break;
+    case replay_format::generic_csv: {
+        auto cols = internal::parse_generic_header(first);
+        if (!cols) {
+            return make_error(
+                errc::bad_format,
+                "the first line of '{}', {}, is not a CSV header naming time, symbol, price and "
+                "optionally size",
+                _path, internal::quote_field(first));
+        }
+        if (cols->symbol < 0 && _symbol.empty()) {
+            return make_error(errc::bad_config, "'{}' has no symbol column: pass the symbol option", _path);
+        }
+        _columns = std::make_unique<internal::generic_columns>(*cols);
+        header = true;
+        break;
+    }
+    case replay_format::twelvedata_jsonl:
+    case replay_format::automatic:
+        _json = std::make_unique<internal::twelvedata_parser>();
+        break;
+    }
+    if (header) {
+        _data_offset = _read_offset;
+        _data_line = _read_line;
+        _pos_offset = _data_offset;
+        _pos_line = _data_line;
+        return ok();
+    }
+    _data_offset = 0;
+    _data_line = 1;
+    return seek(0, 1);
+}
+
+result<void> replay::seek(int64_t offset, int64_t line) {
+    if (::lseek(_fd, offset, SEEK_SET) < 0) {
+        return make_error(errc::io_error, "cannot seek in replay file '{}': {}", _path, std::strerror(errno));
+    }
+    _begin = _end = 0;
+    _file_eof = false;
+    _read_offset = offset;
+    _read_line = line;
+    _pos_offset = offset;
+    _pos_line = line;
+    _pending.reset();
+    _anchored = false;
+    _summary_logged = false;
+    return ok();
+}
+
+replay::read_status replay::next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes) {
+    overlong = false;
+    const size_t max_line = _cfg.max_line_bytes;
+    size_t scan = _begin;
+    while (true) {
+        char* base = _buf.data();
+        if (const void* nl = std::memchr(base + scan, '\n', _end - scan)) {
+            const size_t p = static_cast<size_t>(static_cast<const char*>(nl) - base);
+            const size_t len = p - _begin;
+            line = std::string_view(base + _begin, len);
+            if (len > max_line) {
+                _overlong_raw.assign(base + _begin, std::min(len, overlong_keep));
+                line = _overlong_raw;
+                overlong = true;
+                overlong_bytes = static_cast<int64_t>(len);
+            } else if (line.ends_with('\r')) {
+                line.remove_suffix(1);
+            }
+            _read_offset += static_cast<int64_t>(len + 1);
+            _begin = p + 1;
+            ++_read_line;
+            return read_status::line;
+        }
+        scan = _end;
+        if (_end - _begin > max_line) {
+            // No newline within max_line bytes: keep the start, skip to the end.
+            _overlong_raw.assign(base + _begin, std::min(_end - _begin, overlong_keep));
+            int64_t total = static_cast<int64_t>(_end - _begin);
+            _read_offset += total;
+            _begin = _end = 0;
+            while (true) {
+                ssize_t n = ::read(_fd, base, _buf.size());
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    _io_errno = errno;
+                    return read_status::error;
+                }
+                if (n == 0) {
+                    _file_eof = true;
+                    break;
+                }
+                if (const void* nl = std::memchr(base, '\n', static_cast<size_t>(n))) {
+                    const size_t p = static_cast<size_t>(static_cast<const char*>(nl) - base);
+                    total += static_cast<int64_t>(p);
+                    _read_offset += static_cast<int64_t>(p + 1);
+                    _begin = p + 1;
+                    _end = static_cast<size_t>(n);
+                    break;
+                }
+                total += n;
+                _read_offset += n;
+            }
+            ++_read_line;
+            line = _overlong_raw;
+            overlong = true;
+            overlong_bytes = total;
+            return read_status::line;
+        }
+        if (_file_eof) {
+            if (_begin == _end) {
+                return read_status::eof;
+            }
+            const size_t len = _end - _begin; // a last line without a newline
+            line = std::string_view(base + _begin, len);
+            if (line.ends_with('\r')) {
+                line.remove_suffix(1);
+            }
+            _read_offset += static_cast<int64_t>(len);
+            _begin = _end;
+            ++_read_line;
+            return read_status::line;
+        }
+        if (_begin > 0) {
+            std::memmove(base, base + _begin, _end - _begin);
+            scan -= _begin;
+            _end -= _begin;
+            _begin = 0;
+        }
+        ssize_t n = ::read(_fd, base + _end, _buf.size() - _end);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            _io_errno = errno;
+            return read_status::error;
+        }
+        if (n == 0) {
+            _file_eof = true;
+        }
+        _end += static_cast<size_t>(n);
+    }
+}
+
+bool replay::process(std::string_view line, std::vector<model::tick>& out, int64_t line_no,
+                     int64_t wall_now) {
+    if (line_no == 1) {
+        line = strip_bom(line);
+    }
+    if (blank(line)) {
+        ++_skipped;
+        return false;
+    }
+    model::tick& t = out.emplace_back();
+    internal::line_outcome o = internal::line_outcome::malformed;
+    switch (_format) {
+    case replay_format::binance_csv:
+        o = internal::parse_binance_line(line, t, _error);
+        t.symbol = _symbol;
+        break;
+    case replay_format::generic_csv:
+        o = internal::parse_generic_line(line, *_columns, t, _error);
+        if (_columns->symbol < 0) {
+            t.symbol = _symbol;
+        }
+        t.seq = sequence(line_no);
+        break;
+    case replay_format::twelvedata_jsonl:
+    case replay_format::automatic:
+        o = _json->parse(line, t, _error);
+        t.seq = sequence(line_no);
+        break;
+    }
+    if (o != internal::line_outcome::tick) {
+        out.pop_back();
+        if (o == internal::line_outcome::malformed) {
+            dead_letter(line_no, line, _error, wall_now);
+        } else {
+            ++_skipped;
+        }
+        return false;
+    }
+    t.source = _id;
+    t.ingest_time = ingest_time(wall_now);
+    return true;
+}
+
+void replay::dead_letter(int64_t line_no, std::string_view raw, const std::string& what, int64_t wall_now) {
+    ++_malformed;
+    std::string message = fmt::format("{}:{}: {}", _file_name, line_no, what);
+    if (_logged < log_each_first) {
+        spdlog::warn("replay: {} (sent to the dead-letter topic)", message);
+        if (++_logged == log_each_first) {
+            spdlog::warn("replay: further malformed lines of {} are summarised at most every {} s",
+                         _file_name, log_interval_nanos / 1'000'000'000);
+            _next_log_nanos = _clock->mono_nanos() + log_interval_nanos;
+        }
+    } else {
+        ++_suppressed;
+        const int64_t now = _clock->mono_nanos();
+        if (now >= _next_log_nanos) {
+            spdlog::warn("replay: {} more malformed lines in {}, the latest: {}", _suppressed, _file_name,
+                         message);
+            _suppressed = 0;
+            _next_log_nanos = now + log_interval_nanos;
+        }
+    }
+    if (_sink) {
+        model::dead_letter d;
+        d.source_topic = _topic;
+        d.source_offset = line_no;
+        d.error_kind = "malformed";
+        d.message = std::move(message);
+        d.raw.assign(raw);
+        d.time = wall_now;
+        _sink(std::move(d));
+    }
+}
+
+void replay::log_summary() {
+    if (_summary_logged) {
+        return;
+    }
+    _summary_logged = true;
+    if (_suppressed > 0) {
+        spdlog::warn("replay: {} more malformed lines in {}", _suppressed, _file_name);
+        _suppressed = 0;
+    }
+    if (_malformed > 0) {
+        spdlog::warn("replay of {} done: {} ticks, {} malformed lines sent to the dead-letter topic", _path,
+                     _ticks, _malformed);
+    } else {
+        spdlog::info("replay of {} done: {} ticks", _path, _ticks);
+    }
+}
+
+int64_t replay::due_nanos(const model::tick& t) const {
+    // In double and clamped, so that absurd event times (negative, or years
+    // apart at a slow speed) cannot overflow: such a tick is just due very late.
+    constexpr double limit = 4e18;
+    const double gap_us = static_cast<double>(t.event_time()) - static_cast<double>(_anchor_event);
+    return _anchor_mono + static_cast<int64_t>(std::clamp(gap_us * 1000.0 / _cfg.speed, -limit, limit));
+}
+
+result<poll_status> replay::poll(std::vector<model::tick>& out, size_t max) {
+    if (max == 0) {
+        return poll_status::ticks;
+    }
+    const size_t start = out.size();
+    const bool paced = _cfg.speed > 0;
+    int64_t wall = _clock->wall_micros();
+    int64_t now = paced ? _clock->mono_nanos() : 0;
+    while (out.size() - start < max) {
+        if (_pending) {
+            // Deadlines are offsets from one anchor, never from the previous
+            // tick, so long gaps and many small sleeps add up without drift.
+            const int64_t due = due_nanos(*_pending);
+            if (due > now) {
+                now = _clock->mono_nanos();
+            }
+            if (due > now) {
+                if (out.size() > start) {
+                    return poll_status::ticks;
+                }
+                _clock->sleep_until(std::min(due, now + max_wait_nanos));
+                now = _clock->mono_nanos();
+                if (due > now) {
+                    return poll_status::ticks;
+                }
+                wall = _clock->wall_micros();
+            }
+            _pending->ingest_time = ingest_time(wall);
+            out.push_back(std::move(*_pending));
+            _pending.reset();
+            ++_ticks;
+            _pos_offset = _read_offset;
+            _pos_line = _read_line;
+            continue;
+        }
+        std::string_view line;
+        bool overlong = false;
+        int64_t overlong_bytes = 0;
+        const auto st = next_line(line, overlong, overlong_bytes);
+        if (st == read_status::error) {
+            return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
+                              std::strerror(_io_errno));
+        }
+        if (st == read_status::eof) {
+            log_summary();
+            return out.size() > start ? poll_status::ticks : poll_status::end;
+        }
+        const int64_t line_no = _read_line - 1;
+        if (overlong) {
+            dead_letter(
+                line_no, line,
+                fmt::format("line is {} bytes, longer than the limit of {} (the first {} bytes are kept)",
+                            overlong_bytes, _cfg.max_line_bytes, line.size()),
+                wall);
+        } else if (process(line, out, line_no, wall)) {
+            if (paced) {
+                if (!_anchored) {
+                    _anchored = true;
+                    _anchor_event = out.back().event_time();
+                    _anchor_mono = now;
+                } else if (due_nanos(out.back()) > now) {
+                    _pending = std::move(out.back());
+                    out.pop_back();
+                    continue; // its line is committed once it is returned
+                }
+            }
+            ++_ticks;
+        }
+        _pos_offset = _read_offset;
+        _pos_line = _read_line;
+    }
+    return poll_status::ticks;
+}
+
+std::string replay::position() const {
+    return fmt::format("{}:{}", _pos_offset, _pos_line);
+}
+
+result<void> replay::resume(std::string_view position) {
+    auto colon = position.find(':');
+    int64_t offset = -1, line = -1;
+    auto parse = [](std::string_view s, int64_t& v) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+    };
+    if (colon == std::string_view::npos || !parse(position.substr(0, colon), offset)
+        || !parse(position.substr(colon + 1), line) || offset < 0 || line < 1) {
+        return make_error(errc::bad_format,
+                          "replay position '{}' is not '<byte offset>:<line>' from position()", position);
+    }
+    if (offset < _data_offset || line < _data_line) {
+        return make_error(errc::bad_format,
+                          "replay position '{}' lies before the data of '{}' (which starts at {}:{})",
+                          position, _path, _data_offset, _data_line);
+    }
+    struct stat st {};
+    if (::fstat(_fd, &st) != 0) {
+        return make_error(errc::io_error, "cannot stat replay file '{}': {}", _path, std::strerror(errno));
+    }
+    _file_size = st.st_size;
+    if (offset > _file_size) {
+        return make_error(errc::bad_format,
+                          "replay position '{}' is past the end of '{}' ({} bytes): is it from another file?",
+                          position, _path, _file_size);
+    }
+    if (offset > _data_offset && offset < _file_size) {
+        char c = 0;
+        if (::pread(_fd, &c, 1, offset - 1) != 1) {
+            return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
+                              std::strerror(errno));
+        }
+        if (c != '\n') {
+            return make_error(
+                errc::bad_format,
+                "replay position '{}' is not at the start of a line of '{}': is it from another file?",
+                position, _path);
+        }
+    }
+    return seek(offset, line);
+}
+
+std::optional<double> replay::progress() const {
+    if (_file_size <= 0) {
+        return 1.0;
+    }
+    return std::clamp(static_cast<double>(_pos_offset) / static_cast<double>(_file_size), 0.0, 1.0);
+}
+
+} // namespace mdsp::feed

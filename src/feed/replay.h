@@ -1,0 +1,149 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "feed/clock.h"
+#include "feed/source.h"
+
+namespace mdsp::feed {
+
+namespace internal {
+class twelvedata_parser;
+struct generic_columns;
+} // namespace internal
+
+enum class replay_format {
+    automatic,        // detected from the first line
+    binance_csv,      // agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker
+    generic_csv,      // header naming time,symbol,price[,size]
+    twelvedata_jsonl, // one TwelveData WebSocket event per line
+};
+
+// "auto", "binance", "csv", "twelvedata".
+std::string_view to_string(replay_format f) noexcept;
+// Accepts the names to_string gives (and "binance-csv", "generic-csv", "jsonl").
+std::optional<replay_format> parse_replay_format(std::string_view name) noexcept;
+// What the first line of a file says it is; nullopt when it says nothing we
+// know (a leading UTF-8 byte order mark is ignored).
+std::optional<replay_format> detect_replay_format(std::string_view first_line) noexcept;
+
+struct replay_config {
+    std::string path;
+    replay_format format = replay_format::automatic;
+    // The symbol of every tick of a Binance file (which has no symbol column),
+    // or of a generic CSV without a symbol column. For Binance files it
+    // defaults to <PAIR> when the file's folder is named binance-<pair>.
+    std::optional<std::string> symbol;
+    // 0 = as fast as possible. Otherwise real time times this factor: each
+    // tick is due (its event time - the first tick's) / speed after the first.
+    double speed = 0;
+    // Longer lines are dead-lettered (their first 64 KiB kept) and skipped.
+    size_t max_line_bytes = size_t{1} << 20;
+    // Pacing, ingest times and log rate limits; nullptr = system_clock(). Not owned.
+    feed::clock* clock = nullptr;
+};
+
+// Replays a file of ticks. source = "replay:<canonical absolute path>",
+// ingest_time = now. seq = agg_trade_id for Binance files, the line number
+// (1-based, header included) otherwise.
+//
+// Malformed lines go to the dead-letter sink (source_topic "file:<path>",
+// source_offset = line number, error_kind "malformed", raw = the line) with a
+// rate-limited warning, and the replay goes on. Empty lines and non-price
+// TwelveData events are skipped silently.
+//
+// position() is "<byte offset>:<line number>" of the next line not yet turned
+// into a returned tick or a dead letter; resume() checks it lies on a line
+// boundary of this file and seeks there.
+//
+// Owned and polled by one thread; the sink is called on that thread. No
+// background work: the file is read in poll().
+class replay final : public source {
+public:
+    // Opens the file, detects or checks the format and reads the header.
+    // errc::not_found, errc::io_error, errc::bad_format (unknown first line),
+    // errc::bad_config (no symbol for a Binance file, bad speed).
+    static result<std::unique_ptr<replay>> open(replay_config cfg, dead_letter_sink sink);
+    ~replay() override;
+
+    result<poll_status> poll(std::vector<model::tick>& out, size_t max) override;
+    std::string id() const override { return _id; }
+    std::string position() const override;
+    result<void> resume(std::string_view position) override;
+    std::optional<double> progress() const override;
+
+    replay_format format() const noexcept { return _format; }
+    const std::string& path() const noexcept { return _path; }
+    const std::string& symbol() const noexcept { return _symbol; }
+    // Lines consumed so far (header included), ticks returned, lines
+    // dead-lettered, lines skipped (empty lines, non-price events).
+    int64_t lines() const noexcept { return _pos_line - 1; }
+    int64_t ticks() const noexcept { return _ticks; }
+    int64_t malformed_lines() const noexcept { return _malformed; }
+    int64_t skipped_lines() const noexcept { return _skipped; }
+    int64_t file_size() const noexcept { return _file_size; }
+
+private:
+    replay(replay_config cfg, dead_letter_sink sink);
+
+    enum class read_status { line, eof, error };
+    read_status next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes);
+    result<void> seek(int64_t offset, int64_t line);
+    result<void> read_header();
+    // Parses one line into out (appending a tick), or dead-letters or skips it.
+    // Returns true when a tick was appended.
+    bool process(std::string_view line, std::vector<model::tick>& out, int64_t line_no, int64_t wall_now);
+    void dead_letter(int64_t line_no, std::string_view raw, const std::string& what, int64_t wall_now);
+    void log_summary();
+    int64_t due_nanos(const model::tick& t) const;
+
+    replay_config _cfg;
+    dead_letter_sink _sink;
+    feed::clock* _clock;
+    replay_format _format = replay_format::automatic;
+    std::string _path; // canonical
+    std::string _id;
+    std::string _file_name;
+    std::string _topic; // "file:<path>"
+    std::string _symbol;
+    int _fd = -1;
+    int _io_errno = 0;
+    int64_t _file_size = 0;
+    std::unique_ptr<internal::generic_columns> _columns;
+    std::unique_ptr<internal::twelvedata_parser> _json;
+
+    // Read buffer: bytes [_begin, _end) are read and not yet split into lines.
+    std::vector<char> _buf;
+    size_t _begin = 0, _end = 0;
+    bool _file_eof = false;
+    int64_t _read_offset = 0; // file offset of _buf[_begin]
+    int64_t _read_line = 1;   // number of the next line next_line() returns
+    std::string _overlong_raw;
+    std::string _error; // scratch for parser messages
+
+    int64_t _data_offset = 0; // where the first data line starts
+    int64_t _data_line = 1;
+    int64_t _pos_offset = 0; // committed position: see position()
+    int64_t _pos_line = 1;
+
+    std::optional<model::tick> _pending; // paced: parsed, not yet due
+    bool _anchored = false;
+    int64_t _anchor_event = 0;
+    int64_t _anchor_mono = 0;
+
+    int64_t _ticks = 0;
+    int64_t _malformed = 0;
+    int64_t _skipped = 0;
+    int64_t _logged = 0;         // malformed lines logged one by one
+    int64_t _suppressed = 0;     // not logged since the last summary
+    int64_t _next_log_nanos = 0; // rate limit for the summaries
+    bool _summary_logged = false;
+};
+
+} // namespace mdsp::feed
