@@ -22,6 +22,7 @@ enum class errc {
     corrupt,
     bad_query,
     closed,
+    locked, // the data directory is in use by another process or store
 };
 
 // Half-open time range [from, to) with a row limit. When tail is set the

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
+
+#include "base/result.h"
+#include "http/query.h"
+
+namespace mdsp::http {
+
+enum class errc {
+    bad_address = 1, // the listen address does not parse
+    bind_failed,     // the port is taken or not allowed
+    already_started,
+};
+
+using verb = boost::beast::http::verb;
+
+// A request as route handlers see it. Valid only during the handler call.
+struct request {
+    verb method = verb::get;
+    std::string_view target;                                  // as sent: "/api/v1/candles?symbol=X"
+    std::string path;                                         // percent-decoded: "/api/v1/candles"
+    query_params query;                                       // percent-decoded, in order
+    std::vector<std::pair<std::string, std::string>> headers; // names as sent
+    std::string_view body;                                    // at most server_config::max_body_bytes
+
+    std::optional<std::string_view> param(std::string_view name) const { return find_param(query, name); }
+    // The first header of that name (case-insensitive).
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct response {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers; // extra headers
+};
+
+// The value serialized by Boost.JSON (shortest round-trip doubles).
+response json_response(unsigned status, const boost::json::value& v);
+// {"error": error, "message": message}
+response error_response(unsigned status, std::string_view error, std::string_view message);
+
+using handler = std::function<response(const request&)>;
+
+// What /readyz reports: ready, or not with the reasons (e.g. "store not open").
+struct readiness {
+    bool ready = true;
+    std::vector<std::string> reasons;
+};
+using readiness_check = std::function<readiness()>;
+
+struct server_config {
+    std::string address = "127.0.0.1";
+    uint16_t port = 8080; // 0 picks a free port; see server::port()
+    int threads = 1;      // threads running the handlers
+    size_t max_connections = 512;
+    size_t max_header_bytes = 8 * 1024;
+    size_t max_body_bytes = 16 * 1024;
+    std::chrono::milliseconds idle_timeout{
+        30'000}; // a connection with no complete request for this long is closed
+};
+
+// The HTTP/1.1 server (Boost.Beast): keep-alive connections, routes by exact
+// path or by prefix, JSON errors, a count and a latency histogram per route in
+// the global metrics registry.
+//
+// Built in: GET /healthz, GET /readyz (asks the readiness check given here),
+// GET /metrics (the global registry in the Prometheus text format). The
+// /api/v1 routes are added by add_api_routes() (http/api.h).
+//
+// Unknown path: 404 JSON; known path, other method: 405 JSON with Allow. HEAD
+// is answered for every GET route. A request over the header or body limit
+// gets 431 or 413 and the connection is closed; a connection beyond
+// max_connections is answered 503 and closed.
+//
+// Threads: route() only before start(); handlers run on the server's own
+// threads (config.threads), concurrently when threads > 1, so they must be
+// thread-safe. start() once; stop() (also run by the destructor) closes the
+// listener and every connection and joins the threads.
+class server {
+public:
+    explicit server(server_config config, readiness_check ready = {});
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // path is exact ("/api/v1/candles") or a prefix ending in "/*"
+    // ("/subjects/*" matches "/subjects/x/versions"); the longest match wins.
+    // A later route for the same method and path replaces the earlier one.
+    void route(verb method, std::string path, handler h);
+
+    // Binds and starts serving; errc::bind_failed says which address and port.
+    result<void> start();
+    void stop();
+
+    // The bound port after start() (the chosen one when config.port is 0).
+    uint16_t port() const noexcept;
+    // Open connections right now.
+    size_t connections() const noexcept;
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> _impl;
+};
+
+} // namespace mdsp::http
+
+MDSP_DECLARE_ERRC(mdsp::http)

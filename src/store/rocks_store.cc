@@ -1,0 +1,666 @@
+#include "store/rocks_store.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "base/metrics.h"
+#include "base/time.h"
+#include "store/internal/codec.h"
+
+namespace mdsp::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+using internal::valid_symbol;
+
+constexpr std::string_view meta_format_key = "format";
+constexpr std::string_view meta_next_chunk_key = "next_chunk";
+
+rocksdb::Slice slice(std::string_view s) {
+    return {s.data(), s.size()};
+}
+std::string_view view(const rocksdb::Slice& s) {
+    return {s.data(), s.size()};
+}
+
+mdsp::error status_error(const rocksdb::Status& s, std::string_view what, const fs::path& dir) {
+    return make_error(s.IsCorruption() ? errc::corrupt : errc::io_error, "{} in {}: {}", what, dir.string(),
+                      s.ToString());
+}
+
+mdsp::error corrupt(std::string_view what, const fs::path& dir) {
+    return make_error(errc::corrupt,
+                      "{} in {} cannot be decoded; the data directory is damaged or was written by another "
+                      "program",
+                      what, dir.string());
+}
+
+mdsp::error bad_symbol(std::string_view symbol) {
+    return make_error(errc::bad_query,
+                      "symbol '{}' cannot be stored: a symbol is non-empty and has no NUL byte", symbol);
+}
+
+bool is_lock_error(const rocksdb::Status& s) {
+    if (!s.IsIOError()) {
+        return false;
+    }
+    const std::string text = s.ToString();
+    return text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos;
+}
+
+bool supported(rocksdb::CompressionType t) {
+    static const auto all = rocksdb::GetSupportedCompressions();
+    return std::find(all.begin(), all.end(), t) != all.end();
+}
+
+// Per-family options: lz4 (zstd at the bottom level), bloom filters for the
+// point-lookup families, one shared block cache.
+rocksdb::ColumnFamilyOptions family_options(size_t write_buffer, bool bloom,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+    rocksdb::ColumnFamilyOptions o;
+    o.write_buffer_size = write_buffer;
+    o.max_write_buffer_number = 3;
+    o.level_compaction_dynamic_level_bytes = true;
+    o.compression = supported(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+    if (supported(rocksdb::kZSTD)) {
+        o.bottommost_compression = rocksdb::kZSTD;
+    }
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.block_size = 16 * 1024;
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    t.format_version = 5;
+    if (bloom) {
+        t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        t.optimize_filters_for_memory = true;
+    }
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    return o;
+}
+
+bool newer(int64_t et_a, int64_t seq_a, int64_t et_b, int64_t seq_b) {
+    return std::pair(et_a, seq_a) > std::pair(et_b, seq_b);
+}
+
+bool tick_less(const model::tick& a, const model::tick& b) {
+    return std::pair(a.event_time, a.seq) < std::pair(b.event_time, b.seq);
+}
+
+struct group_key {
+    std::string_view symbol;
+    int64_t bucket;
+    bool operator==(const group_key&) const = default;
+};
+struct group_key_hash {
+    size_t operator()(const group_key& k) const noexcept {
+        return std::hash<std::string_view>{}(k.symbol)
+               ^ (static_cast<size_t>(k.bucket) * 0x9E3779B97F4A7C15ULL);
+    }
+};
+
+struct store_metrics {
+    metrics::counter& ticks = metrics::global().get_counter("mdsp_store_ticks_written_total",
+                                                            "Ticks written to the embedded store");
+    metrics::counter& candles = metrics::global().get_counter("mdsp_store_candles_written_total",
+                                                              "Candle upserts written to the embedded store");
+    metrics::histogram& write_seconds = metrics::global().get_histogram(
+        "mdsp_store_write_duration_seconds", "Time of one atomic store write, in seconds");
+};
+store_metrics& store_stats() {
+    static store_metrics m;
+    return m;
+}
+
+} // namespace
+
+rocks_store::rocks_store(std::filesystem::path dir, rocks_options options)
+  : _dir(std::move(dir))
+  , _options(options) {}
+
+rocks_store::~rocks_store() {
+    if (auto r = close(); !r) {
+        spdlog::warn("closing the store in {}: {}", _dir.string(), r.error().what());
+    }
+}
+
+result<std::unique_ptr<rocks_store>> rocks_store::open(const std::filesystem::path& dir,
+                                                       const rocks_options& options) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        return make_error(errc::io_error,
+                          "cannot create the data directory {}: {}; check the path and its permissions",
+                          dir.string(), ec.message());
+    }
+    std::unique_ptr<rocks_store> st(new rocks_store(dir, options));
+
+    rocksdb::DBOptions db;
+    db.create_if_missing = true;
+    db.create_missing_column_families = true;
+    db.max_background_jobs = 2;
+    db.bytes_per_sync = 1 << 20;
+    db.wal_bytes_per_sync = 1 << 20;
+    db.max_total_wal_size = 4 * options.write_buffer_bytes;
+    db.db_write_buffer_size = 3 * options.write_buffer_bytes;
+    db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    db.keep_log_file_num = 3;
+    db.max_log_file_size = 8 << 20;
+
+    auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    const size_t small = std::max<size_t>(options.write_buffer_bytes / 4, 1 << 20);
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{
+        {rocksdb::kDefaultColumnFamilyName, family_options(1 << 20, true, cache)},
+        {"ticks", family_options(options.write_buffer_bytes, false, cache)},
+        {"candles", family_options(small, false, cache)},
+        {"latest", family_options(small, true, cache)},
+        {"state", family_options(small, true, cache)},
+    };
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(db, dir.string(), families, &st->_handles, &raw);
+    if (!s.ok()) {
+        if (is_lock_error(s)) {
+            return make_error(errc::locked,
+                              "another mdsp is using {}; stop it or choose another --data-dir ({})",
+                              dir.string(), s.ToString());
+        }
+        return status_error(s, "opening the store", dir);
+    }
+    st->_db.reset(raw);
+    st->_meta = st->_handles[0];
+    st->_ticks = st->_handles[1];
+    st->_candles = st->_handles[2];
+    st->_latest = st->_handles[3];
+    st->_state = st->_handles[4];
+
+    std::string value;
+    s = st->_db->Get({}, st->_meta, slice(meta_format_key), &value);
+    if (s.IsNotFound()) {
+        s = st->_db->Put({}, st->_meta, slice(meta_format_key), slice(internal::format_version));
+    } else if (s.ok() && value != internal::format_version) {
+        return make_error(
+            errc::corrupt,
+            "{} holds store format '{}' but this mdsp reads '{}'; use an mdsp of the same version "
+            "or another --data-dir",
+            dir.string(), value, internal::format_version);
+    }
+    if (!s.ok()) {
+        return status_error(s, "reading the store format", dir);
+    }
+    s = st->_db->Get({}, st->_meta, slice(meta_next_chunk_key), &value);
+    if (s.ok() && value.size() == 8) {
+        st->_next_chunk = internal::get_be64(value.data());
+    } else if (s.ok()) {
+        return corrupt("the tick chunk counter", dir);
+    } else if (!s.IsNotFound()) {
+        return status_error(s, "reading the tick chunk counter", dir);
+    }
+    return st;
+}
+
+result<void> rocks_store::close() {
+    if (_closed.exchange(true) || !_db) {
+        return ok();
+    }
+    auto flushed = _db->FlushWAL(true);
+    for (auto* h : _handles) {
+        (void)_db->DestroyColumnFamilyHandle(h);
+    }
+    _handles.clear();
+    auto closed = _db->Close();
+    _db.reset();
+    if (!flushed.ok()) {
+        return status_error(flushed, "flushing the write-ahead log", _dir);
+    }
+    if (!closed.ok()) {
+        return status_error(closed, "closing the store", _dir);
+    }
+    return ok();
+}
+
+result<void> rocks_store::check_open() const {
+    if (_closed.load(std::memory_order_acquire)) {
+        return make_error(errc::closed, "the store in {} is closed", _dir.string());
+    }
+    return ok();
+}
+
+result<void> rocks_store::put_ticks(rocksdb::WriteBatch& wb, std::span<const model::tick> ticks) {
+    // Group by (symbol, bucket), keeping arrival order within a group.
+    std::unordered_map<group_key, uint32_t, group_key_hash> index;
+    struct group {
+        group_key key;
+        uint32_t count = 0;
+        uint32_t start = 0;
+    };
+    std::vector<group> groups;
+    std::vector<uint32_t> gid(ticks.size());
+    std::string_view last_symbol;
+    int64_t last_bucket = 0;
+    uint32_t last_gid = 0;
+    for (size_t i = 0; i < ticks.size(); ++i) {
+        const model::tick& t = ticks[i];
+        const int64_t bucket = internal::tick_bucket(t.event_time());
+        if (i == 0 || bucket != last_bucket || t.symbol != last_symbol) {
+            if (!valid_symbol(t.symbol)) {
+                return bad_symbol(t.symbol);
+            }
+            auto [it, inserted] = index.try_emplace(group_key{t.symbol, bucket}, uint32_t(groups.size()));
+            if (inserted) {
+                groups.push_back(group{it->first});
+            }
+            last_symbol = t.symbol;
+            last_bucket = bucket;
+            last_gid = it->second;
+        }
+        gid[i] = last_gid;
+        ++groups[last_gid].count;
+    }
+    uint32_t start = 0;
+    for (auto& g : groups) {
+        g.start = start;
+        start += g.count;
+        g.count = 0;
+    }
+    std::vector<const model::tick*> ordered(ticks.size());
+    for (size_t i = 0; i < ticks.size(); ++i) {
+        group& g = groups[gid[i]];
+        ordered[g.start + g.count++] = &ticks[i];
+    }
+    std::string key;
+    std::string value;
+    for (const auto& g : groups) {
+        key = internal::tick_chunk_key(g.key.symbol, g.key.bucket, _next_chunk++);
+        value.clear();
+        internal::encode_ticks(value, internal::tick_bucket_base(g.key.bucket),
+                               std::span<const model::tick* const>(ordered.data() + g.start, g.count));
+        wb.Put(_ticks, key, value);
+    }
+    std::string counter;
+    internal::put_be64(counter, _next_chunk);
+    wb.Put(_meta, slice(meta_next_chunk_key), counter);
+    return ok();
+}
+
+result<void> rocks_store::put_latest(rocksdb::WriteBatch& wb, std::span<const model::tick> rows,
+                                     std::vector<std::pair<std::string, newest>>& updates) {
+    std::unordered_map<std::string_view, const model::tick*> best;
+    for (const auto& t : rows) {
+        if (!valid_symbol(t.symbol)) {
+            return bad_symbol(t.symbol);
+        }
+        auto [it, inserted] = best.try_emplace(t.symbol, &t);
+        if (!inserted && newer(t.event_time(), t.seq(), it->second->event_time(), it->second->seq())) {
+            it->second = &t;
+        }
+    }
+    std::string value;
+    for (const auto& [symbol, t] : best) {
+        auto cached = _latest_cache.find(std::string(symbol));
+        if (cached == _latest_cache.end()) {
+            auto stored = latest(symbol);
+            if (!stored) {
+                return stored.error();
+            }
+            if (*stored) {
+                cached = _latest_cache
+                             .emplace(std::string(symbol), newest{(*stored)->event_time(), (*stored)->seq()})
+                             .first;
+            }
+        }
+        if (cached != _latest_cache.end()
+            && !newer(t->event_time(), t->seq(), cached->second.event_time, cached->second.seq)) {
+            continue;
+        }
+        value.clear();
+        internal::encode_ticks(value, 0, std::span<const model::tick* const>(&t, 1));
+        wb.Put(_latest, slice(symbol), value);
+        updates.emplace_back(std::string(symbol), newest{t->event_time(), t->seq()});
+    }
+    return ok();
+}
+
+result<void> rocks_store::write(const write_batch& b) {
+    const int64_t started = mono_nanos();
+    std::lock_guard lock(_write_mu);
+    if (auto r = check_open(); !r) {
+        return r;
+    }
+    rocksdb::WriteBatch wb;
+    if (!b.ticks.empty()) {
+        if (auto r = put_ticks(wb, b.ticks); !r) {
+            return r;
+        }
+    }
+    std::string key;
+    std::string value;
+    for (const auto& c : b.candles) {
+        if (!valid_symbol(c.symbol)) {
+            return bad_symbol(c.symbol);
+        }
+        if (c.interval.micros() <= 0) {
+            return make_error(errc::bad_query, "candle of {} has interval {} us; an interval is positive",
+                              c.symbol, c.interval.micros());
+        }
+        key = internal::candle_key(c.symbol, c.interval.micros(), c.window_start());
+        value.clear();
+        internal::encode_candle(value, c);
+        wb.Put(_candles, key, value);
+    }
+    std::vector<std::pair<std::string, newest>> latest_updates;
+    if (!b.latest.empty()) {
+        if (auto r = put_latest(wb, b.latest, latest_updates); !r) {
+            return r;
+        }
+    }
+    for (const auto& [k, v] : b.state) {
+        if (v) {
+            wb.Put(_state, k, *v);
+        } else {
+            wb.Delete(_state, k);
+        }
+    }
+    if (wb.Count() == 0) {
+        return ok();
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = false;
+    auto s = _db->Write(wo, &wb);
+    if (!s.ok()) {
+        return status_error(s, "writing a batch", _dir);
+    }
+    for (auto& [symbol, n] : latest_updates) {
+        _latest_cache.insert_or_assign(std::move(symbol), n);
+    }
+    auto& m = store_stats();
+    m.ticks.inc(b.ticks.size());
+    m.candles.inc(b.candles.size());
+    m.write_seconds.observe(static_cast<double>(mono_nanos() - started) / 1e9);
+    return ok();
+}
+
+result<std::vector<model::candle>> rocks_store::candles(std::string_view symbol, model::interval iv,
+                                                        const range& r) {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    if (!valid_symbol(symbol)) {
+        return bad_symbol(symbol);
+    }
+    if (iv.micros() <= 0) {
+        return make_error(errc::bad_query, "interval {} us is not positive", iv.micros());
+    }
+    std::vector<model::candle> out;
+    if (r.limit == 0 || r.from >= r.to) {
+        return out;
+    }
+    const std::string lower = internal::candle_key(symbol, iv.micros(), r.from());
+    const std::string upper = internal::candle_key(symbol, iv.micros(), r.to());
+    rocksdb::Slice lo = slice(lower);
+    rocksdb::Slice up = slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lo;
+    ro.iterate_upper_bound = &up;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator(ro, _candles));
+    auto take = [&]() -> bool {
+        auto parts = internal::parse_candle_key(view(it->key()));
+        if (!parts) {
+            return false;
+        }
+        model::candle& c = out.emplace_back();
+        c.symbol = symbol;
+        c.interval = iv;
+        c.window_start = mdsp::event_time(parts->window_start);
+        return internal::decode_candle(view(it->value()), c);
+    };
+    if (r.tail) {
+        for (it->SeekToLast(); it->Valid() && out.size() < r.limit; it->Prev()) {
+            if (!take()) {
+                return corrupt("a candle of " + std::string(symbol), _dir);
+            }
+        }
+        std::reverse(out.begin(), out.end());
+    } else {
+        for (it->Seek(lo); it->Valid() && out.size() < r.limit; it->Next()) {
+            if (!take()) {
+                return corrupt("a candle of " + std::string(symbol), _dir);
+            }
+        }
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "reading candles", _dir);
+    }
+    return out;
+}
+
+result<std::vector<model::tick>> rocks_store::ticks(std::string_view symbol, const range& r) {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    if (!valid_symbol(symbol)) {
+        return bad_symbol(symbol);
+    }
+    std::vector<model::tick> out;
+    if (r.limit == 0 || r.from >= r.to) {
+        return out;
+    }
+    const int64_t first_bucket = internal::tick_bucket(r.from());
+    const int64_t last_bucket = internal::tick_bucket(r.to() - 1);
+    const std::string lower = internal::tick_bucket_prefix(symbol, first_bucket);
+    // Above every chunk key of the last bucket (their suffix is 8 bytes).
+    const std::string upper = internal::tick_bucket_prefix(symbol, last_bucket) + std::string(9, '\xff');
+    rocksdb::Slice lo = slice(lower);
+    rocksdb::Slice up = slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lo;
+    ro.iterate_upper_bound = &up;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator(ro, _ticks));
+
+    // Whole buckets are read until the limit is met; within a bucket chunks are
+    // decoded oldest write first, and of rows with the same (event_time, seq)
+    // (a rewrite, as after a replay) the last written wins, as an upsert
+    // keyed by the primary key would.
+    std::vector<std::string> chunk_values;
+    int64_t bucket = 0;
+    std::string_view sym = symbol;
+    auto finish_bucket = [&]() -> bool {
+        if (r.tail) {
+            std::reverse(chunk_values.begin(), chunk_values.end());
+        }
+        const size_t begin = out.size();
+        for (const auto& v : chunk_values) {
+            if (!internal::decode_ticks(v, internal::tick_bucket_base(bucket), sym, out)) {
+                return false;
+            }
+        }
+        chunk_values.clear();
+        auto first = out.begin() + static_cast<ptrdiff_t>(begin);
+        auto kept = std::remove_if(first, out.end(), [&](const model::tick& t) {
+            return t.event_time < r.from || t.event_time >= r.to;
+        });
+        out.erase(kept, out.end());
+        first = out.begin() + static_cast<ptrdiff_t>(begin);
+        std::stable_sort(first, out.end(), tick_less);
+        // Keep the last of each run of equal keys.
+        auto w = first;
+        for (auto i = first; i != out.end(); ++i) {
+            auto next = i + 1;
+            if (next != out.end() && !tick_less(*i, *next)) {
+                continue;
+            }
+            if (w != i) {
+                *w = std::move(*i);
+            }
+            ++w;
+        }
+        out.erase(w, out.end());
+        return true;
+    };
+    bool have = false;
+    for (r.tail ? it->SeekToLast() : it->Seek(lo); it->Valid(); r.tail ? it->Prev() : it->Next()) {
+        auto parts = internal::parse_tick_chunk_key(view(it->key()));
+        if (!parts) {
+            return corrupt("a tick chunk key of " + std::string(symbol), _dir);
+        }
+        if (have && parts->bucket != bucket) {
+            if (!finish_bucket()) {
+                return corrupt("a tick chunk of " + std::string(symbol), _dir);
+            }
+            if (out.size() >= r.limit) {
+                break;
+            }
+        }
+        bucket = parts->bucket;
+        have = true;
+        chunk_values.emplace_back(view(it->value()));
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "reading ticks", _dir);
+    }
+    if (!chunk_values.empty() && !finish_bucket()) {
+        return corrupt("a tick chunk of " + std::string(symbol), _dir);
+    }
+    std::stable_sort(out.begin(), out.end(), tick_less);
+    if (out.size() > r.limit) {
+        if (r.tail) {
+            out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(r.limit));
+        } else {
+            out.resize(r.limit);
+        }
+    }
+    return out;
+}
+
+result<std::vector<model::tick>> rocks_store::latest() {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    std::vector<model::tick> out;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator({}, _latest));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (!internal::decode_ticks(view(it->value()), 0, view(it->key()), out)) {
+            return corrupt("the latest tick of " + it->key().ToString(), _dir);
+        }
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "reading the latest ticks", _dir);
+    }
+    return out;
+}
+
+result<std::optional<model::tick>> rocks_store::latest(std::string_view symbol) {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    if (!valid_symbol(symbol)) {
+        return bad_symbol(symbol);
+    }
+    std::string value;
+    auto s = _db->Get({}, _latest, slice(symbol), &value);
+    if (s.IsNotFound()) {
+        return std::optional<model::tick>();
+    }
+    if (!s.ok()) {
+        return status_error(s, "reading the latest tick", _dir);
+    }
+    std::vector<model::tick> one;
+    if (!internal::decode_ticks(value, 0, symbol, one) || one.size() != 1) {
+        return corrupt("the latest tick of " + std::string(symbol), _dir);
+    }
+    return std::optional<model::tick>(std::move(one.front()));
+}
+
+result<std::vector<std::string>> rocks_store::symbols() {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator({}, _latest));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        out.push_back(it->key().ToString());
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "reading the symbols", _dir);
+    }
+    return out;
+}
+
+result<std::vector<std::pair<std::string, std::string>>> rocks_store::load_state(std::string_view prefix) {
+    if (auto c = check_open(); !c) {
+        return c.error();
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator({}, _state));
+    for (it->Seek(slice(prefix)); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+        out.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "reading the state", _dir);
+    }
+    return out;
+}
+
+result<void> rocks_store::sync() {
+    if (auto c = check_open(); !c) {
+        return c;
+    }
+    auto s = _db->FlushWAL(true);
+    if (!s.ok()) {
+        return status_error(s, "syncing the write-ahead log", _dir);
+    }
+    return ok();
+}
+
+result<void> rocks_store::enforce_retention(mdsp::event_time now) {
+    std::lock_guard lock(_write_mu);
+    if (auto c = check_open(); !c) {
+        return c;
+    }
+    if (_options.ticks_retention <= 0) {
+        return ok();
+    }
+    constexpr int64_t lowest = std::numeric_limits<int64_t>::min();
+    const int64_t cutoff =
+        now() < lowest + _options.ticks_retention ? lowest : now() - _options.ticks_retention;
+    const int64_t keep_from = internal::tick_bucket(cutoff); // buckets before this one are wholly older
+    rocksdb::WriteBatch wb;
+    std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator({}, _ticks));
+    it->SeekToFirst();
+    while (it->Valid()) {
+        auto parts = internal::parse_tick_chunk_key(view(it->key()));
+        if (!parts) {
+            return corrupt("a tick chunk key", _dir);
+        }
+        std::string symbol(parts->symbol);
+        if (parts->bucket < keep_from) {
+            wb.DeleteRange(_ticks, internal::tick_bucket_prefix(symbol, internal::tick_bucket(lowest)),
+                           internal::tick_bucket_prefix(symbol, keep_from));
+        }
+        // Every key of this symbol starts with symbol NUL; the next symbol's
+        // keys are at or after symbol \x01.
+        it->Seek(symbol + '\x01');
+    }
+    if (!it->status().ok()) {
+        return status_error(it->status(), "scanning ticks for retention", _dir);
+    }
+    if (wb.Count() == 0) {
+        return ok();
+    }
+    auto s = _db->Write({}, &wb);
+    if (!s.ok()) {
+        return status_error(s, "deleting expired ticks", _dir);
+    }
+    return ok();
+}
+
+} // namespace mdsp::store
