@@ -92,11 +92,12 @@ std::optional<int64_t> parse_time_micros(std::string_view s) {
         if (ec != std::errc() || p != s.data() + s.size()) {
             return std::nullopt;
         }
-        int64_t a = v < 0 ? -v : v;
-        if (a < 100'000'000'000LL) {
+        // Magnitude in unsigned arithmetic: -INT64_MIN does not fit in int64_t.
+        uint64_t a = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+        if (a < 100'000'000'000ULL) {
             return v * 1'000'000; // seconds
         }
-        if (a < 100'000'000'000'000LL) {
+        if (a < 100'000'000'000'000ULL) {
             return v * 1'000; // milliseconds
         }
         return v; // microseconds

@@ -16,6 +16,10 @@ TEST(time, parses_iso_and_unix_forms) {
     EXPECT_FALSE(parse_time_micros("yesterday"));
     EXPECT_FALSE(parse_time_micros("2019-13-01"));
     EXPECT_FALSE(parse_time_micros(""));
+    // The extremes parse as microseconds without overflow (found by fuzzing).
+    EXPECT_EQ(parse_time_micros("-9223372036854775808"), INT64_MIN);
+    EXPECT_EQ(parse_time_micros("9223372036854775807"), INT64_MAX);
+    EXPECT_FALSE(parse_time_micros("9223372036854775808"));
 }
 
 TEST(time, formats_iso) {
