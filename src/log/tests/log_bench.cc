@@ -3,6 +3,7 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
 #include "log/log.h"
 #include "log/tests/temp_dir.h"
@@ -13,6 +14,7 @@ using namespace mdsp::log;
 
 void run_append(benchmark::State& state, fsync_policy policy) {
     const auto records_per_batch = size_t(state.range(0));
+    spdlog::set_level(spdlog::level::warn);
     testing::temp_dir dir;
     config c;
     c.fsync = policy;
