@@ -23,8 +23,10 @@ struct local_producer_config {
     size_t batch_max_records = 4096;
     // ... or this many bytes (capped by the log's max_batch_bytes) ...
     size_t batch_max_bytes = 1u << 20;
-    // ... or its first record has waited this long (checked by send(),
-    // poll_linger() and flush(); there is no background thread).
+    // ... or its first record has waited this long. There is no background
+    // thread: send() and poll_linger() check it, so at low rates the owner
+    // calls poll_linger() when linger_deadline() passes (or flush()). 0 =
+    // every send() appends at once (lowest latency, one batch per record).
     std::chrono::microseconds linger{1000};
     // Partitions of a topic created on first use.
     int32_t default_partitions = 4;

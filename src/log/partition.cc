@@ -17,7 +17,15 @@ uint64_t append_notifier::sequence() const {
     return _seq;
 }
 
+namespace {
+// wait_for(now + milliseconds::max()) overflows; nobody needs more than a day.
+std::chrono::milliseconds bounded(std::chrono::milliseconds t) {
+    return std::clamp(t, std::chrono::milliseconds(0), std::chrono::milliseconds(std::chrono::hours(24)));
+}
+} // namespace
+
 bool append_notifier::wait(uint64_t seen, std::chrono::milliseconds timeout) const {
+    timeout = bounded(timeout);
     std::unique_lock lk(_mu);
     return _cv.wait_for(lk, timeout, [&] { return _seq != seen || _closed; }) && _seq != seen;
 }
@@ -109,10 +117,11 @@ result<std::unique_ptr<partition>> partition::open(std::filesystem::path dir, st
     int64_t expected_next = 0;
     for (size_t i = 0; i < bases->size(); ++i) {
         int64_t base = (*bases)[i];
-        bool last = i + 1 == bases->size();
+        // A crash tears writes in the last segment, or in the one before it
+        // when it came right after a roll: check every CRC in those two.
+        bool tail = i + 2 >= bases->size();
         internal::segment_recovery rec;
-        // The last segment is where a crash tears writes: check every CRC there.
-        auto seg = segment::open(dir, base, opt, /*verify_crc=*/last, rec);
+        auto seg = segment::open(dir, base, opt, /*verify_crc=*/tail, rec);
         if (!seg) {
             return seg.error();
         }
@@ -374,6 +383,7 @@ mdsp::offset partition::end_offset() const {
 }
 
 bool partition::wait_for(mdsp::offset past, std::chrono::milliseconds timeout) const {
+    timeout = bounded(timeout);
     std::unique_lock lk(_mu);
     return _cv.wait_for(lk, timeout, [&] { return _end > past() || _closed; }) && _end > past();
 }

@@ -29,7 +29,8 @@ class append_notifier {
 public:
     // A count that changes on every append; read it before checking for data.
     uint64_t sequence() const;
-    // Waits until sequence() != seen, close() or the timeout. Returns false on timeout.
+    // Waits until sequence() != seen, close() or the timeout (at most a day
+    // per call). Returns false on timeout or close.
     bool wait(uint64_t seen, std::chrono::milliseconds timeout) const;
     void notify();
     void close();
@@ -96,8 +97,9 @@ public:
     // The first offset still kept and the offset the next record will get.
     mdsp::offset start_offset() const;
     mdsp::offset end_offset() const;
-    // Waits until end_offset() > past, close(), or the timeout. True when data is there.
-    bool wait_for(mdsp::offset past, std::chrono::milliseconds timeout) const;
+    // Waits until end_offset() > o (record o exists), close(), or the
+    // timeout (at most a day per call). True when the record is there.
+    bool wait_for(mdsp::offset o, std::chrono::milliseconds timeout) const;
 
     // fdatasync of every segment written since the last flush.
     result<void> flush();

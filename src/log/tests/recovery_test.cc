@@ -138,6 +138,42 @@ TEST(recovery, a_whole_torn_segment_leaves_an_empty_one) {
     expect_numbered(read_all(*p), 0, base + 6);
 }
 
+TEST(recovery, crc_corruption_just_before_a_roll_is_found) {
+    // A crash right after a roll: the new last segment is empty and the
+    // torn batch ends the segment before it.
+    temp_dir dir;
+    fill(dir.path(), 60);
+    std::vector<std::filesystem::path> segs;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "t-0")) {
+        if (e.path().extension() == ".log") {
+            segs.push_back(e.path());
+        }
+    }
+    std::sort(segs.begin(), segs.end());
+    ASSERT_GE(segs.size(), 3u);
+    auto last = segs.back();
+    auto prev = segs[segs.size() - 2];
+    int64_t last_base = std::stoll(last.stem().string());
+    std::filesystem::resize_file(last, 0);
+    {
+        std::fstream f(prev, std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(std::streamoff(std::filesystem::file_size(prev) - 3));
+        f.put('\x11');
+    }
+    auto l = log::open(dir.path(), test_config());
+    ASSERT_TRUE(l.has_value()) << l.error().what();
+    auto* p = *(*l)->get_partition("t", partition_id(0));
+    EXPECT_EQ(p->end_offset(), mdsp::offset(last_base));
+    // The corrupt batch (3 records) is gone; everything before it reads back
+    // and the gap is skipped.
+    auto recs = read_all(*p);
+    expect_numbered(recs, 0, last_base - 3);
+    append_numbered(*p, last_base, 1, 3);
+    recs = read_all(*p, last_base - 3);
+    ASSERT_EQ(recs.size(), 3u);
+    EXPECT_EQ(recs.front().offset, last_base);
+}
+
 // A child process appends and reports each offset append() returned, then
 // is killed with SIGKILL mid-stream. Whatever was acknowledged must be there,
 // under every fsync policy.
