@@ -64,8 +64,7 @@ public:
     virtual ~producer() = default;
     // Queues one record. The partition is partition_for(key) unless given.
     virtual result<void> send(std::string_view topic, std::string_view key, std::string_view value,
-                              int64_t timestamp_ms, std::optional<partition_id> partition = std::nullopt)
-        = 0;
+                              int64_t timestamp_ms, std::optional<partition_id> partition = std::nullopt) = 0;
     // Returns once every record sent so far is acknowledged (durable in the
     // local log per its fsync policy, or acked by the brokers).
     virtual result<void> flush() = 0;

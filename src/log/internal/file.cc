@@ -1,0 +1,163 @@
+#include "log/internal/file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mdsp::log::internal {
+
+mdsp::error io_error(std::string_view what, const std::filesystem::path& p, int err) {
+    return make_error(errc::io_error, "{} {}: {}", what, p.string(), std::strerror(err));
+}
+
+file::file(file&& o) noexcept
+  : _fd(o._fd)
+  , _path(std::move(o._path)) {
+    o._fd = -1;
+}
+
+file& file::operator=(file&& o) noexcept {
+    if (this != &o) {
+        if (_fd >= 0) {
+            ::close(_fd);
+        }
+        _fd = o._fd;
+        _path = std::move(o._path);
+        o._fd = -1;
+    }
+    return *this;
+}
+
+file::~file() {
+    if (_fd >= 0) {
+        ::close(_fd);
+    }
+}
+
+result<file> file::open(const std::filesystem::path& p, bool create) {
+    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+    int fd = ::open(p.c_str(), flags, 0644);
+    if (fd < 0) {
+        return io_error("cannot open", p, errno);
+    }
+    return file(fd, p);
+}
+
+result<uint64_t> file::size() const {
+    struct stat st {};
+    if (::fstat(_fd, &st) != 0) {
+        return io_error("cannot stat", _path, errno);
+    }
+    return uint64_t(st.st_size);
+}
+
+result<size_t> file::pread(uint64_t pos, std::span<char> out) const {
+    size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(_fd, out.data() + done, out.size() - done, off_t(pos + done));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return io_error("cannot read", _path, errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        done += size_t(n);
+    }
+    return done;
+}
+
+result<void> file::pwrite(uint64_t pos, std::span<const char> data) const {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(_fd, data.data() + done, data.size() - done, off_t(pos + done));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return io_error("cannot write", _path, errno);
+        }
+        done += size_t(n);
+    }
+    return ok();
+}
+
+result<void> file::truncate(uint64_t size) const {
+    if (::ftruncate(_fd, off_t(size)) != 0) {
+        return io_error("cannot truncate", _path, errno);
+    }
+    return ok();
+}
+
+result<void> file::datasync() const {
+    if (::fdatasync(_fd) != 0) {
+        return io_error("cannot fdatasync", _path, errno);
+    }
+    return ok();
+}
+
+result<void> sync_dir(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return io_error("cannot open directory", dir, errno);
+    }
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+        return io_error("cannot fsync directory", dir, err);
+    }
+    return ok();
+}
+
+result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
+    auto tmp = path;
+    tmp += ".tmp";
+    {
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return io_error("cannot create", tmp, errno);
+        }
+        file f(fd, tmp);
+        if (auto r = f.pwrite(0, contents); !r) {
+            return r.error();
+        }
+        if (auto r = f.datasync(); !r) {
+            return r.error();
+        }
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return io_error("cannot rename onto", path, errno);
+    }
+    return sync_dir(path.parent_path());
+}
+
+result<std::string> read_small_file(const std::filesystem::path& path, size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return io_error("cannot open", path, errno);
+    }
+    file f(fd, path);
+    auto size = f.size();
+    if (!size) {
+        return size.error();
+    }
+    if (*size > max_bytes) {
+        return make_error(errc::corrupt, "{} is {} bytes, more than the {} expected; remove or fix it",
+                          path.string(), *size, max_bytes);
+    }
+    std::string s(size_t(*size), '\0');
+    auto n = f.pread(0, {s.data(), s.size()});
+    if (!n) {
+        return n.error();
+    }
+    s.resize(*n);
+    return s;
+}
+
+} // namespace mdsp::log::internal
