@@ -393,6 +393,9 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
 }
 
 void candle_engine::finish() {
+    // Up to the real watermarks first, so the saved state after finish() does
+    // not depend on when the last sweep ran.
+    _impl->sweep();
     _impl->finished = true;
     _impl->sweep();
 }

@@ -207,170 +207,179 @@ result<void> candle_engine::restore(const std::vector<std::pair<std::string, std
         return make_error(errc::bad_state,
                           "candle_engine::restore() must run on a fresh engine, before any add()");
     }
-    auto bad = [](std::string_view k, std::string_view why) {
-        return make_error(errc::bad_state,
-                          "engine state key '{}' is malformed ({}); it was written by another version or is "
-                          "corrupt: delete the engine/ keys and the consumed offsets to rebuild from the log",
-                          std::string(k.substr(0, std::min<size_t>(k.size(), 40))), why);
-    };
-    const size_t n = m.widths.size();
-    std::vector<std::tuple<uint32_t, int64_t, window>> windows;
-    std::vector<bool> has_meta;
+    auto r = [&]() -> result<void> {
+        auto bad = [](std::string_view k, std::string_view why) {
+            return make_error(
+                errc::bad_state,
+                "engine state key '{}' is malformed ({}); it was written by another version or is "
+                "corrupt: delete the engine/ keys and the consumed offsets to rebuild from the log",
+                std::string(k.substr(0, std::min<size_t>(k.size(), 40))), why);
+        };
+        const size_t n = m.widths.size();
+        std::vector<std::tuple<uint32_t, int64_t, window>> windows;
+        std::vector<bool> has_meta;
 
-    // Finds the series of (symbol, width) in a 'm' or 'w' key.
-    auto series_of = [&](internal::reader& r, uint32_t& sid) -> result<void> {
-        std::string_view sym;
-        uint64_t width = 0;
-        if (!r.string(sym) || !r.varint(width)) {
-            return make_error(errc::bad_state, "truncated series key");
-        }
-        auto it = std::find(m.widths.begin(), m.widths.end(), static_cast<int64_t>(width));
-        if (it == m.widths.end()) {
-            return make_error(errc::bad_config,
-                              "the saved engine state has candles of interval {} which is not configured; "
-                              "configure the same intervals as before, or delete the engine/ keys to rebuild",
-                              model::interval(static_cast<int64_t>(width)).name());
-        }
-        sid = m.symbol_for(sym) * static_cast<uint32_t>(n) + static_cast<uint32_t>(it - m.widths.begin());
-        return ok();
-    };
+        // Finds the series of (symbol, width) in a 'm' or 'w' key.
+        auto series_of = [&](internal::reader& r, uint32_t& sid) -> result<void> {
+            std::string_view sym;
+            uint64_t width = 0;
+            if (!r.string(sym) || !r.varint(width)) {
+                return make_error(errc::bad_state, "truncated series key");
+            }
+            auto it = std::find(m.widths.begin(), m.widths.end(), static_cast<int64_t>(width));
+            if (it == m.widths.end()) {
+                return make_error(
+                    errc::bad_config,
+                    "the saved engine state has candles of interval {} which is not configured; "
+                    "configure the same intervals as before, or delete the engine/ keys to rebuild",
+                    model::interval(static_cast<int64_t>(width)).name());
+            }
+            sid = m.symbol_for(sym) * static_cast<uint32_t>(n) + static_cast<uint32_t>(it - m.widths.begin());
+            return ok();
+        };
 
-    for (const auto& [k, v] : state) {
-        if (k.size() <= state_prefix.size() || k.compare(0, state_prefix.size(), state_prefix) != 0) {
-            return bad(k, "not an engine/ key");
-        }
-        char kind = k[state_prefix.size()];
-        internal::reader kr(std::string_view(k).substr(state_prefix.size() + 1));
-        internal::reader vr(v);
-        switch (kind) {
-        case 'c': {
-            uint8_t fin = 0;
-            if (!vr.varint(m.counts.accepted) || !vr.varint(m.counts.duplicates) || !vr.varint(m.counts.late)
-                || !vr.byte(fin) || !vr.done()) {
-                return bad(k, "counters");
+        for (const auto& [k, v] : state) {
+            if (k.size() <= state_prefix.size() || k.compare(0, state_prefix.size(), state_prefix) != 0) {
+                return bad(k, "not an engine/ key");
             }
-            m.finished = fin != 0;
-            break;
-        }
-        case 'p': {
-            auto id = kr.rest();
-            int64_t max_et = 0;
-            if (id.size() != 4 || !vr.zigzag(max_et) || !vr.done()) {
-                return bad(k, "partition");
-            }
-            uint32_t p = 0;
-            for (char c : id) {
-                p = (p << 8) | static_cast<uint8_t>(c);
-            }
-            if (p >= (1u << 20)) {
-                return bad(k, "partition id out of range");
-            }
-            m.partition(partition_id(static_cast<int32_t>(p))).max_et = max_et;
-            break;
-        }
-        case 's': {
-            auto& sym = m.symbols[m.symbol_for(kr.rest())];
-            uint64_t np = 0;
-            if (!vr.varint(np) || np > 1024) {
-                return bad(k, "symbol partitions");
-            }
-            sym.partitions.clear();
-            for (uint64_t i = 0; i < np; ++i) {
-                int64_t p = 0;
-                if (!vr.zigzag(p) || p < 0 || p >= (1 << 20)) {
-                    return bad(k, "symbol partition");
+            char kind = k[state_prefix.size()];
+            internal::reader kr(std::string_view(k).substr(state_prefix.size() + 1));
+            internal::reader vr(v);
+            switch (kind) {
+            case 'c': {
+                uint8_t fin = 0;
+                if (!vr.varint(m.counts.accepted) || !vr.varint(m.counts.duplicates)
+                    || !vr.varint(m.counts.late) || !vr.byte(fin) || !vr.done()) {
+                    return bad(k, "counters");
                 }
-                sym.partitions.push_back(static_cast<int32_t>(p));
+                m.finished = fin != 0;
+                break;
             }
-            if (!vr.zigzag(sym.wm_floor) || !vr.done()) {
-                return bad(k, "symbol watermark floor");
+            case 'p': {
+                auto id = kr.rest();
+                int64_t max_et = 0;
+                if (id.size() != 4 || !vr.zigzag(max_et) || !vr.done()) {
+                    return bad(k, "partition");
+                }
+                uint32_t p = 0;
+                for (char c : id) {
+                    p = (p << 8) | static_cast<uint8_t>(c);
+                }
+                if (p >= (1u << 20)) {
+                    return bad(k, "partition id out of range");
+                }
+                m.partition(partition_id(static_cast<int32_t>(p))).max_et = max_et;
+                break;
             }
-            break;
+            case 's': {
+                auto& sym = m.symbols[m.symbol_for(kr.rest())];
+                uint64_t np = 0;
+                if (!vr.varint(np) || np > 1024) {
+                    return bad(k, "symbol partitions");
+                }
+                sym.partitions.clear();
+                for (uint64_t i = 0; i < np; ++i) {
+                    int64_t p = 0;
+                    if (!vr.zigzag(p) || p < 0 || p >= (1 << 20)) {
+                        return bad(k, "symbol partition");
+                    }
+                    sym.partitions.push_back(static_cast<int32_t>(p));
+                }
+                if (!vr.zigzag(sym.wm_floor) || !vr.done()) {
+                    return bad(k, "symbol watermark floor");
+                }
+                break;
+            }
+            case 'd': {
+                std::string_view name;
+                int64_t seq = 0;
+                if (!kr.string(name) || !vr.zigzag(seq) || !vr.done()) {
+                    return bad(k, "dedupe sequence");
+                }
+                auto& sym = m.symbols[m.symbol_for(name)];
+                auto& src = sym.sources.emplace_back();
+                src.name = std::string(kr.rest());
+                src.max_seq = seq;
+                break;
+            }
+            case 'm': {
+                uint32_t sid = 0;
+                if (auto r = series_of(kr, sid); !r) {
+                    return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
+                }
+                auto& s = m.series[sid];
+                uint8_t f = 0;
+                if (!kr.done() || !vr.byte(f) || !vr.zigzag(s.base) || !vr.zigzag(s.first_real)
+                    || !vr.zigzag(s.newest_real) || !vr.zigzag(s.cursor)) {
+                    return bad(k, "series");
+                }
+                s.has_real = (f & m_real) != 0;
+                s.has_closed = (f & m_closed) != 0;
+                if (s.has_closed && (!vr.zigzag(s.closed_idx) || !vr.f64(s.closed_close))) {
+                    return bad(k, "series closed window");
+                }
+                if (!vr.done() || !s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
+                    || s.cursor > s.newest_real + 1) {
+                    return bad(k, "series invariants");
+                }
+                if (has_meta.size() <= sid) {
+                    has_meta.resize(sid + 1);
+                }
+                has_meta[sid] = true;
+                break;
+            }
+            case 'w': {
+                uint32_t sid = 0;
+                if (auto r = series_of(kr, sid); !r) {
+                    return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
+                }
+                int64_t idx = 0;
+                window x;
+                if (!kr.zigzag(idx) || !kr.done() || !decode_window(v, x)) {
+                    return bad(k, "window");
+                }
+                x.flags |= window::persisted;
+                windows.emplace_back(sid, idx, x);
+                break;
+            }
+            default:
+                return bad(k, "unknown kind");
+            }
         }
-        case 'd': {
-            std::string_view name;
-            int64_t seq = 0;
-            if (!kr.string(name) || !vr.zigzag(seq) || !vr.done()) {
-                return bad(k, "dedupe sequence");
-            }
-            auto& sym = m.symbols[m.symbol_for(name)];
-            auto& src = sym.sources.emplace_back();
-            src.name = std::string(kr.rest());
-            src.max_seq = seq;
-            break;
-        }
-        case 'm': {
-            uint32_t sid = 0;
-            if (auto r = series_of(kr, sid); !r) {
-                return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
-            }
-            auto& s = m.series[sid];
-            uint8_t f = 0;
-            if (!kr.done() || !vr.byte(f) || !vr.zigzag(s.base) || !vr.zigzag(s.first_real)
-                || !vr.zigzag(s.newest_real) || !vr.zigzag(s.cursor)) {
-                return bad(k, "series");
-            }
-            s.has_real = (f & m_real) != 0;
-            s.has_closed = (f & m_closed) != 0;
-            if (s.has_closed && (!vr.zigzag(s.closed_idx) || !vr.f64(s.closed_close))) {
-                return bad(k, "series closed window");
-            }
-            if (!vr.done() || !s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
-                || s.cursor > s.newest_real + 1) {
-                return bad(k, "series invariants");
-            }
-            if (has_meta.size() <= sid) {
-                has_meta.resize(sid + 1);
-            }
-            has_meta[sid] = true;
-            break;
-        }
-        case 'w': {
-            uint32_t sid = 0;
-            if (auto r = series_of(kr, sid); !r) {
-                return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
-            }
-            int64_t idx = 0;
-            window x;
-            if (!kr.zigzag(idx) || !kr.done() || !decode_window(v, x)) {
-                return bad(k, "window");
-            }
-            x.flags |= window::persisted;
-            windows.emplace_back(sid, idx, x);
-            break;
-        }
-        default:
-            return bad(k, "unknown kind");
-        }
-    }
 
-    for (auto& sym : m.symbols) {
-        for (int32_t p : sym.partitions) {
-            if (static_cast<size_t>(p) >= m.partitions.size()) {
-                return bad(sym.name, "symbol refers to a partition without a saved watermark");
+        for (auto& sym : m.symbols) {
+            for (int32_t p : sym.partitions) {
+                if (static_cast<size_t>(p) >= m.partitions.size()) {
+                    return bad(sym.name, "symbol refers to a partition without a saved watermark");
+                }
             }
         }
-    }
-    for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
-        auto& s = m.series[sid];
-        if (s.has_real) {
-            m.grow(s, std::max(s.newest_real, s.cursor));
+        for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
+            auto& s = m.series[sid];
+            if (s.has_real) {
+                m.grow(s, std::max(s.newest_real, s.cursor));
+            }
         }
-    }
-    for (auto& [sid, idx, x] : windows) {
-        auto& s = m.series[sid];
-        if (sid >= has_meta.size() || !has_meta[sid] || idx < s.base) {
-            return bad(m.symbols[sid / n].name, "window without its series or below its base");
+        for (auto& [sid, idx, x] : windows) {
+            auto& s = m.series[sid];
+            if (sid >= has_meta.size() || !has_meta[sid] || idx < s.base) {
+                return bad(m.symbols[sid / n].name, "window without its series or below its base");
+            }
+            if (idx >= s.base + s.capacity()) {
+                m.grow(s, idx);
+            }
+            s.at(idx) = x;
         }
-        if (idx >= s.base + s.capacity()) {
-            m.grow(s, idx);
-        }
-        s.at(idx) = x;
+        m.saved_counts = m.counts;
+        m.saved_finished = m.finished;
+        m.published = m.counts;
+        return ok();
+    }();
+    if (r.has_error()) {
+        // Leave a fresh engine rather than a half-restored one.
+        _impl = std::make_unique<impl>(m.cfg);
     }
-    m.saved_counts = m.counts;
-    m.saved_finished = m.finished;
-    m.published = m.counts;
-    return ok();
+    return r;
 }
 
 } // namespace mdsp::stream

@@ -33,42 +33,6 @@ std::vector<std::string> case_names() {
     return out;
 }
 
-engine_config read_config(const std::string& path) {
-    engine_config cfg;
-    std::ifstream in(path);
-    EXPECT_TRUE(in.good()) << "cannot open " << path;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') {
-            continue;
-        }
-        auto kv = test::split(line, '=');
-        EXPECT_EQ(kv.size(), 2u) << "bad config line: " << line;
-        if (kv.size() != 2) {
-            continue;
-        }
-        const auto& k = kv[0];
-        const auto& v = kv[1];
-        if (k == "intervals") {
-            cfg.intervals.clear();
-            for (const auto& name : test::split(v, ',')) {
-                auto i = model::interval::parse(name);
-                EXPECT_TRUE(i.has_value()) << "bad interval " << name;
-                cfg.intervals.push_back(i.value_or(model::interval()));
-            }
-        } else if (k == "out_of_orderness") {
-            cfg.out_of_orderness_us = parse_duration_micros(v).value_or(-1);
-        } else if (k == "lateness") {
-            cfg.allowed_lateness_us = parse_duration_micros(v).value_or(-1);
-        } else if (k == "fill_gaps") {
-            cfg.fill_gaps = v == "true";
-        } else {
-            ADD_FAILURE() << "unknown config key " << k;
-        }
-    }
-    return cfg;
-}
-
 model::candle parse_candle(const csv& c, const std::vector<std::string>& r) {
     model::candle k;
     k.symbol = c.get(r, "symbol");
@@ -111,7 +75,7 @@ class golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(golden, matches_expected) {
     const std::string dir = std::string(golden_dir) + "/" + GetParam();
-    auto cfg = read_config(dir + "/config");
+    auto cfg = test::read_golden_config(dir + "/config");
     ASSERT_TRUE(candle_engine::validate(cfg).has_value());
     candle_engine engine(cfg);
 
@@ -134,26 +98,13 @@ TEST_P(golden, matches_expected) {
         test::fold(latest, batch);
     };
 
-    auto ticks = test::read_csv(dir + "/ticks.csv");
+    auto ticks = test::read_golden_ticks(dir + "/ticks.csv");
     engine_stats want_stats;
-    for (size_t i = 0; i < ticks.rows.size(); ++i) {
-        const auto& r = ticks.rows[i];
-        model::tick t;
-        t.event_time = event_time(test::to_time(ticks.get(r, "event_time")));
-        t.symbol = ticks.get(r, "symbol");
-        t.price = test::to_double(ticks.get(r, "price"));
-        if (auto s = ticks.get(r, "size"); !s.empty()) {
-            t.size = test::to_double(s);
-        }
-        t.seq = sequence(test::to_int(ticks.get(r, "seq")));
-        auto src = ticks.get(r, "source");
-        t.source = src.empty() ? "golden" : src;
-        auto part = ticks.get(r, "partition");
-        auto outcome =
-            engine.add(t, partition_id(part.empty() ? 0 : static_cast<int32_t>(test::to_int(part))));
+    for (size_t i = 0; i < ticks.size(); ++i) {
+        const auto& [t, part, want] = ticks[i];
+        auto outcome = engine.add(t, part);
         const char* names[] = {"accepted", "duplicate", "late"};
         const std::string got = names[static_cast<int>(outcome)];
-        auto want = ticks.get(r, "expect");
         if (!want.empty()) {
             EXPECT_EQ(got, want) << "tick row " << i + 1;
         }

@@ -83,6 +83,12 @@ void check_restores(const engine_config& cfg, const input& in, size_t cadence) {
     for (size_t k = 13; k < n; k += n / 37 + 1) {
         splits.push_back(k);
     }
+    if (n <= 64) {
+        splits.clear();
+        for (size_t k = 0; k <= n; ++k) {
+            splits.push_back(k);
+        }
+    }
     for (size_t k : splits) {
         SCOPED_TRACE(fmt::format("split at {}", k));
         outcome part;
@@ -109,6 +115,25 @@ void check_restores(const engine_config& cfg, const input& in, size_t cadence) {
         }
         EXPECT_EQ(part.state, whole.state);
     }
+}
+
+// Every golden case's input, stopped after each of its ticks.
+TEST(restore, golden_inputs_any_split) {
+    const std::string dir = MDSP_TESTDATA_DIR "/tests/golden";
+    int cases = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        SCOPED_TRACE(e.path().filename().string());
+        auto cfg = test::read_golden_config(e.path().string() + "/config");
+        input in;
+        for (auto& g : test::read_golden_ticks(e.path().string() + "/ticks.csv")) {
+            in.ticks.push_back(g.tick);
+            in.partitions.push_back(g.partition);
+        }
+        check_restores(cfg, in, 1);
+        check_restores(cfg, in, 3);
+        ++cases;
+    }
+    EXPECT_GE(cases, 8);
 }
 
 TEST(restore, reference_input_any_split) {

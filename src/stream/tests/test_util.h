@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -92,6 +93,72 @@ inline int64_t to_time(const std::string& s) {
     auto t = parse_time_micros(s);
     EXPECT_TRUE(t.has_value()) << "not a time: '" << s << "'";
     return t.value_or(0);
+}
+
+inline engine_config read_golden_config(const std::string& path) {
+    engine_config cfg;
+    std::ifstream in(path);
+    EXPECT_TRUE(in.good()) << "cannot open " << path;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        auto kv = split(line, '=');
+        EXPECT_EQ(kv.size(), 2u) << "bad config line: " << line;
+        if (kv.size() != 2) {
+            continue;
+        }
+        const auto& k = kv[0];
+        const auto& v = kv[1];
+        if (k == "intervals") {
+            cfg.intervals.clear();
+            for (const auto& name : split(v, ',')) {
+                auto i = model::interval::parse(name);
+                EXPECT_TRUE(i.has_value()) << "bad interval " << name;
+                cfg.intervals.push_back(i.value_or(model::interval()));
+            }
+        } else if (k == "out_of_orderness") {
+            cfg.out_of_orderness_us = parse_duration_micros(v).value_or(-1);
+        } else if (k == "lateness") {
+            cfg.allowed_lateness_us = parse_duration_micros(v).value_or(-1);
+        } else if (k == "fill_gaps") {
+            cfg.fill_gaps = v == "true";
+        } else {
+            ADD_FAILURE() << "unknown config key " << k;
+        }
+    }
+    return cfg;
+}
+
+struct golden_tick {
+    model::tick tick;
+    partition_id partition;
+    std::string expect; // accepted|duplicate|late, or empty
+};
+
+// ticks.csv of a golden case: event_time,symbol,price,size,seq[,partition][,source][,expect]
+inline std::vector<golden_tick> read_golden_ticks(const std::string& path) {
+    auto c = read_csv(path);
+    std::vector<golden_tick> out;
+    for (const auto& r : c.rows) {
+        golden_tick g;
+        auto& t = g.tick;
+        t.event_time = event_time(to_time(c.get(r, "event_time")));
+        t.symbol = c.get(r, "symbol");
+        t.price = to_double(c.get(r, "price"));
+        if (auto s = c.get(r, "size"); !s.empty()) {
+            t.size = to_double(s);
+        }
+        t.seq = sequence(to_int(c.get(r, "seq")));
+        auto src = c.get(r, "source");
+        t.source = src.empty() ? "golden" : src;
+        auto part = c.get(r, "partition");
+        g.partition = partition_id(part.empty() ? 0 : static_cast<int32_t>(to_int(part)));
+        g.expect = c.get(r, "expect");
+        out.push_back(std::move(g));
+    }
+    return out;
 }
 
 // Identity of a candle: (symbol, interval, window_start).
