@@ -50,6 +50,7 @@ struct engine_stats {
 // ticks in any arrival order within the allowances give the same candles.
 class candle_engine {
 public:
+    // cfg must pass validate(); an invalid one is a broken invariant (abort).
     explicit candle_engine(engine_config cfg);
     ~candle_engine();
     candle_engine(candle_engine&&) noexcept;
@@ -80,6 +81,10 @@ public:
     static constexpr std::string_view state_prefix = "engine/";
 
     engine_stats stats() const;
+
+    // Checks a configuration before constructing an engine with it: 1..16
+    // distinct positive intervals, non-negative out_of_orderness and lateness.
+    static result<void> validate(const engine_config& cfg);
 
 private:
     struct impl;

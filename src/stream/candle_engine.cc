@@ -1,0 +1,457 @@
+#include "stream/candle_engine.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "base/assert.h"
+#include "stream/internal/engine_impl.h"
+
+namespace mdsp::stream {
+std::string errc_message(errc e) {
+    switch (e) {
+    case errc::bad_state:
+        return "the saved engine state is malformed or does not match this engine";
+    case errc::bad_config:
+        return "the candle engine configuration is invalid";
+    }
+    return "unknown stream error";
+}
+} // namespace mdsp::stream
+
+MDSP_DEFINE_ERRC_CATEGORY(mdsp::stream, "mdsp.stream", errc_message)
+
+namespace mdsp::stream {
+
+using internal::max_time;
+using internal::no_time;
+using internal::window;
+
+result<void> candle_engine::validate(const engine_config& cfg) {
+    if (cfg.intervals.empty() || cfg.intervals.size() > internal::max_intervals) {
+        return make_error(errc::bad_config,
+                          "the candle engine needs 1 to {} intervals, got {}; set e.g. 1m,5m",
+                          internal::max_intervals, cfg.intervals.size());
+    }
+    for (size_t i = 0; i < cfg.intervals.size(); ++i) {
+        int64_t w = cfg.intervals[i].micros();
+        if (w <= 0 || w > internal::time_range / 4) {
+            return make_error(errc::bad_config,
+                              "interval of {} us is out of range; use a positive width up to years", w);
+        }
+        for (size_t j = 0; j < i; ++j) {
+            if (cfg.intervals[j] == cfg.intervals[i]) {
+                return make_error(errc::bad_config, "interval {} is listed twice; list each interval once",
+                                  cfg.intervals[i].name());
+            }
+        }
+    }
+    if (cfg.out_of_orderness_us < 0 || cfg.out_of_orderness_us > internal::time_range / 4) {
+        return make_error(errc::bad_config, "out_of_orderness {} us is out of range; use 0 or more (e.g. 2s)",
+                          cfg.out_of_orderness_us);
+    }
+    if (cfg.allowed_lateness_us < 0 || cfg.allowed_lateness_us > internal::time_range / 4) {
+        return make_error(errc::bad_config, "allowed_lateness {} us is out of range; use 0 or more (e.g. 1m)",
+                          cfg.allowed_lateness_us);
+    }
+    return ok();
+}
+
+candle_engine::impl::impl(engine_config c)
+  : cfg(std::move(c)) {
+    auto v = validate(cfg);
+    MDSP_ASSERT(v.has_value(), "candle_engine: {}", v.has_value() ? "" : v.error().what());
+    for (const auto& i : cfg.intervals) {
+        widths.push_back(i.micros());
+        interval_names.push_back(i.name());
+    }
+    auto& reg = metrics::global();
+    const char* ticks_help = "Ticks the candle engine saw, by outcome";
+    m_accepted = &reg.get_counter("mdsp_engine_ticks_total", ticks_help, {{"outcome", "accepted"}});
+    m_duplicate = &reg.get_counter("mdsp_engine_ticks_total", ticks_help, {{"outcome", "duplicate"}});
+    m_late = &reg.get_counter("mdsp_engine_ticks_total", ticks_help, {{"outcome", "late"}});
+    const char* candles_help = "Candle updates the engine emitted, open (final=false) and final";
+    m_final = &reg.get_counter("mdsp_engine_candles_emitted_total", candles_help, {{"final", "true"}});
+    m_open = &reg.get_counter("mdsp_engine_candles_emitted_total", candles_help, {{"final", "false"}});
+}
+
+uint32_t candle_engine::impl::symbol_for(std::string_view name) {
+    if (auto it = symbol_index.find(name); it != symbol_index.end()) [[likely]] {
+        return it->second;
+    }
+    auto si = static_cast<uint32_t>(symbols.size());
+    auto& s = symbols.emplace_back();
+    s.name = std::string(name);
+    s.first_series = static_cast<uint32_t>(series.size());
+    for (int64_t w : widths) {
+        series.emplace_back().width = w;
+    }
+    symbol_index.emplace(s.name, si);
+    return si;
+}
+
+internal::partition_state& candle_engine::impl::partition(partition_id p) {
+    MDSP_ASSERT(p() >= 0 && p() < (1 << 20), "candle_engine: partition {} out of range", p());
+    auto i = static_cast<size_t>(p());
+    if (i >= partitions.size()) [[unlikely]] {
+        partitions.resize(i + 1);
+    }
+    return partitions[i];
+}
+
+int64_t candle_engine::impl::symbol_wm(const internal::symbol_state& s) const noexcept {
+    if (finished) {
+        return max_time;
+    }
+    int64_t m = max_time;
+    for (int32_t p : s.partitions) {
+        m = std::min(m, partitions[static_cast<size_t>(p)].max_et);
+    }
+    if (m == no_time || m == max_time) {
+        return std::max(s.wm_floor, no_time);
+    }
+    return std::max(s.wm_floor, m - cfg.out_of_orderness_us);
+}
+
+model::candle candle_engine::impl::make_candle(uint32_t sid, int64_t idx, const window& x, bool final) const {
+    const auto& s = series[sid];
+    auto ival = sid % widths.size();
+    model::candle c;
+    c.symbol = symbols[sid / widths.size()].name;
+    c.interval = cfg.intervals[ival];
+    x.to_candle(c, idx * s.width);
+    c.final = final;
+    if (!final) {
+        c.revision = 0;
+    }
+    return c;
+}
+
+void candle_engine::impl::grow(internal::series& s, int64_t idx) {
+    // The span a series needs is about (out_of_orderness + lateness) / width
+    // windows; it only grows past that when a symbol's watermark is held back
+    // by another partition.
+    auto need = static_cast<uint64_t>(std::max<int64_t>(idx - s.base + 1, 0));
+    uint64_t cap = std::bit_ceil(std::max<uint64_t>(need, 4));
+    if (s.ring.empty()) {
+        s.ring.resize(cap);
+        s.mask = cap - 1;
+        return;
+    }
+    std::vector<window> ring(cap);
+    uint64_t mask = cap - 1;
+    for (int64_t i = s.base; i < s.base + s.capacity(); ++i) {
+        ring[static_cast<uint64_t>(i) & mask] = s.at(i);
+    }
+    s.ring = std::move(ring);
+    s.mask = mask;
+}
+
+void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
+    auto& s = series[sid];
+    if (wm >= s.wm_next) {
+        if (finished) {
+            s.final_limit = max_time;
+            s.purge_limit = s.has_real ? std::max(s.base, s.newest_real + 1) : s.base;
+            s.wm_next = max_time;
+        } else {
+            s.final_limit = internal::floor_div(wm, s.width);
+            s.purge_limit = internal::floor_div(wm - cfg.allowed_lateness_us, s.width);
+            s.wm_next = std::min((s.final_limit + 1) * s.width,
+                                 (s.purge_limit + 1) * s.width + cfg.allowed_lateness_us);
+        }
+    }
+    if (!s.has_real) {
+        return;
+    }
+    int64_t target = std::min(s.final_limit, s.newest_real + 1);
+    if (s.cursor < target) {
+        // Windows in [cursor, target) become final now: real ones are emitted,
+        // empty ones (all after a real window, before newest_real) are fillers.
+        double prev = 0;
+        if (s.cursor > s.first_real) {
+            prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
+        }
+        for (int64_t idx = s.cursor; idx < target; ++idx) {
+            if (idx < s.base) {
+                if (!cfg.fill_gaps) {
+                    continue;
+                }
+                window f;
+                f.make_filler(prev);
+                purged_out.push_back(make_candle(sid, idx, f, true));
+                continue;
+            }
+            window& x = s.at(idx);
+            if (!x.real()) {
+                if (!cfg.fill_gaps) {
+                    continue;
+                }
+                x.make_filler(prev);
+                x.revision = 0;
+            }
+            prev = x.close;
+            mark(sid, idx, x);
+        }
+        s.cursor = target;
+        mark_meta(sid);
+    }
+    if (s.base < s.purge_limit) {
+        // Everything below purge_limit is past the lateness: no tick can change
+        // it again. Windows >= cursor here are empty (after newest_real).
+        int64_t end = std::min(s.purge_limit, s.base + s.capacity());
+        for (int64_t idx = s.base; idx < end; ++idx) {
+            window& x = s.at(idx);
+            if (x.real()) {
+                s.has_closed = true;
+                s.closed_idx = idx;
+                s.closed_close = x.close;
+            }
+            if (x.flags & window::update_dirty) {
+                purged_out.push_back(make_candle(sid, idx, x, true));
+            }
+            if (x.flags & window::persisted) {
+                state_deletes.emplace_back(sid, idx);
+            }
+            x = window{};
+        }
+        s.base = s.purge_limit;
+        mark_meta(sid);
+    }
+}
+
+void candle_engine::impl::revalue_fillers_after(uint32_t sid, int64_t w, double close) {
+    auto& s = series[sid];
+    for (int64_t g = w + 1; g < s.cursor; ++g) {
+        window& f = s.at(g);
+        if (!f.is_filler()) {
+            break;
+        }
+        if (f.close != close) {
+            f.make_filler(close);
+            ++f.revision;
+            mark(sid, g, f);
+        }
+    }
+}
+
+void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq, double price, bool has_size,
+                                double size, int64_t wm) {
+    auto& s = series[sid];
+    if (wm >= s.wm_next || (s.has_real && s.cursor < std::min(s.final_limit, s.newest_real + 1)))
+        [[unlikely]] {
+        refresh(sid, wm);
+    }
+    if (!s.has_real) [[unlikely]] {
+        // The first window: everything below the purge limit is closed.
+        s.base = std::min(w, s.purge_limit);
+        s.has_real = true;
+        s.first_real = s.newest_real = s.cursor = w;
+        mark_meta(sid);
+    }
+    if (w >= s.base + s.capacity()) [[unlikely]] {
+        grow(s, w);
+    }
+    window& x = s.at(w);
+    if (w < s.first_real) [[unlikely]] {
+        int64_t old_first = s.first_real;
+        s.first_real = w;
+        x.apply(et, seq, price, has_size, size);
+        mark(sid, w, x);
+        if (s.cursor == old_first) {
+            s.cursor = w; // nothing emitted yet; refresh handles it
+        } else if (cfg.fill_gaps) {
+            // w is final: it and the windows up to the old first one are
+            // emitted now (the latter as fillers, for the first time).
+            for (int64_t g = w + 1; g < old_first; ++g) {
+                window& f = s.at(g);
+                f.make_filler(x.close);
+                f.revision = 0;
+                mark(sid, g, f);
+            }
+        }
+        mark_meta(sid);
+    } else if (w < s.cursor) [[unlikely]] {
+        // Final: a revision of a window emitted already (real or filler), or
+        // the first emission of an empty one (only without fill_gaps).
+        const bool emitted = x.real() || x.is_filler();
+        MDSP_DEBUG_ASSERT(emitted || !cfg.fill_gaps, "window {} below the cursor is empty", w);
+        double old_close = x.close;
+        x.apply(et, seq, price, has_size, size);
+        x.revision += emitted ? 1 : 0;
+        mark(sid, w, x);
+        if (x.close != old_close) {
+            revalue_fillers_after(sid, w, x.close);
+        }
+    } else {
+        x.apply(et, seq, price, has_size, size);
+        mark(sid, w, x);
+        if (w > s.newest_real) {
+            s.newest_real = w;
+            mark_meta(sid);
+        }
+    }
+    if (s.cursor < std::min(s.final_limit, s.newest_real + 1)) [[unlikely]] {
+        refresh(sid, wm);
+    }
+}
+
+void candle_engine::impl::sweep() {
+    for (uint32_t si = 0; si < symbols.size(); ++si) {
+        const auto& sym = symbols[si];
+        if (sym.partitions.empty()) {
+            continue;
+        }
+        int64_t wm = symbol_wm(sym);
+        for (uint32_t i = 0; i < widths.size(); ++i) {
+            refresh(sym.first_series + i, wm);
+        }
+    }
+}
+
+candle_engine::candle_engine(engine_config cfg)
+  : _impl(std::make_unique<impl>(std::move(cfg))) {}
+candle_engine::~candle_engine() = default;
+candle_engine::candle_engine(candle_engine&&) noexcept = default;
+candle_engine& candle_engine::operator=(candle_engine&&) noexcept = default;
+
+tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
+    auto& m = *_impl;
+    const int64_t et = t.event_time();
+    if (et <= -internal::time_range || et >= internal::time_range) [[unlikely]] {
+        ++m.counts.late;
+        return tick_outcome::late;
+    }
+    uint32_t si = m.symbol_for(t.symbol);
+    auto* sym = &m.symbols[si];
+
+    internal::source_seq* src = nullptr;
+    for (auto& s : sym->sources) {
+        if (s.name == t.source) [[likely]] {
+            src = &s;
+            break;
+        }
+    }
+    const int64_t seq = t.seq();
+    if (src == nullptr) [[unlikely]] {
+        src = &sym->sources.emplace_back();
+        src->name = t.source;
+        src->max_seq = std::numeric_limits<int64_t>::min();
+    } else if (seq <= src->max_seq) {
+        ++m.counts.duplicates;
+        return tick_outcome::duplicate;
+    }
+
+    auto& part = m.partition(p);
+    if (std::find(sym->partitions.begin(), sym->partitions.end(), p()) == sym->partitions.end())
+        [[unlikely]] {
+        if (!sym->partitions.empty()) {
+            sym->wm_floor = m.symbol_wm(*sym);
+        }
+        sym->partitions.push_back(p());
+        sym->meta_dirty = true;
+        m.queue_symbol(si);
+    }
+    if (et > part.max_et) {
+        part.max_et = et;
+        if (!part.dirty) {
+            part.dirty = true;
+            m.dirty_partitions.push_back(p());
+        }
+    }
+    const int64_t wm = m.symbol_wm(*sym);
+
+    // A tick is late when any of its windows is past the allowed lateness:
+    // it is then applied to none, so a dead-lettered tick never counts twice.
+    const size_t n = m.widths.size();
+    int64_t widx[internal::max_intervals];
+    const int64_t lateness = m.cfg.allowed_lateness_us;
+    bool late = false;
+    for (size_t i = 0; i < n; ++i) {
+        auto& s = m.series[sym->first_series + i];
+        int64_t w = s.window_of(et);
+        widx[i] = w;
+        late |= (w + 1) * s.width + lateness <= wm || w < s.base;
+    }
+    if (late) {
+        ++m.counts.late;
+        return tick_outcome::late;
+    }
+
+    src->max_seq = seq;
+    if (!src->dirty) {
+        src->dirty = true;
+        sym->seq_dirty = true;
+        m.queue_symbol(si);
+    }
+    ++m.counts.accepted;
+    const bool has_size = t.size.has_value();
+    const double size = has_size ? *t.size : 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        m.apply(sym->first_series + static_cast<uint32_t>(i), widx[i], et, seq, t.price, has_size, size, wm);
+    }
+    return tick_outcome::accepted;
+}
+
+void candle_engine::finish() {
+    // Up to the real watermarks first, so the saved state after finish() does
+    // not depend on when the last sweep ran.
+    _impl->sweep();
+    _impl->finished = true;
+    _impl->sweep();
+}
+
+void candle_engine::take_updates(std::vector<model::candle>& out) {
+    auto& m = *_impl;
+    m.sweep();
+    for (auto& c : m.purged_out) {
+        ++m.emitted_final;
+        out.push_back(std::move(c));
+    }
+    m.purged_out.clear();
+    for (auto [sid, idx] : m.update_queue) {
+        auto& s = m.series[sid];
+        if (idx < s.base) {
+            continue; // purged; already in purged_out
+        }
+        window& x = s.at(idx);
+        if (!(x.flags & window::update_dirty)) {
+            continue;
+        }
+        x.flags &= static_cast<uint8_t>(~window::update_dirty);
+        bool final = idx < s.final_limit;
+        ++(final ? m.emitted_final : m.emitted_open);
+        out.push_back(m.make_candle(sid, idx, x, final));
+    }
+    m.update_queue.clear();
+
+    // Metrics are published here, not per tick, to keep add() free of atomics.
+    m.m_accepted->inc(m.counts.accepted - m.published.accepted);
+    m.m_duplicate->inc(m.counts.duplicates - m.published.duplicates);
+    m.m_late->inc(m.counts.late - m.published.late);
+    m.published = m.counts;
+    m.m_final->inc(m.emitted_final);
+    m.m_open->inc(m.emitted_open);
+    m.emitted_final = m.emitted_open = 0;
+}
+
+engine_stats candle_engine::stats() const {
+    const auto& m = *_impl;
+    engine_stats st = m.counts;
+    st.open_windows = 0;
+    for (uint32_t si = 0; si < m.symbols.size(); ++si) {
+        int64_t wm = m.symbol_wm(m.symbols[si]);
+        for (uint32_t i = 0; i < m.widths.size(); ++i) {
+            const auto& s = m.series[m.symbols[si].first_series + i];
+            if (!s.has_real || m.finished) {
+                continue;
+            }
+            int64_t final_limit = wm == no_time ? no_time : internal::floor_div(wm, s.width);
+            for (int64_t idx = std::max(s.base, final_limit); idx <= s.newest_real; ++idx) {
+                st.open_windows += s.ring[static_cast<uint64_t>(idx) & s.mask].real() ? 1 : 0;
+            }
+        }
+    }
+    return st;
+}
+
+} // namespace mdsp::stream

@@ -1,0 +1,176 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/metrics.h"
+#include "stream/candle_engine.h"
+#include "stream/internal/window.h"
+
+namespace mdsp::stream::internal {
+
+constexpr int64_t no_time = std::numeric_limits<int64_t>::min();
+constexpr int64_t max_time = std::numeric_limits<int64_t>::max();
+// Event times beyond this many microseconds from the epoch (~36,000 years)
+// cannot be windowed without overflow; such ticks are rejected as late.
+constexpr int64_t time_range = int64_t(1) << 60;
+constexpr size_t max_intervals = 16;
+
+struct string_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+// Dedupe state of one (source, symbol).
+struct source_seq {
+    std::string name;
+    int64_t max_seq = 0;
+    bool dirty = false;
+};
+
+struct symbol_state {
+    std::string name;
+    std::vector<source_seq> sources; // usually one
+    std::vector<int32_t> partitions; // the partitions its ticks came from; usually one
+    // The symbol's watermark never goes back: when a partition is added whose
+    // watermark is lower, this holds the watermark the symbol had reached.
+    int64_t wm_floor = no_time;
+    uint32_t first_series = 0; // series of interval i: first_series + i
+    bool meta_dirty = false;   // partitions / wm_floor changed
+    bool seq_dirty = false;    // some source's max_seq changed
+    bool queued = false;       // in impl::dirty_symbols
+};
+
+struct partition_state {
+    int64_t max_et = no_time;
+    bool dirty = false;
+};
+
+// The windows of one (symbol, interval). Window indices are window_start /
+// width. Invariants once has_real:
+//  - windows < base are purged ("closed"): past the allowed lateness; the
+//    newest real one among them is remembered in closed_*;
+//  - windows in [first_real, cursor) are final and have been emitted: each is
+//    real, a materialized filler, or (below base) gone;
+//  - cursor <= min(final_limit, newest_real + 1).
+struct series {
+    int64_t width = 0;
+    std::vector<window> ring; // power-of-two size; window i lives at ring[i & mask]
+    uint64_t mask = 0;
+    int64_t base = no_time;
+    bool has_real = false;
+    int64_t first_real = 0;
+    int64_t newest_real = 0;
+    int64_t cursor = 0;
+    bool has_closed = false;
+    int64_t closed_idx = 0;
+    double closed_close = 0;
+    bool meta_dirty = false;
+    // Derived from the watermark (not saved): windows < final_limit are final,
+    // windows < purge_limit are past lateness; both hold until wm >= wm_next.
+    int64_t final_limit = no_time;
+    int64_t purge_limit = no_time;
+    int64_t wm_next = no_time;
+    // The window of the last tick, to skip the division on most ticks.
+    int64_t hot_idx = 0;
+    int64_t hot_start = 0;
+    int64_t hot_end = 0;
+
+    window& at(int64_t idx) noexcept { return ring[static_cast<uint64_t>(idx) & mask]; }
+    int64_t capacity() const noexcept { return static_cast<int64_t>(ring.size()); }
+    int64_t window_of(int64_t et) noexcept {
+        if (et >= hot_start && et < hot_end) [[likely]] {
+            return hot_idx;
+        }
+        hot_idx = floor_div(et, width);
+        hot_start = hot_idx * width;
+        hot_end = hot_start + width;
+        return hot_idx;
+    }
+};
+
+// (series index, window index)
+using window_ref = std::pair<uint32_t, int64_t>;
+
+} // namespace mdsp::stream::internal
+
+namespace mdsp::stream {
+
+struct candle_engine::impl {
+    explicit impl(engine_config c);
+
+    engine_config cfg;
+    std::vector<int64_t> widths;
+    std::vector<std::string> interval_names;
+
+    std::unordered_map<std::string, uint32_t, internal::string_hash, std::equal_to<>> symbol_index;
+    std::vector<internal::symbol_state> symbols;
+    std::vector<internal::series> series;
+    std::vector<internal::partition_state> partitions; // by partition id
+    bool finished = false;
+
+    // Dirty lists; the flags in the items keep each entry unique.
+    std::vector<internal::window_ref> update_queue;
+    std::vector<internal::window_ref> state_queue;
+    std::vector<internal::window_ref> state_deletes;
+    std::vector<uint32_t> meta_queue; // series
+    std::vector<uint32_t> dirty_symbols;
+    std::vector<int32_t> dirty_partitions;
+    std::vector<model::candle> purged_out; // emissions of windows purged before take_updates
+
+    engine_stats counts;
+    engine_stats saved_counts; // as of the last take_state_changes
+    bool saved_finished = false;
+    engine_stats published; // as last added to the metrics registry
+    uint64_t emitted_final = 0;
+    uint64_t emitted_open = 0;
+
+    metrics::counter* m_accepted;
+    metrics::counter* m_duplicate;
+    metrics::counter* m_late;
+    metrics::counter* m_final;
+    metrics::counter* m_open;
+
+    uint32_t symbol_for(std::string_view name);
+    internal::partition_state& partition(partition_id p);
+    int64_t symbol_wm(const internal::symbol_state& s) const noexcept;
+
+    void apply(uint32_t sid, int64_t w, int64_t et, int64_t seq, double price, bool has_size, double size,
+               int64_t wm);
+    // Brings a series up to the watermark: final emissions, fillers, purges.
+    void refresh(uint32_t sid, int64_t wm);
+    void sweep();
+    void grow(internal::series& s, int64_t idx);
+    void revalue_fillers_after(uint32_t sid, int64_t w, double close);
+    model::candle make_candle(uint32_t sid, int64_t idx, const internal::window& x, bool final) const;
+
+    void mark(uint32_t sid, int64_t idx, internal::window& x) {
+        if (!(x.flags & internal::window::update_dirty)) {
+            x.flags |= internal::window::update_dirty;
+            update_queue.emplace_back(sid, idx);
+        }
+        if (!(x.flags & internal::window::state_dirty)) {
+            x.flags |= internal::window::state_dirty;
+            state_queue.emplace_back(sid, idx);
+        }
+    }
+    void mark_meta(uint32_t sid) {
+        if (!series[sid].meta_dirty) {
+            series[sid].meta_dirty = true;
+            meta_queue.push_back(sid);
+        }
+    }
+    void queue_symbol(uint32_t si) {
+        if (!symbols[si].queued) {
+            symbols[si].queued = true;
+            dirty_symbols.push_back(si);
+        }
+    }
+};
+
+} // namespace mdsp::stream
