@@ -30,7 +30,8 @@ std::string format_iso8601(int64_t micros);
 // ("2019-10-11") and integer Unix times in s, ms or us (told apart by size).
 std::optional<int64_t> parse_time_micros(std::string_view text);
 
-// Parses "1s", "500ms", "2m", "1h", "1d", "250us" into microseconds.
+// Parses "1s", "500ms", "2m", "1h", "1d", "250us" into microseconds; at most
+// 100 years, so that no caller can overflow with it.
 std::optional<int64_t> parse_duration_micros(std::string_view text);
 // The shortest of the forms parse_duration_micros accepts: 60000000 -> "1m".
 std::string format_duration(int64_t micros);

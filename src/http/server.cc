@@ -439,7 +439,7 @@ result<void> server::start() {
             }
         });
     }
-    spdlog::info("http: listening on {}:{}", s.cfg.address, s.bound_port.load());
+    spdlog::debug("http: listening on {}:{}", s.cfg.address, s.bound_port.load());
     return ok();
 }
 

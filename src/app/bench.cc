@@ -1,0 +1,265 @@
+// `mdsp bench`: throughput and latency of the pipeline on this machine, each
+// beside a baseline measured in the same run where one exists.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "app/commands.h"
+#include "app/pipeline.h"
+#include "base/time.h"
+#include "feed/simulator.h"
+#include "log/log.h"
+#include "stream/candle_engine.h"
+
+namespace mdsp::app {
+
+namespace {
+
+bool wanted(const run_options& o, std::string_view phase) {
+    if (o.bench_only.empty()) {
+        return true;
+    }
+    return ("," + o.bench_only + ",").find("," + std::string(phase) + ",") != std::string::npos;
+}
+
+std::string bench_dir(const config& cfg, const char* phase) {
+    auto d = std::filesystem::path(cfg.data_dir) / fmt::format("bench-{}-{}", phase, getpid());
+    std::filesystem::remove_all(d);
+    return d.string();
+}
+
+double percentile(std::vector<int64_t>& v, double q) {
+    if (v.empty()) {
+        return 0;
+    }
+    size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+    return static_cast<double>(v[k]);
+}
+
+// The whole pipeline with the simulator as fast as it goes, for `seconds`.
+int bench_pipeline(const config& base, double seconds) {
+    config cfg = base;
+    cfg.data_dir = bench_dir(base, "pipeline");
+    cfg.sim.rate = 0;
+    cfg.sim.symbols = {"BTC/USD", "ETH/USD", "AAPL", "MSFT", "EUR/USD", "GBP/USD", "TSLA", "NVDA", "SOL/USD",
+                       "XRP/USD"};
+    pipeline::options po;
+    po.http = false;
+    po.finish_at_end = false;
+    auto p = pipeline::open(cfg, po);
+    if (!p) {
+        spdlog::error("bench: {}", p.error().what());
+        return 1;
+    }
+    auto& pl = **p;
+    if (auto r = pl.start(); !r) {
+        spdlog::error("bench: {}", r.error().what());
+        return 1;
+    }
+    // Warm up for a second, then measure.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    uint64_t in0 = pl.ticks_ingested(), out0 = pl.ticks_processed();
+    int64_t t0 = mono_nanos();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    uint64_t in1 = pl.ticks_ingested(), out1 = pl.ticks_processed();
+    double dt = static_cast<double>(mono_nanos() - t0) / 1e9;
+    pl.request_stop();
+    auto r = pl.join();
+    std::filesystem::remove_all(cfg.data_dir);
+    if (!r) {
+        spdlog::error("bench: {}", r.error().what());
+        return 1;
+    }
+    double in_rate = static_cast<double>(in1 - in0) / dt;
+    double out_rate = static_cast<double>(out1 - out0) / dt;
+    std::printf("pipeline  simulator -> log -> engine -> store, %zu symbols, %zu intervals, %.0f s\n",
+                cfg.sim.symbols.size(), cfg.engine.intervals.size(), dt);
+    std::printf("          ingested   %12.0f ticks/s\n", in_rate);
+    std::printf("          processed  %12.0f ticks/s  (sustained: candles and ticks in the store)\n", out_rate);
+    std::printf("          goal       %12.0f ticks/s  -> %s\n", 1e6, out_rate >= 1e6 ? "met" : "NOT met");
+    return 0;
+}
+
+// Ingest-to-readable latency at a fixed rate.
+int bench_latency(const config& base, double seconds, double rate) {
+    config cfg = base;
+    cfg.data_dir = bench_dir(base, "latency");
+    cfg.sim.rate = rate;
+    std::vector<int64_t> lat;
+    lat.reserve(static_cast<size_t>(rate * (seconds + 2)));
+    pipeline::options po;
+    po.http = false;
+    po.finish_at_end = false;
+    po.latency_sink = &lat;
+    auto p = pipeline::open(cfg, po);
+    if (!p) {
+        spdlog::error("bench: {}", p.error().what());
+        return 1;
+    }
+    auto& pl = **p;
+    if (auto r = pl.start(); !r) {
+        spdlog::error("bench: {}", r.error().what());
+        return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds + 1));
+    pl.request_stop();
+    auto r = pl.join();
+    std::filesystem::remove_all(cfg.data_dir);
+    if (!r) {
+        spdlog::error("bench: {}", r.error().what());
+        return 1;
+    }
+    // Leave out the first second (start-up).
+    size_t skip = std::min(lat.size(), static_cast<size_t>(rate));
+    std::vector<int64_t> v(lat.begin() + static_cast<long>(skip), lat.end());
+    double p50 = percentile(v, 0.50) / 1000.0;
+    double p99 = percentile(v, 0.99) / 1000.0;
+    double p999 = percentile(v, 0.999) / 1000.0;
+    double mx = v.empty() ? 0 : static_cast<double>(*std::max_element(v.begin(), v.end())) / 1000.0;
+    std::printf("latency   ingest -> candle readable in the store at %.0f ticks/s, %zu ticks\n", rate, v.size());
+    std::printf("          p50 %.3f ms   p99 %.3f ms   p99.9 %.3f ms   max %.3f ms\n", p50, p99, p999, mx);
+    std::printf("          goal p99 <= 5 ms -> %s\n", p99 <= 5.0 ? "met" : "NOT met");
+    return 0;
+}
+
+// The candle engine alone on one core.
+int bench_engine(const config& cfg, double seconds) {
+    feed::simulator_config sc;
+    sc.rate = 0;
+    sc.seed = 7;
+    sc.start_time = 1'700'000'000'000'000LL;
+    sc.symbols.clear();
+    for (int i = 0; i < 100; ++i) {
+        sc.symbols.push_back(fmt::format("SYM{:03}", i));
+    }
+    auto sim = feed::simulator::create(sc);
+    if (!sim) {
+        spdlog::error("bench: {}", sim.error().what());
+        return 1;
+    }
+    std::vector<model::tick> ticks;
+    ticks.reserve(2'000'000);
+    while (ticks.size() < 2'000'000) {
+        (void)(*sim)->poll(ticks, 2'000'000 - ticks.size());
+    }
+    stream::engine_config ec;
+    ec.intervals = cfg.engine.intervals;
+    stream::candle_engine eng(ec);
+    std::vector<model::candle> out;
+    std::vector<std::pair<std::string, std::optional<std::string>>> st;
+    uint64_t n = 0;
+    int64_t t0 = mono_nanos();
+    int64_t until = t0 + static_cast<int64_t>(seconds * 1e9);
+    int64_t shift = 0;
+    while (mono_nanos() < until) {
+        for (size_t i = 0; i < ticks.size(); ++i) {
+            auto& t = ticks[i];
+            if (shift) {
+                t.event_time += shift;
+                t.seq += static_cast<int64_t>(ticks.size());
+            }
+            eng.add(t, partition_id(0));
+            if ((i & 8191) == 0) {
+                out.clear();
+                st.clear();
+                eng.take_updates(out);
+                eng.take_state_changes(st);
+            }
+        }
+        n += ticks.size();
+        shift = ticks.back().event_time - ticks.front().event_time + 1;
+    }
+    double dt = static_cast<double>(mono_nanos() - t0) / 1e9;
+    std::printf("engine    candle engine alone, 100 symbols, %zu intervals, one core\n", ec.intervals.size());
+    std::printf("          %12.0f ticks/s per core\n", static_cast<double>(n) / dt);
+    return 0;
+}
+
+// Log append alone, beside dd writing the same bytes with fdatasync.
+int bench_log(const config& base) {
+    std::string dir = bench_dir(base, "log");
+    log::config lc;
+    lc.fsync = log::fsync_policy::never();
+    auto lg = log::log::open(std::filesystem::path(dir) / "log", lc);
+    if (!lg) {
+        spdlog::error("bench: {}", lg.error().what());
+        return 1;
+    }
+    if (auto t = (*lg)->ensure_topic("bench", 1); !t) {
+        spdlog::error("bench: {}", t.error().what());
+        return 1;
+    }
+    const size_t total = size_t{512} << 20;
+    const size_t per_batch = 1000;
+    std::string key = "BTC/USD";
+    std::string value(80, 'x');
+    std::vector<log::record> batch(per_batch, log::record{key, value, 1'700'000'000'000});
+    (void)batch;
+    size_t written = 0;
+    int64_t t0 = mono_nanos();
+    while (written < total) {
+        auto r = (*lg)->append("bench", partition_id(0), batch);
+        if (!r) {
+            spdlog::error("bench: {}", r.error().what());
+            return 1;
+        }
+        written += per_batch * (key.size() + value.size() + 12);
+    }
+    if (auto r = (*lg)->flush(); !r) {
+        spdlog::error("bench: {}", r.error().what());
+        return 1;
+    }
+    double ours = static_cast<double>(written) / (1 << 20) / (static_cast<double>(mono_nanos() - t0) / 1e9);
+    lg->reset();
+
+    std::string ddfile = dir + "/dd.bin";
+    std::string cmd = fmt::format("dd if=/dev/zero of={} bs=1M count={} conv=fdatasync 2>&1", ddfile, total >> 20);
+    int64_t d0 = mono_nanos();
+    FILE* f = popen(cmd.c_str(), "r");
+    std::string dd_out;
+    if (f) {
+        char buf[512];
+        while (fgets(buf, sizeof buf, f)) {
+            dd_out += buf;
+        }
+        pclose(f);
+    }
+    double dd = static_cast<double>(total >> 20) / (static_cast<double>(mono_nanos() - d0) / 1e9);
+    std::filesystem::remove_all(dir);
+    std::printf("log       append of 80-byte records in batches of %zu, %zu MiB, fdatasync at the end\n", per_batch,
+                total >> 20);
+    std::printf("          mdsp log  %8.0f MB/s (payload)\n", ours);
+    std::printf("          dd        %8.0f MB/s (conv=fdatasync, same disk, same run)\n", dd);
+    std::printf("          ratio     %8.2f\n", ours / dd);
+    return 0;
+}
+
+} // namespace
+
+int cmd_bench(const config& cfg, const run_options& opts) {
+    spdlog::set_level(spdlog::level::warn);
+    std::printf("mdsp bench on %u cores; data in %s\n", std::thread::hardware_concurrency(), cfg.data_dir.c_str());
+    int rc = 0;
+    if (wanted(opts, "pipeline")) {
+        rc |= bench_pipeline(cfg, opts.bench_seconds);
+    }
+    if (wanted(opts, "latency")) {
+        rc |= bench_latency(cfg, opts.bench_seconds, opts.bench_latency_rate);
+    }
+    if (wanted(opts, "engine")) {
+        rc |= bench_engine(cfg, opts.bench_seconds);
+    }
+    if (wanted(opts, "log")) {
+        rc |= bench_log(cfg);
+    }
+    return rc;
+}
+
+} // namespace mdsp::app

@@ -1,0 +1,216 @@
+#include "app/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "app/pipeline.h"
+#include "base/time.h"
+#include "bus/local.h"
+#include "feed/progress.h"
+#include "http/server.h"
+#include "log/log.h"
+#include "log/partition.h"
+#include "model/framing.h"
+#include "store/rocks_store.h"
+
+namespace mdsp::app {
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
+// so that wait_signal() alone receives them.
+void block_signals() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
+}
+
+// Waits up to ms for SIGINT/SIGTERM; true when one came.
+bool wait_signal(int ms) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1'000'000L};
+    return sigtimedwait(&s, nullptr, &ts) > 0;
+}
+
+// Runs a pipeline until Ctrl-C, a failure, or (when asked) the end of a
+// bounded source; shows a progress bar on a terminal when asked.
+int run_pipeline(const config& cfg, pipeline::options po, bool exit_when_done, bool show_progress,
+                 const char* what) {
+    block_signals();
+    auto p = pipeline::open(cfg, po);
+    if (!p) {
+        spdlog::error("{}: {}", what, p.error().what());
+        return 1;
+    }
+    auto& pl = **p;
+    if (auto r = pl.start(); !r) {
+        spdlog::error("{}: {}", what, r.error().what());
+        return 1;
+    }
+    feed::progress_bar bar;
+    bool bar_on = show_progress && isatty(STDERR_FILENO);
+    int64_t t0 = mono_nanos();
+    bool interrupted = false;
+    while (true) {
+        if (wait_signal(100)) {
+            spdlog::info("{}: stopping (Ctrl-C); flushing what was read", what);
+            interrupted = true;
+            break;
+        }
+        if (pl.failed() || (exit_when_done && pl.done())) {
+            break;
+        }
+        if (bar_on && pl.progress() >= 0) {
+            bar.update(pl.progress(), static_cast<int64_t>(pl.ticks_ingested()), std::nullopt,
+                       static_cast<int64_t>(pl.ticks_ingested()));
+        }
+    }
+    if (bar_on) {
+        bar.finish();
+    }
+    pl.request_stop();
+    auto r = pl.join();
+    double secs = static_cast<double>(mono_nanos() - t0) / 1e9;
+    if (!r) {
+        spdlog::error("{}: {}", what, r.error().what());
+        return 1;
+    }
+    if (exit_when_done || interrupted) {
+        spdlog::info("{}: {} ticks ingested, {} processed, {} candle writes, {} dead letters in {:.2f} s", what,
+                     pl.ticks_ingested(), pl.ticks_processed(), pl.candles_written(), pl.dead_letters(), secs);
+    }
+    return 0;
+}
+
+} // namespace
+
+int cmd_up(const config& cfg, const run_options& opts) {
+    pipeline::options po;
+    return run_pipeline(cfg, po, opts.exit_when_done, false, "mdsp up");
+}
+
+int cmd_replay(const config& base, const run_options& opts) {
+    config cfg = base;
+    cfg.source.spec = "replay:" + opts.replay_file;
+    pipeline::options po;
+    po.http = false;
+    return run_pipeline(cfg, po, true, true, "mdsp replay");
+}
+
+int cmd_serve(const config& cfg, const run_options&) {
+    pipeline::options po;
+    po.ingest = false;
+    po.process = false;
+    return run_pipeline(cfg, po, false, false, "mdsp serve");
+}
+
+int cmd_config(const config& cfg) {
+    std::string section;
+    for (const auto& s : describe(cfg)) {
+        auto dot = s.path.find('.');
+        std::string sec = dot == std::string::npos ? "" : s.path.substr(0, dot);
+        if (sec != section) {
+            section = sec;
+        }
+        std::printf("%s = %s\n    %s  [env %s]\n", s.path.c_str(), s.value.c_str(), s.help.c_str(), s.env.c_str());
+    }
+    return 0;
+}
+
+int cmd_deadletters(const config& cfg, const run_options& opts) {
+    auto dir = std::filesystem::path(cfg.data_dir) / "log";
+    if (!std::filesystem::exists(dir)) {
+        spdlog::error("no log in {}: give the data folder of a pipeline with --data-dir", cfg.data_dir);
+        return 1;
+    }
+    auto lg = log::log::open(dir);
+    if (!lg) {
+        spdlog::error("{}", lg.error().what());
+        return 1;
+    }
+    auto n = (*lg)->partition_count(bus::deadletter_topic);
+    if (!n) {
+        return 0; // no dead letters ever written
+    }
+    bus::local_consumer c(**lg, bus::local_consumer_config{.group = "mdsp-deadletters"});
+    bus::offsets start;
+    std::vector<int64_t> ends;
+    for (int32_t p = 0; p < *n; ++p) {
+        auto part = (*lg)->get_partition(bus::deadletter_topic, partition_id(p));
+        if (!part) {
+            spdlog::error("{}", part.error().what());
+            return 1;
+        }
+        auto end = (*part)->end_offset();
+        int64_t from = std::max<int64_t>(0, end() - opts.limit);
+        start.emplace_back(partition_id(p), offset(from));
+        ends.push_back(end());
+    }
+    if (auto r = c.assign(bus::deadletter_topic, start); !r) {
+        spdlog::error("{}", r.error().what());
+        return 1;
+    }
+    std::vector<std::pair<int64_t, std::string>> lines; // time, json
+    bus::poll_result pr;
+    std::vector<int64_t> next(start.size());
+    for (size_t i = 0; i < start.size(); ++i) {
+        next[i] = start[i].second();
+    }
+    auto all_read = [&] {
+        for (size_t i = 0; i < next.size(); ++i) {
+            if (next[i] < ends[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
+    while (!all_read()) {
+        pr.clear();
+        if (auto r = c.poll(pr, 1000, std::chrono::milliseconds(100)); !r) {
+            spdlog::error("{}", r.error().what());
+            return 1;
+        }
+        if (pr.records.empty()) {
+            break;
+        }
+        for (const auto& rec : pr.records) {
+            next[static_cast<size_t>(rec.partition())] = rec.offset() + 1;
+            auto d = model::decode_framed_dead_letter(rec.value);
+            boost::json::object o;
+            if (!d) {
+                o["error_kind"] = "undecodable";
+                o["message"] = d.error().what();
+                o["offset"] = rec.offset();
+            } else {
+                o["source_topic"] = d->source_topic;
+                o["source_partition"] = d->source_partition;
+                o["source_offset"] = d->source_offset;
+                o["error_kind"] = d->error_kind;
+                o["message"] = d->message;
+                o["raw"] = d->raw;
+                o["time"] = format_iso8601(d->time);
+            }
+            lines.emplace_back(d ? d->time : 0, boost::json::serialize(o));
+        }
+    }
+    std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t from = lines.size() > static_cast<size_t>(opts.limit) ? lines.size() - opts.limit : 0;
+    for (size_t i = from; i < lines.size(); ++i) {
+        std::printf("%s\n", lines[i].second.c_str());
+    }
+    return 0;
+}
+
+} // namespace mdsp::app

@@ -1,0 +1,70 @@
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "app/config.h"
+
+namespace mdsp::app {
+
+namespace {
+std::string write_file(const std::string& name, const std::string& text) {
+    auto p = std::filesystem::temp_directory_path() / name;
+    std::ofstream(p) << text;
+    return p.string();
+}
+} // namespace
+
+TEST(config, file_env_and_set_apply_in_order) {
+    config c;
+    auto path = write_file("mdsp_cfg_ok.toml", "data_dir = \"/tmp/x\"\n[http]\nport = 9000\n"
+                                               "[engine]\nintervals = [\"1m\", \"1h\"]\nallowed_lateness = \"5m\"\n");
+    ASSERT_TRUE(load_file(c, path));
+    EXPECT_EQ(c.data_dir, "/tmp/x");
+    EXPECT_EQ(c.http.port, 9000);
+    ASSERT_EQ(c.engine.intervals.size(), 2u);
+    EXPECT_EQ(c.engine.intervals[1].name(), "1h");
+    EXPECT_EQ(c.engine.allowed_lateness_us, 300'000'000);
+    setenv("MDSP_HTTP_PORT", "9001", 1);
+    ASSERT_TRUE(load_env(c));
+    unsetenv("MDSP_HTTP_PORT");
+    EXPECT_EQ(c.http.port, 9001);
+    ASSERT_TRUE(set(c, "http.port", "9002"));
+    EXPECT_EQ(c.http.port, 9002);
+}
+
+TEST(config, errors_name_the_key_line_and_fix) {
+    config c;
+    auto path = write_file("mdsp_cfg_bad.toml", "[http]\nport = 9000\nprot = 1\n");
+    auto r = load_file(c, path);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().what().find(":3: unknown setting 'http.prot'"), std::string::npos) << r.error().what();
+    auto r2 = set(c, "engine.out_of_orderness", "2 seconds");
+    ASSERT_FALSE(r2);
+    EXPECT_NE(r2.error().what().find("like 500ms, 2s"), std::string::npos) << r2.error().what();
+    auto r3 = set(c, "http.port", "70000");
+    ASSERT_FALSE(r3);
+    EXPECT_NE(r3.error().what().find("from 0 to 65535"), std::string::npos) << r3.error().what();
+    auto r4 = set(c, "source.spec", "kafka");
+    ASSERT_FALSE(r4);
+    auto r5 = load_file(c, "/nonexistent/mdsp.toml");
+    ASSERT_FALSE(r5);
+    EXPECT_NE(r5.error().what().find("/nonexistent/mdsp.toml"), std::string::npos);
+}
+
+TEST(config, describe_lists_every_setting_with_its_variable) {
+    config c;
+    auto all = describe(c);
+    bool found = false;
+    for (const auto& s : all) {
+        if (s.path == "engine.allowed_lateness") {
+            found = true;
+            EXPECT_EQ(s.env, "MDSP_ENGINE_ALLOWED_LATENESS");
+            EXPECT_EQ(s.value, "1m");
+        }
+    }
+    EXPECT_TRUE(found);
+}
+
+} // namespace mdsp::app
