@@ -1,6 +1,7 @@
 // Runs a libFuzzer entry point over every file of the corpus folders (and
 // files) named on the command line, once each: the corpus and any crashers
 // found become ordinary regression tests.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -8,7 +9,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-#include <algorithm>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

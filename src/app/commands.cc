@@ -88,8 +88,9 @@ int run_pipeline(const config& cfg, pipeline::options po, bool exit_when_done, b
         return 1;
     }
     if (exit_when_done || interrupted) {
-        spdlog::info("{}: {} ticks ingested, {} processed, {} candle writes, {} dead letters in {:.2f} s", what,
-                     pl.ticks_ingested(), pl.ticks_processed(), pl.candles_written(), pl.dead_letters(), secs);
+        spdlog::info("{}: {} ticks ingested, {} processed, {} candle writes, {} dead letters in {:.2f} s",
+                     what, pl.ticks_ingested(), pl.ticks_processed(), pl.candles_written(), pl.dead_letters(),
+                     secs);
     }
     return 0;
 }
@@ -124,7 +125,8 @@ int cmd_config(const config& cfg) {
         if (sec != section) {
             section = sec;
         }
-        std::printf("%s = %s\n    %s  [env %s]\n", s.path.c_str(), s.value.c_str(), s.help.c_str(), s.env.c_str());
+        std::printf("%s = %s\n    %s  [env %s]\n", s.path.c_str(), s.value.c_str(), s.help.c_str(),
+                    s.env.c_str());
     }
     return 0;
 }
@@ -205,7 +207,8 @@ int cmd_deadletters(const config& cfg, const run_options& opts) {
             lines.emplace_back(d ? d->time : 0, boost::json::serialize(o));
         }
     }
-    std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     size_t from = lines.size() > static_cast<size_t>(opts.limit) ? lines.size() - opts.limit : 0;
     for (size_t i = from; i < lines.size(); ++i) {
         std::printf("%s\n", lines[i].second.c_str());

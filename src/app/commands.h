@@ -9,7 +9,7 @@ namespace mdsp::app {
 
 // What every subcommand was asked on its command line, beyond the config.
 struct run_options {
-    std::string replay_file;  // mdsp replay FILE
+    std::string replay_file;     // mdsp replay FILE
     bool exit_when_done = false; // stop once a bounded source is fully processed
     // mdsp bench
     double bench_seconds = 5;

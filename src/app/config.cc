@@ -30,7 +30,8 @@ namespace mdsp::app {
 
 namespace {
 
-using parse_fn = std::function<std::optional<std::string>(config&, const std::string&)>; // error text or nullopt
+using parse_fn =
+    std::function<std::optional<std::string>(config&, const std::string&)>; // error text or nullopt
 using print_fn = std::function<std::string(const config&)>;
 
 struct setting {
@@ -55,8 +56,8 @@ std::vector<std::string> split_list(const std::string& s) {
     size_t start = 0;
     while (start <= s.size()) {
         size_t comma = s.find(',', start);
-        std::string item = trim(std::string_view(s).substr(start, comma == std::string::npos ? std::string::npos
-                                                                                             : comma - start));
+        std::string item = trim(std::string_view(s).substr(
+            start, comma == std::string::npos ? std::string::npos : comma - start));
         if (!item.empty()) {
             out.push_back(item);
         }
@@ -109,8 +110,8 @@ parse_fn duration_setting(std::function<int64_t&(config&)> field, bool allow_off
         }
         auto d = parse_duration_micros(v);
         if (!d) {
-            return fmt::format("'{}' is not a duration: write a number and a unit, like 500ms, 2s, 1m, 7d{}", v,
-                               allow_off ? " (or off)" : "");
+            return fmt::format("'{}' is not a duration: write a number and a unit, like 500ms, 2s, 1m, 7d{}",
+                               v, allow_off ? " (or off)" : "");
         }
         field(c) = *d;
         return std::nullopt;
@@ -130,7 +131,9 @@ parse_fn bool_setting(std::function<bool&(config&)> field) {
     };
 }
 
-std::string dur(int64_t us) { return us < 0 ? "off" : format_duration(us); }
+std::string dur(int64_t us) {
+    return us < 0 ? "off" : format_duration(us);
+}
 
 const std::vector<setting>& settings() {
     static const std::vector<setting> all = {
@@ -189,7 +192,9 @@ const std::vector<setting>& settings() {
              c.replay.speed = *n;
              return std::nullopt;
          },
-         [](const config& c) { return c.replay.speed == 0 ? std::string("max") : fmt::format("{}", c.replay.speed); }},
+         [](const config& c) {
+             return c.replay.speed == 0 ? std::string("max") : fmt::format("{}", c.replay.speed);
+         }},
         {"replay.symbol", "Symbol of a Binance trades CSV (default: from a binance-<pair> folder name)",
          string_setting(nullptr, [](config& c) -> std::string& { return c.replay.symbol; }),
          [](const config& c) { return c.replay.symbol; }},
@@ -198,7 +203,8 @@ const std::vector<setting>& settings() {
                         {"auto", "binance", "csv", "twelvedata"}),
          [](const config& c) { return c.replay.format; }},
         {"log.partitions", "Partitions of market.ticks (ticks of a symbol stay in one)",
-         number_setting<int>([](config& c) -> int& { return c.log.partitions; }, 1, 1024, "a partition count"),
+         number_setting<int>([](config& c) -> int& { return c.log.partitions; }, 1, 1024,
+                             "a partition count"),
          [](const config& c) { return std::to_string(c.log.partitions); }},
         {"log.fsync", "When the log fsyncs: always (each append), interval, or never (the OS decides)",
          string_setting(nullptr, [](config& c) -> std::string& { return c.log.fsync; },
@@ -208,8 +214,8 @@ const std::vector<setting>& settings() {
          duration_setting([](config& c) -> int64_t& { return c.log.fsync_interval_us; }, false),
          [](const config& c) { return dur(c.log.fsync_interval_us); }},
         {"log.segment_bytes", "Size at which a log segment is closed and a new one started",
-         number_setting<int64_t>([](config& c) -> int64_t& { return c.log.segment_bytes; }, 1 << 20, 1LL << 40,
-                                 "a byte count"),
+         number_setting<int64_t>([](config& c) -> int64_t& { return c.log.segment_bytes; }, 1 << 20,
+                                 1LL << 40, "a byte count"),
          [](const config& c) { return std::to_string(c.log.segment_bytes); }},
         {"log.retention", "Age after which whole log segments are deleted (off = keep)",
          duration_setting([](config& c) -> int64_t& { return c.log.retention_us; }, true),
@@ -244,7 +250,8 @@ const std::vector<setting>& settings() {
         {"engine.out_of_orderness", "How far behind the newest tick the watermark trails",
          duration_setting([](config& c) -> int64_t& { return c.engine.out_of_orderness_us; }, false),
          [](const config& c) { return dur(c.engine.out_of_orderness_us); }},
-        {"engine.allowed_lateness", "How long a final window still takes late ticks (later ones are dead-lettered)",
+        {"engine.allowed_lateness",
+         "How long a final window still takes late ticks (later ones are dead-lettered)",
          duration_setting([](config& c) -> int64_t& { return c.engine.allowed_lateness_us; }, false),
          [](const config& c) { return dur(c.engine.allowed_lateness_us); }},
         {"engine.fill_gaps", "Emit filler candles for empty windows between windows with ticks",
@@ -337,8 +344,8 @@ result<void> walk(config& c, const toml::table& t, const std::string& prefix, co
         }
         auto text = node_text(v);
         if (!text) {
-            return make_error(errc::bad_config, "{}:{}: {} has a value of the wrong type: {}", file, src.begin.line,
-                              path, s->help);
+            return make_error(errc::bad_config, "{}:{}: {} has a value of the wrong type: {}", file,
+                              src.begin.line, path, s->help);
         }
         if (auto err = s->parse(c, *text)) {
             return make_error(errc::bad_config, "{}:{}: {}: {}", file, src.begin.line, path, *err);
@@ -360,7 +367,8 @@ std::vector<setting_info> describe(const config& c) {
 result<void> set(config& c, const std::string& path, const std::string& value) {
     const setting* s = find(path);
     if (!s) {
-        return make_error(errc::bad_config, "unknown setting '{}'; the settings are: {}", path, known_paths());
+        return make_error(errc::bad_config, "unknown setting '{}'; the settings are: {}", path,
+                          known_paths());
     }
     if (auto err = s->parse(c, value)) {
         return make_error(errc::bad_config, "{}: {}", path, *err);

@@ -51,7 +51,7 @@ struct config {
         int64_t fsync_interval_us = 1'000'000;
         int64_t segment_bytes = 128LL << 20;
         int64_t retention_us = 7 * 24 * 3600LL * 1'000'000; // -1 = keep
-        int64_t retention_bytes = -1;                      // per partition; -1 = keep
+        int64_t retention_bytes = -1;                       // per partition; -1 = keep
     } log;
 
     struct engine_t {

@@ -20,12 +20,13 @@ constexpr size_t poll_max = 4096;
 constexpr int64_t checkpoint_every_ns = 100'000'000; // 100 ms
 
 metrics::counter& ticks_counter() {
-    static auto& c = metrics::global().get_counter("mdsp_ingest_ticks_total", "Ticks appended to market.ticks");
+    static auto& c =
+        metrics::global().get_counter("mdsp_ingest_ticks_total", "Ticks appended to market.ticks");
     return c;
 }
 metrics::counter& dead_counter() {
-    static auto& c = metrics::global().get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter",
-                                                   {{"stage", "ingest"}});
+    static auto& c = metrics::global().get_counter(
+        "mdsp_dead_letters_total", "Messages sent to market.deadletter", {{"stage", "ingest"}});
     return c;
 }
 } // namespace

@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
     flag_settings fs;
     mdsp::app::run_options opts;
 
-    auto* up = app.add_subcommand("up", "Run the whole pipeline: source, log, candle engine, store and HTTP API");
+    auto* up =
+        app.add_subcommand("up", "Run the whole pipeline: source, log, candle engine, store and HTTP API");
     add_common(up, fs);
     add_http(up, fs);
     add_replay_flags(up, fs);
@@ -145,14 +146,17 @@ int main(int argc, char** argv) {
     add_common(serve, fs);
     add_http(serve, fs);
 
-    auto* bench = app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
+    auto* bench =
+        app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
     add_common(bench, fs);
-    bench->add_option("--seconds", opts.bench_seconds, "Length of each timed phase [5]")->check(CLI::PositiveNumber);
+    bench->add_option("--seconds", opts.bench_seconds, "Length of each timed phase [5]")
+        ->check(CLI::PositiveNumber);
     bench->add_option("--latency-rate", opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
         ->check(CLI::PositiveNumber);
     bench->add_option("--only", opts.bench_only, "Comma-separated subset of pipeline,latency,engine,log");
 
-    auto* cfgcmd = app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
+    auto* cfgcmd =
+        app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
     add_common(cfgcmd, fs);
 
     auto* dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");

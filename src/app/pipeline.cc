@@ -49,7 +49,8 @@ log::fsync_policy fsync_of(const config& c) {
     if (c.log.fsync == "never") {
         return log::fsync_policy::never();
     }
-    return log::fsync_policy::interval(std::chrono::milliseconds(std::max<int64_t>(1, c.log.fsync_interval_us / 1000)));
+    return log::fsync_policy::interval(
+        std::chrono::milliseconds(std::max<int64_t>(1, c.log.fsync_interval_us / 1000)));
 }
 } // namespace
 
@@ -71,7 +72,8 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
-        return make_error(errc::io_error, "cannot create the data folder {}: {}; choose another with --data-dir",
+        return make_error(errc::io_error,
+                          "cannot create the data folder {}: {}; choose another with --data-dir",
                           cfg.data_dir, ec.message());
     }
 
@@ -101,8 +103,9 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
                 return t.error();
             }
             if (*t != n && topic == bus::ticks_topic) {
-                spdlog::warn("market.ticks has {} partitions in {}; log.partitions = {} applies to new logs only",
-                             *t, cfg.data_dir, n);
+                spdlog::warn(
+                    "market.ticks has {} partitions in {}; log.partitions = {} applies to new logs only", *t,
+                    cfg.data_dir, n);
             }
         }
     }
@@ -127,10 +130,11 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     }
 
     if (opts.process) {
-        parts.consumer = std::make_unique<bus::local_consumer>(*parts.log, bus::local_consumer_config{.group = "mdsp-process"});
+        parts.consumer = std::make_unique<bus::local_consumer>(
+            *parts.log, bus::local_consumer_config{.group = "mdsp-process"});
         parts.process_producer = std::make_unique<bus::local_producer>(*parts.log);
-        parts.process = std::make_unique<process_stage>(p->_cfg, *parts.consumer, *parts.process_producer,
-                                                        *parts.store);
+        parts.process =
+            std::make_unique<process_stage>(p->_cfg, *parts.consumer, *parts.process_producer, *parts.store);
         auto n = parts.log->partition_count(bus::ticks_topic);
         if (!n) {
             return make_error(errc::io_error, "the log in {} has no market.ticks topic", cfg.data_dir);
@@ -166,7 +170,9 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     return p;
 }
 
-int pipeline::http_port() const { return _parts->http ? _parts->http->port() : 0; }
+int pipeline::http_port() const {
+    return _parts->http ? _parts->http->port() : 0;
+}
 
 void pipeline::fail(const error& e, const char* stage) {
     spdlog::error("{}: {}", stage, e.what());
@@ -282,7 +288,9 @@ void pipeline::process_loop() {
     }
 }
 
-void pipeline::request_stop() { _stop = true; }
+void pipeline::request_stop() {
+    _stop = true;
+}
 
 result<void> pipeline::join() {
     if (_ingest_thread.joinable()) {

@@ -49,7 +49,8 @@ std::string process_stage::position_key(int32_t partition) {
     return fmt::format("pos/{}/{:05}", bus::ticks_topic, partition);
 }
 
-process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer& dead_letters, store::store& st)
+process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer& dead_letters,
+                             store::store& st)
   : _cfg(cfg)
   , _in(in)
   , _dlq(dead_letters)
@@ -65,9 +66,10 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
                                           {{"stage", "process"}}))
   , _m_commits(metrics::global().get_counter("mdsp_store_writes_total", "Atomic store writes"))
   , _m_candles(metrics::global().get_counter("mdsp_candles_written_total", "Candle upserts written"))
-  , _m_latency(metrics::global().get_histogram("mdsp_ingest_to_store_seconds",
-                                               "From a tick's ingest to its candle being readable in the store"))
-  , _m_commit_latency(metrics::global().get_histogram("mdsp_store_write_seconds", "Time of one atomic store write")) {
+  , _m_latency(metrics::global().get_histogram(
+        "mdsp_ingest_to_store_seconds", "From a tick's ingest to its candle being readable in the store"))
+  , _m_commit_latency(
+        metrics::global().get_histogram("mdsp_store_write_seconds", "Time of one atomic store write")) {
     _lat_buckets.assign(_m_latency.bounds().size() + 1, 0);
 }
 
@@ -159,7 +161,8 @@ result<size_t> process_stage::step(int timeout_ms) {
             _m_late.inc();
             dead_letter(rec, "late",
                         fmt::format("tick of {} at {} is later than the allowed lateness ({})", t->symbol,
-                                    format_iso8601(t->event_time()), format_duration(_cfg.engine.allowed_lateness_us)));
+                                    format_iso8601(t->event_time()),
+                                    format_duration(_cfg.engine.allowed_lateness_us)));
             break;
         }
     }

@@ -61,7 +61,7 @@ private:
     stream::candle_engine _engine;
 
     bus::poll_result _polled;
-    std::vector<model::tick> _ticks;  // accepted since the last commit
+    std::vector<model::tick> _ticks; // accepted since the last commit
     std::unordered_map<std::string, model::tick> _latest;
     std::vector<model::tick> _latest_vec;
     std::vector<model::candle> _candles;

@@ -12,18 +12,18 @@ namespace mdsp::detail {
 
 // An always-on check of an invariant; a broken one logs and aborts, in every
 // build. For expected failures return a result<T> instead.
-#define MDSP_ASSERT(cond, ...)                                                                      \
-    do {                                                                                            \
-        if (!(cond)) [[unlikely]] {                                                                 \
-            ::mdsp::detail::assert_failed(#cond, __FILE__, __LINE__, ::fmt::format(__VA_ARGS__));    \
-        }                                                                                           \
+#define MDSP_ASSERT(cond, ...)                                                                               \
+    do {                                                                                                     \
+        if (!(cond)) [[unlikely]] {                                                                          \
+            ::mdsp::detail::assert_failed(#cond, __FILE__, __LINE__, ::fmt::format(__VA_ARGS__));            \
+        }                                                                                                    \
     } while (0)
 
 // Heavier checks that only debug builds pay for.
 #ifndef NDEBUG
 #define MDSP_DEBUG_ASSERT(cond, ...) MDSP_ASSERT(cond, __VA_ARGS__)
 #else
-#define MDSP_DEBUG_ASSERT(cond, ...)                                                                \
-    do {                                                                                            \
+#define MDSP_DEBUG_ASSERT(cond, ...)                                                                         \
+    do {                                                                                                     \
     } while (0)
 #endif

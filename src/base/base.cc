@@ -204,8 +204,11 @@ std::string format_duration(int64_t us) {
         int64_t size;
         const char* name;
     };
-    static constexpr unit units[] = {{micros_per_day, "d"}, {micros_per_hour, "h"}, {micros_per_minute, "m"},
-                                     {micros_per_second, "s"}, {1000, "ms"}};
+    static constexpr unit units[] = {{micros_per_day, "d"},
+                                     {micros_per_hour, "h"},
+                                     {micros_per_minute, "m"},
+                                     {micros_per_second, "s"},
+                                     {1000, "ms"}};
     for (const auto& u : units) {
         if (us != 0 && us % u.size == 0) {
             return fmt::format("{}{}", us / u.size, u.name);

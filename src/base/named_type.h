@@ -28,15 +28,11 @@ public:
     constexpr auto operator<=>(const named_type&) const = default;
     constexpr bool operator==(const named_type&) const = default;
 
-    constexpr named_type& operator++() noexcept
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type& operator++() noexcept requires std::is_integral_v<T> {
         ++_value;
         return *this;
     }
-    constexpr named_type operator++(int) noexcept
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type operator++(int) noexcept requires std::is_integral_v<T> {
         auto old = *this;
         ++_value;
         return old;

@@ -24,8 +24,7 @@ struct error {
 };
 
 template<typename E, typename... Args>
-    requires std::is_error_code_enum_v<E>
-error make_error(E e, fmt::format_string<Args...> f, Args&&... args) {
+requires std::is_error_code_enum_v<E> error make_error(E e, fmt::format_string<Args...> f, Args&&... args) {
     return error{make_error_code(e), fmt::format(f, std::forward<Args>(args)...)};
 }
 
@@ -39,9 +38,10 @@ public:
     result(mdsp::error e)
       : _v(std::in_place_index<1>, std::move(e)) {}
     template<typename U>
-        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T>
-                 && !std::is_same_v<std::decay_t<U>, mdsp::error>)
-    result(U&& u)
+    requires(
+        std::is_constructible_v<
+            T, U&&> && !std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, mdsp::error>)
+        result(U&& u)
       : _v(std::in_place_index<0>, T(std::forward<U>(u))) {}
 
     bool has_value() const noexcept { return _v.index() == 0; }
@@ -96,33 +96,37 @@ private:
     bool _failed = false;
 };
 
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+    return {};
+}
 
 // Defines the std::error_category of a module's errc: name and one message per
 // value. Use in a .cc file:
 //   MDSP_ERROR_CATEGORY(mdsp::log, "mdsp.log", { switch (e) { case errc::x: return "..."; } ... })
-#define MDSP_DEFINE_ERRC_CATEGORY(ns, cat_name, message_fn)                                          \
-    namespace ns {                                                                                  \
-    namespace {                                                                                     \
-    struct errc_category final : std::error_category {                                              \
-        const char* name() const noexcept override { return cat_name; }                             \
-        std::string message(int ev) const override { return message_fn(static_cast<errc>(ev)); }    \
-    };                                                                                              \
-    } /* namespace */                                                                               \
-    const std::error_category& error_category() noexcept {                                          \
-        static const errc_category c;                                                               \
-        return c;                                                                                   \
-    }                                                                                               \
-    std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; } \
+#define MDSP_DEFINE_ERRC_CATEGORY(ns, cat_name, message_fn)                                                  \
+    namespace ns {                                                                                           \
+    namespace {                                                                                              \
+    struct errc_category final : std::error_category {                                                       \
+        const char* name() const noexcept override { return cat_name; }                                      \
+        std::string message(int ev) const override { return message_fn(static_cast<errc>(ev)); }             \
+    };                                                                                                       \
+    } /* namespace */                                                                                        \
+    const std::error_category& error_category() noexcept {                                                   \
+        static const errc_category c;                                                                        \
+        return c;                                                                                            \
+    }                                                                                                        \
+    std::error_code make_error_code(errc e) noexcept {                                                       \
+        return {static_cast<int>(e), error_category()};                                                      \
+    }                                                                                                        \
     }
 
 // Declares, in a module header, what MDSP_DEFINE_ERRC_CATEGORY defines.
-#define MDSP_DECLARE_ERRC(ns)                                                                       \
-    namespace ns {                                                                                  \
-    const std::error_category& error_category() noexcept;                                           \
-    std::error_code make_error_code(errc e) noexcept;                                               \
-    }                                                                                               \
-    template<>                                                                                      \
+#define MDSP_DECLARE_ERRC(ns)                                                                                \
+    namespace ns {                                                                                           \
+    const std::error_category& error_category() noexcept;                                                    \
+    std::error_code make_error_code(errc e) noexcept;                                                        \
+    }                                                                                                        \
+    template<>                                                                                               \
     struct std::is_error_code_enum<ns::errc> : std::true_type {};
 
 } // namespace mdsp

@@ -15,8 +15,12 @@ int64_t now_micros() noexcept;
 // Nanoseconds from a monotonic clock, for latencies and timeouts.
 int64_t mono_nanos() noexcept;
 
-inline event_time event_time_now() noexcept { return event_time(now_micros()); }
-inline ingest_time ingest_time_now() noexcept { return ingest_time(now_micros()); }
+inline event_time event_time_now() noexcept {
+    return event_time(now_micros());
+}
+inline ingest_time ingest_time_now() noexcept {
+    return ingest_time(now_micros());
+}
 
 constexpr int64_t micros_per_second = 1'000'000;
 constexpr int64_t micros_per_minute = 60 * micros_per_second;

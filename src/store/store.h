@@ -38,10 +38,10 @@ using state_change = std::pair<std::string, std::optional<std::string>>; // null
 
 // One atomic write: all of it is visible after write() returns, or none.
 struct write_batch {
-    std::span<const model::tick> ticks;  // appended to the ticks table
+    std::span<const model::tick> ticks;     // appended to the ticks table
     std::span<const model::candle> candles; // upserts keyed by (symbol, interval, window_start)
-    std::span<const model::tick> latest; // the newest tick per symbol; replaces an older one only
-    std::span<const state_change> state; // opaque key/values: consumed offsets, engine state
+    std::span<const model::tick> latest;    // the newest tick per symbol; replaces an older one only
+    std::span<const state_change> state;    // opaque key/values: consumed offsets, engine state
 };
 
 // The tables of DESIGN.md: ticks ((symbol, day), event_time, seq), candles

@@ -18,8 +18,9 @@ std::string write_file(const std::string& name, const std::string& text) {
 
 TEST(config, file_env_and_set_apply_in_order) {
     config c;
-    auto path = write_file("mdsp_cfg_ok.toml", "data_dir = \"/tmp/x\"\n[http]\nport = 9000\n"
-                                               "[engine]\nintervals = [\"1m\", \"1h\"]\nallowed_lateness = \"5m\"\n");
+    auto path =
+        write_file("mdsp_cfg_ok.toml", "data_dir = \"/tmp/x\"\n[http]\nport = 9000\n"
+                                       "[engine]\nintervals = [\"1m\", \"1h\"]\nallowed_lateness = \"5m\"\n");
     ASSERT_TRUE(load_file(c, path));
     EXPECT_EQ(c.data_dir, "/tmp/x");
     EXPECT_EQ(c.http.port, 9000);
@@ -39,7 +40,8 @@ TEST(config, errors_name_the_key_line_and_fix) {
     auto path = write_file("mdsp_cfg_bad.toml", "[http]\nport = 9000\nprot = 1\n");
     auto r = load_file(c, path);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().what().find(":3: unknown setting 'http.prot'"), std::string::npos) << r.error().what();
+    EXPECT_NE(r.error().what().find(":3: unknown setting 'http.prot'"), std::string::npos)
+        << r.error().what();
     auto r2 = set(c, "engine.out_of_orderness", "2 seconds");
     ASSERT_FALSE(r2);
     EXPECT_NE(r2.error().what().find("like 500ms, 2s"), std::string::npos) << r2.error().what();

@@ -14,7 +14,8 @@ TEST(metrics, exposes_prometheus_text) {
     h.observe(1);
     auto id = r.add_callback("mdsp_lag", "Lag", {{"partition", "0"}}, [] { return 42.0; });
     std::string text = r.expose();
-    EXPECT_NE(text.find("# TYPE mdsp_ticks_total counter\nmdsp_ticks_total{stage=\"ingest\"} 3\n"), std::string::npos);
+    EXPECT_NE(text.find("# TYPE mdsp_ticks_total counter\nmdsp_ticks_total{stage=\"ingest\"} 3\n"),
+              std::string::npos);
     EXPECT_NE(text.find("mdsp_up 1\n"), std::string::npos);
     EXPECT_NE(text.find("mdsp_latency_seconds_bucket{le=\"0.001\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("mdsp_latency_seconds_bucket{le=\"0.01\"} 2\n"), std::string::npos);
