@@ -99,9 +99,6 @@ internal::partition_state& candle_engine::impl::partition(partition_id p) {
 }
 
 int64_t candle_engine::impl::symbol_wm(const internal::symbol_state& s) const noexcept {
-    if (finished) {
-        return max_time;
-    }
     int64_t m = max_time;
     for (int32_t p : s.partitions) {
         m = std::min(m, partitions[static_cast<size_t>(p)].max_et);
@@ -149,52 +146,15 @@ void candle_engine::impl::grow(internal::series& s, int64_t idx) {
 void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
     auto& s = series[sid];
     if (wm >= s.wm_next) {
-        if (finished) {
-            s.final_limit = max_time;
-            s.purge_limit = s.has_real ? std::max(s.base, s.newest_real + 1) : s.base;
-            s.wm_next = max_time;
-        } else {
-            s.final_limit = internal::floor_div(wm, s.width);
-            s.purge_limit = internal::floor_div(wm - cfg.allowed_lateness_us, s.width);
-            s.wm_next = std::min((s.final_limit + 1) * s.width,
-                                 (s.purge_limit + 1) * s.width + cfg.allowed_lateness_us);
-        }
+        s.final_limit = internal::floor_div(wm, s.width);
+        s.purge_limit = internal::floor_div(wm - cfg.allowed_lateness_us, s.width);
+        s.wm_next =
+            std::min((s.final_limit + 1) * s.width, (s.purge_limit + 1) * s.width + cfg.allowed_lateness_us);
     }
     if (!s.has_real) {
         return;
     }
-    int64_t target = std::min(s.final_limit, s.newest_real + 1);
-    if (s.cursor < target) {
-        // Windows in [cursor, target) become final now: real ones are emitted,
-        // empty ones (all after a real window, before newest_real) are fillers.
-        double prev = 0;
-        if (s.cursor > s.first_real) {
-            prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
-        }
-        for (int64_t idx = s.cursor; idx < target; ++idx) {
-            if (idx < s.base) {
-                if (!cfg.fill_gaps) {
-                    continue;
-                }
-                window f;
-                f.make_filler(prev);
-                purged_out.push_back(make_candle(sid, idx, f, true));
-                continue;
-            }
-            window& x = s.at(idx);
-            if (!x.real()) {
-                if (!cfg.fill_gaps) {
-                    continue;
-                }
-                x.make_filler(prev);
-                x.revision = 0;
-            }
-            prev = x.close;
-            mark(sid, idx, x);
-        }
-        s.cursor = target;
-        mark_meta(sid);
-    }
+    finalize_to(sid, std::min(s.final_limit, s.newest_real + 1));
     if (s.base < s.purge_limit) {
         // Everything below purge_limit is past the lateness: no tick can change
         // it again. Windows >= cursor here are empty (after newest_real).
@@ -217,6 +177,42 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
         s.base = s.purge_limit;
         mark_meta(sid);
     }
+}
+
+void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
+    auto& s = series[sid];
+    if (s.cursor >= target) {
+        return;
+    }
+    // Windows in [cursor, target) become final now: real ones are emitted,
+    // empty ones (all after a real window, before newest_real) are fillers.
+    double prev = 0;
+    if (s.cursor > s.first_real) {
+        prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
+    }
+    for (int64_t idx = s.cursor; idx < target; ++idx) {
+        if (idx < s.base) {
+            if (!cfg.fill_gaps) {
+                continue;
+            }
+            window f;
+            f.make_filler(prev);
+            purged_out.push_back(make_candle(sid, idx, f, true));
+            continue;
+        }
+        window& x = s.at(idx);
+        if (!x.real()) {
+            if (!cfg.fill_gaps) {
+                continue;
+            }
+            x.make_filler(prev);
+            x.revision = 0;
+        }
+        prev = x.close;
+        mark(sid, idx, x);
+    }
+    s.cursor = target;
+    mark_meta(sid);
 }
 
 void candle_engine::impl::revalue_fillers_after(uint32_t sid, int64_t w, double close) {
@@ -393,11 +389,19 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
 }
 
 void candle_engine::finish() {
-    // Up to the real watermarks first, so the saved state after finish() does
-    // not depend on when the last sweep ran.
-    _impl->sweep();
-    _impl->finished = true;
-    _impl->sweep();
+    // Up to the real watermarks first (purges included), so the saved state
+    // after finish() does not depend on when the last sweep ran. Then every
+    // window up to the newest real one is final, but the watermarks stay:
+    // later input is judged against them as before, and a tick into a window
+    // finalized here while it is within the lateness is a revision.
+    auto& m = *_impl;
+    m.sweep();
+    for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
+        const auto& s = m.series[sid];
+        if (s.has_real) {
+            m.finalize_to(sid, s.newest_real + 1);
+        }
+    }
 }
 
 void candle_engine::take_updates(std::vector<model::candle>& out) {
@@ -418,7 +422,7 @@ void candle_engine::take_updates(std::vector<model::candle>& out) {
             continue;
         }
         x.flags &= static_cast<uint8_t>(~window::update_dirty);
-        bool final = idx < s.final_limit;
+        bool final = idx < s.cursor; // see the series invariants
         ++(final ? m.emitted_final : m.emitted_open);
         out.push_back(m.make_candle(sid, idx, x, final));
     }
@@ -442,11 +446,13 @@ engine_stats candle_engine::stats() const {
         int64_t wm = m.symbol_wm(m.symbols[si]);
         for (uint32_t i = 0; i < m.widths.size(); ++i) {
             const auto& s = m.series[m.symbols[si].first_series + i];
-            if (!s.has_real || m.finished) {
+            if (!s.has_real) {
                 continue;
             }
+            // Open: real and neither below the cursor nor below the watermark
+            // (the latter are final at the next sweep).
             int64_t final_limit = wm == no_time ? no_time : internal::floor_div(wm, s.width);
-            for (int64_t idx = std::max(s.base, final_limit); idx <= s.newest_real; ++idx) {
+            for (int64_t idx = std::max({s.base, s.cursor, final_limit}); idx <= s.newest_real; ++idx) {
                 st.open_windows += s.ring[static_cast<uint64_t>(idx) & s.mask].real() ? 1 : 0;
             }
         }

@@ -59,7 +59,14 @@ public:
     // Adds one tick read from log partition p (watermarks are per partition).
     tick_outcome add(const model::tick& t, partition_id p);
 
-    // Ends a bounded input: every window is finalized (fillers included).
+    // Ends a bounded input (a replayed file): every window up to the newest
+    // one with ticks is finalized now (fillers included), as if the watermark
+    // had passed them. The watermarks themselves do not move, so the engine
+    // goes on taking input afterwards (another replay, a live source): ticks
+    // are judged against the watermarks and the lateness as before, and a tick
+    // into a window finalized here, while within the lateness, re-emits it
+    // with revision + 1. Nothing of finish() itself is saved in the state
+    // beyond the candles it finalized.
     void finish();
 
     // Appends every candle that changed since the last call, at most once per

@@ -100,15 +100,13 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
     m.sweep();
 
     if (m.counts.accepted != m.saved_counts.accepted || m.counts.duplicates != m.saved_counts.duplicates
-        || m.counts.late != m.saved_counts.late || m.finished != m.saved_finished) {
+        || m.counts.late != m.saved_counts.late) {
         std::string v;
         put_varint(v, m.counts.accepted);
         put_varint(v, m.counts.duplicates);
         put_varint(v, m.counts.late);
-        v.push_back(m.finished ? 1 : 0);
         out.emplace_back(key('c'), std::move(v));
         m.saved_counts = m.counts;
-        m.saved_finished = m.finished;
     }
 
     for (int32_t p : m.dirty_partitions) {
@@ -247,12 +245,14 @@ result<void> candle_engine::restore(const std::vector<std::pair<std::string, std
             internal::reader vr(v);
             switch (kind) {
             case 'c': {
-                uint8_t fin = 0;
+                // Older versions appended a "finished" byte that made every
+                // later tick late; it is ignored (finish() no longer persists
+                // anything beyond the windows and cursors it finalized).
+                uint8_t finished = 0;
                 if (!vr.varint(m.counts.accepted) || !vr.varint(m.counts.duplicates)
-                    || !vr.varint(m.counts.late) || !vr.byte(fin) || !vr.done()) {
+                    || !vr.varint(m.counts.late) || (!vr.done() && (!vr.byte(finished) || !vr.done()))) {
                     return bad(k, "counters");
                 }
-                m.finished = fin != 0;
                 break;
             }
             case 'p': {
@@ -371,7 +371,6 @@ result<void> candle_engine::restore(const std::vector<std::pair<std::string, std
             s.at(idx) = x;
         }
         m.saved_counts = m.counts;
-        m.saved_finished = m.finished;
         m.published = m.counts;
         return ok();
     }();

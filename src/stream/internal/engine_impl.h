@@ -56,8 +56,13 @@ struct partition_state {
 //  - windows < base are purged ("closed"): past the allowed lateness; the
 //    newest real one among them is remembered in closed_*;
 //  - windows in [first_real, cursor) are final and have been emitted: each is
-//    real, a materialized filler, or (below base) gone;
-//  - cursor <= min(final_limit, newest_real + 1).
+//    real, a materialized filler, or (below base) gone; finality is always a
+//    prefix of the series, so a window is final exactly when it is < cursor;
+//  - min(final_limit, newest_real + 1) <= cursor <= newest_real + 1 after a
+//    refresh. The cursor is normally min(final_limit, newest_real + 1);
+//    finish() moves it to newest_real + 1 without touching the watermark, so
+//    after it windows past the watermark's final limit can be final. Lateness
+//    and purging (base) follow the watermark only.
 struct series {
     int64_t width = 0;
     std::vector<window> ring; // power-of-two size; window i lives at ring[i & mask]
@@ -112,7 +117,6 @@ struct candle_engine::impl {
     std::vector<internal::symbol_state> symbols;
     std::vector<internal::series> series;
     std::vector<internal::partition_state> partitions; // by partition id
-    bool finished = false;
 
     // Dirty lists; the flags in the items keep each entry unique.
     std::vector<internal::window_ref> update_queue;
@@ -125,8 +129,7 @@ struct candle_engine::impl {
 
     engine_stats counts;
     engine_stats saved_counts; // as of the last take_state_changes
-    bool saved_finished = false;
-    engine_stats published; // as last added to the metrics registry
+    engine_stats published;    // as last added to the metrics registry
     uint64_t emitted_final = 0;
     uint64_t emitted_open = 0;
 
@@ -144,6 +147,9 @@ struct candle_engine::impl {
                int64_t wm);
     // Brings a series up to the watermark: final emissions, fillers, purges.
     void refresh(uint32_t sid, int64_t wm);
+    // Emits windows [cursor, target) final (empty ones as fillers) and moves
+    // the cursor to target; target <= newest_real + 1.
+    void finalize_to(uint32_t sid, int64_t target);
     void sweep();
     void grow(internal::series& s, int64_t idx);
     void revalue_fillers_after(uint32_t sid, int64_t w, double close);

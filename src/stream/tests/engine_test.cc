@@ -186,6 +186,54 @@ TEST(engine, restore_rejects_bad_state) {
     }
 }
 
+// State saved by a version whose finish() made every later tick late (a
+// trailing "finished" byte in engine/c): restored as not finished.
+TEST(engine, restore_ignores_the_old_finished_flag) {
+    engine_config cfg;
+    cfg.intervals = {model::interval(micros_per_minute)};
+    auto kv = some_state(cfg);
+    bool found = false;
+    for (auto& [k, v] : kv) {
+        if (k == "engine/c") {
+            v.push_back('\x01');
+            found = true;
+        }
+    }
+    ASSERT_TRUE(found);
+    candle_engine e(cfg);
+    ASSERT_TRUE(e.restore(kv).has_value());
+    EXPECT_EQ(e.stats().accepted, 1u);
+    EXPECT_EQ(e.add(make_tick("A", 1'700'000'000'000'000 + 1000, 1.5, 1.0, 2), partition_id(3)),
+              tick_outcome::accepted);
+}
+
+// Finality stays a prefix of each series: after finish(), a tick into a still
+// open (by the watermark) window before the first one finish() finalized is
+// final at once, as a late-but-allowed tick into an empty window would be.
+TEST(engine, tick_before_a_finished_window_is_final) {
+    engine_config cfg;
+    cfg.intervals = {model::interval(micros_per_minute)};
+    cfg.out_of_orderness_us = 90 * micros_per_second;
+    candle_engine e(cfg);
+    const int64_t t0 = 1'700'000'040'000'000; // a minute boundary
+    ASSERT_EQ(e.add(make_tick("A", t0 + micros_per_minute + 10'000'000, 2.0, 1.0, 1), partition_id(0)),
+              tick_outcome::accepted);
+    e.finish();
+    std::vector<model::candle> out;
+    e.take_updates(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out[0].final);
+    out.clear();
+    // Watermark t0 - 20s: window t0 is neither final nor closed by it.
+    ASSERT_EQ(e.add(make_tick("A", t0 + 30'000'000, 1.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
+    e.take_updates(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].window_start(), t0);
+    EXPECT_TRUE(out[0].final);
+    EXPECT_EQ(out[0].revision, 0);
+    EXPECT_EQ(e.stats().open_windows, 0u);
+}
+
 TEST(engine, publishes_metrics_in_take_updates) {
     auto& reg = metrics::global();
     auto& accepted = reg.get_counter("mdsp_engine_ticks_total", "", {{"outcome", "accepted"}});

@@ -2,12 +2,14 @@
 //   config        key = value lines: intervals, out_of_orderness, lateness, fill_gaps
 //   ticks.csv     event_time,symbol,price,size,seq[,partition][,source][,expect]
 //                 (size empty = no size; partition 0 and source "golden" by
-//                 default; expect = accepted|duplicate|late, checked when set)
-//   expected.csv  the final state of every candle after finish(), sorted by
-//                 (symbol, interval, window_start)
-//   emissions.csv optional: take_updates() is then called after every tick and
-//                 after finish(); each batch, sorted by (symbol, interval,
-//                 window_start), tagged with the tick row (1-based) or "finish"
+//                 default; expect = accepted|duplicate|late, checked when set);
+//                 a row "finish" calls finish() there (the end of a replayed
+//                 file, with more input after it)
+//   expected.csv  the final state of every candle after the closing finish(),
+//                 sorted by (symbol, interval, window_start)
+//   emissions.csv optional: take_updates() is then called after every row and
+//                 after the closing finish(); each batch, sorted by (symbol,
+//                 interval, window_start), tagged with the row (1-based) or "finish"
 // Expected files are written by hand from DESIGN.md "Candle semantics".
 #include <algorithm>
 #include <filesystem>
@@ -101,7 +103,14 @@ TEST_P(golden, matches_expected) {
     auto ticks = test::read_golden_ticks(dir + "/ticks.csv");
     engine_stats want_stats;
     for (size_t i = 0; i < ticks.size(); ++i) {
-        const auto& [t, part, want] = ticks[i];
+        const auto& [t, part, want, fin] = ticks[i];
+        if (fin) {
+            engine.finish();
+            if (track) {
+                take(std::to_string(i + 1));
+            }
+            continue;
+        }
         auto outcome = engine.add(t, part);
         const char* names[] = {"accepted", "duplicate", "late"};
         const std::string got = names[static_cast<int>(outcome)];
@@ -158,7 +167,8 @@ TEST(golden_cases, cover_the_required_behaviours) {
     auto names = case_names();
     for (const char* required :
          {"in_order", "out_of_order_within_allowance", "later_than_lateness", "duplicates", "empty_windows",
-          "late_within_lateness", "multiple_partitions", "ties_in_event_time"}) {
+          "late_within_lateness", "multiple_partitions", "ties_in_event_time", "finish_then_new_window",
+          "finish_then_within_lateness", "finish_then_beyond_lateness"}) {
         EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
     }
 }

@@ -13,6 +13,7 @@ using state_map = std::map<std::string, std::string>;
 struct input {
     std::vector<model::tick> ticks;
     std::vector<partition_id> partitions;
+    std::vector<bool> finish; // empty, or true where finish() is called instead of a tick
 };
 
 struct outcome {
@@ -51,7 +52,11 @@ void save(candle_engine& e, state_map& state) {
 // Feeds ticks [from, to), taking updates and state every `cadence` ticks.
 void feed(candle_engine& e, const input& in, size_t from, size_t to, size_t cadence, outcome& out) {
     for (size_t i = from; i < to; ++i) {
-        out.outcomes.push_back(e.add(in.ticks[i], in.partitions[i]));
+        if (!in.finish.empty() && in.finish[i]) {
+            e.finish();
+        } else {
+            out.outcomes.push_back(e.add(in.ticks[i], in.partitions[i]));
+        }
         if (i % cadence == cadence - 1) {
             take(e, out);
             save(e, out.state);
@@ -126,7 +131,8 @@ void check_restores(const engine_config& cfg, const input& in, size_t cadence) {
     }
 }
 
-// Every golden case's input, stopped after each of its ticks.
+// Every golden case's input, stopped after each of its rows (finish() rows
+// included: a restart after finish() goes on as the engine would have).
 TEST(restore, golden_inputs_any_split) {
     const std::string dir = MDSP_TESTDATA_DIR "/tests/golden";
     int cases = 0;
@@ -137,6 +143,7 @@ TEST(restore, golden_inputs_any_split) {
         for (auto& g : test::read_golden_ticks(e.path().string() + "/ticks.csv")) {
             in.ticks.push_back(g.tick);
             in.partitions.push_back(g.partition);
+            in.finish.push_back(g.finish);
         }
         check_restores(cfg, in, 1);
         check_restores(cfg, in, 3);
@@ -192,6 +199,24 @@ TEST(restore, shuffled_input_any_split) {
     cfg.intervals = {model::interval(10 * micros_per_second), model::interval(micros_per_minute),
                      model::interval(5 * micros_per_minute), model::interval(micros_per_hour),
                      model::interval(micros_per_day)};
+    cfg.out_of_orderness_us = 30 * micros_per_second;
+    cfg.allowed_lateness_us = 90 * micros_per_second;
+    check_restores(cfg, in, 61);
+}
+
+// The same with finish() twice in the middle, as when several files are
+// replayed one after the other into the same state and a live source follows.
+TEST(restore, shuffled_input_with_finishes_any_split) {
+    auto in = shuffled_input();
+    in.finish.assign(in.ticks.size(), false);
+    for (size_t at : {in.ticks.size() * 2 / 3, in.ticks.size() / 3}) {
+        in.ticks.insert(in.ticks.begin() + static_cast<ptrdiff_t>(at), model::tick{});
+        in.partitions.insert(in.partitions.begin() + static_cast<ptrdiff_t>(at), partition_id(0));
+        in.finish.insert(in.finish.begin() + static_cast<ptrdiff_t>(at), true);
+    }
+    engine_config cfg;
+    cfg.intervals = {model::interval(10 * micros_per_second), model::interval(micros_per_minute),
+                     model::interval(5 * micros_per_minute), model::interval(micros_per_hour)};
     cfg.out_of_orderness_us = 30 * micros_per_second;
     cfg.allowed_lateness_us = 90 * micros_per_second;
     check_restores(cfg, in, 61);

@@ -134,15 +134,22 @@ inline engine_config read_golden_config(const std::string& path) {
 struct golden_tick {
     model::tick tick;
     partition_id partition;
-    std::string expect; // accepted|duplicate|late, or empty
+    std::string expect;  // accepted|duplicate|late, or empty
+    bool finish = false; // not a tick: call finish() here (a row "finish")
 };
 
-// ticks.csv of a golden case: event_time,symbol,price,size,seq[,partition][,source][,expect]
+// ticks.csv of a golden case: event_time,symbol,price,size,seq[,partition][,source][,expect],
+// or a row with just "finish" where the input ends for a while (a replayed file).
 inline std::vector<golden_tick> read_golden_ticks(const std::string& path) {
     auto c = read_csv(path);
     std::vector<golden_tick> out;
     for (const auto& r : c.rows) {
         golden_tick g;
+        if (c.get(r, "event_time") == "finish") {
+            g.finish = true;
+            out.push_back(std::move(g));
+            continue;
+        }
         auto& t = g.tick;
         t.event_time = event_time(to_time(c.get(r, "event_time")));
         t.symbol = c.get(r, "symbol");
