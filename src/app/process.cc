@@ -92,8 +92,33 @@ result<void> process_stage::restore(int32_t partitions) {
         _next[p] = next;
         _written[p] = next;
     }
-    if (auto r = _in.assign(bus::ticks_topic, start); !r) {
+    // Assign from the log start first: a stored position past the log's end
+    // (the log lost a torn tail that the store had already taken in) is
+    // clamped to the end, so new appends, which reuse those offsets, are read.
+    bus::offsets from_start;
+    for (const auto& [p, _] : start) {
+        from_start.emplace_back(p, offset(0));
+    }
+    if (auto r = _in.assign(bus::ticks_topic, from_start); !r) {
         return r;
+    }
+    for (auto& [p, o] : start) {
+        auto end = _in.end_offset(p);
+        if (!end) {
+            return end.error();
+        }
+        if (o > *end) {
+            spdlog::warn(
+                "process: market.ticks-{} ends at {} but the store consumed up to {}: the log lost its "
+                "tail (a crash with log.fsync = {}); continuing at {}",
+                p(), (*end)(), o(), _cfg.log.fsync, (*end)());
+            o = *end;
+            _next[p()] = o();
+            _written[p()] = -1; // the clamped position is written at the next commit
+        }
+        if (auto r = _in.seek(p, o); !r) {
+            return r;
+        }
     }
     auto s = _engine.stats();
     if (!st->empty()) {
@@ -129,6 +154,14 @@ void process_stage::dead_letter(const bus::record_view& r, const char* kind, con
 result<size_t> process_stage::step(int timeout_ms) {
     _polled.clear();
     size_t room = static_cast<size_t>(std::max<int64_t>(1, _cfg.process.max_batch - _pending));
+    // With ticks waiting for their store write, wait no longer than the
+    // commit interval has left: at low rates the write must not wait for
+    // the next record to arrive.
+    if (_pending > 0) {
+        int64_t left_ms =
+            (_cfg.process.commit_interval_us * 1000 - (mono_nanos() - _first_pending_ns)) / 1'000'000;
+        timeout_ms = static_cast<int>(std::clamp<int64_t>(left_ms, 0, timeout_ms));
+    }
     if (auto r = _in.poll(_polled, std::min<size_t>(room, 8192), std::chrono::milliseconds(timeout_ms)); !r) {
         return r.error();
     }
@@ -251,6 +284,14 @@ result<void> process_stage::finish() {
 result<bool> process_stage::caught_up() {
     if (_pending > 0) {
         return false;
+    }
+    for (const auto& [p, next] : _next) {
+        if (_written[p] != next) { // a position moved without ticks (a clamp, dead letters): write it
+            if (auto r = commit(); !r) {
+                return r.error();
+            }
+            break;
+        }
     }
     for (const auto& [p, next] : _written) {
         auto end = _in.end_offset(partition_id(p));

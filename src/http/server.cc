@@ -19,6 +19,7 @@
 
 #include "base/metrics.h"
 #include "base/time.h"
+#include "http/json.h"
 
 namespace {
 std::string http_errc_message(mdsp::http::errc e) {
@@ -80,7 +81,7 @@ std::optional<std::string_view> request::header(std::string_view name) const {
 response json_response(unsigned status, const boost::json::value& v) {
     response r;
     r.status = status;
-    r.body = boost::json::serialize(v);
+    r.body = to_json(v);
     return r;
 }
 

@@ -66,6 +66,28 @@ def test_malformed_replay_lines_are_dead_lettered():
         check(len(ticks) == 198, f"the replay went on: {len(ticks)} ticks of 198 good lines")
 
 
+def test_second_replay_into_the_same_folder_goes_on():
+    """A finished replay does not make the next file's ticks late."""
+    d = tempdir("two-replays")
+    src = os.path.join(d, "binance-xrpeth")
+    os.makedirs(src)
+    with open(TRADES) as f:
+        lines = f.readlines()
+    a, b = os.path.join(src, "a.csv"), os.path.join(src, "b.csv")
+    with open(a, "w") as f:
+        f.writelines(lines[:101])
+    with open(b, "w") as f:
+        f.writelines(lines[:1] + lines[101:301])
+    data = os.path.join(d, "data")
+    run(["replay", a, "-d", data])
+    run(["replay", b, "-d", data])
+    with server(["serve", "-d", data]) as s:
+        ticks = all_ticks(s, "XRPETH")
+        check(len(ticks) == 300, f"both files' ticks are stored: {len(ticks)} of 300")
+    rc, out, err = run(["deadletters", "-d", data])
+    check(out.strip() == "", f"no tick was dead-lettered as late: {out}")
+
+
 if __name__ == "__main__":
     main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
-          test_malformed_replay_lines_are_dead_lettered])
+          test_malformed_replay_lines_are_dead_lettered, test_second_replay_into_the_same_folder_goes_on])

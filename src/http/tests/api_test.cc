@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "http/api.h"
+#include "http/json.h"
 #include "http/tests/test_client.h"
 
 namespace mdsp::http {
@@ -277,4 +279,16 @@ TEST_F(api_test, wrong_method_on_an_api_route_is_405) {
 }
 
 } // namespace
+} // namespace mdsp::http
+
+namespace mdsp::http {
+TEST(json, doubles_print_as_people_write_them) {
+    boost::json::object o;
+    o["a"] = 61487.6;
+    o["b"] = 0.00141342;
+    o["c"] = 1482.0;
+    o["d"] = std::nan("");
+    o["e"] = "x\"y\n";
+    EXPECT_EQ(to_json(o), R"({"a":61487.6,"b":0.00141342,"c":1482,"d":null,"e":"x\"y\n"})");
+}
 } // namespace mdsp::http
