@@ -58,6 +58,8 @@ void write(std::string& out, const boost::json::value& v) {
         double d = v.get_double();
         if (!std::isfinite(d)) {
             out += "null";
+        } else if (d == 0 && std::signbit(d)) {
+            out += "-0.0"; // "-0" would read back as the integer 0
         } else {
             fmt::format_to(std::back_inserter(out), "{}", d);
         }
