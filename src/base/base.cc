@@ -1,10 +1,12 @@
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include "base/assert.h"
 #include "base/logging.h"
@@ -20,9 +22,33 @@ void assert_failed(const char* cond, const char* file, int line, const std::stri
 }
 } // namespace detail
 
+namespace {
+std::atomic<bool> status_line_shown{false};
+
+// stderr, erasing a status line (progress bar) before each message.
+class stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t buf;
+        formatter_->format(msg, buf);
+        if (status_line_shown.exchange(false)) {
+            std::fputs("\r\x1b[K", stderr);
+        }
+        std::fwrite(buf.data(), 1, buf.size(), stderr);
+    }
+    void flush_() override { std::fflush(stderr); }
+};
+} // namespace
+
+void set_status_line_shown(bool shown) noexcept {
+    status_line_shown.store(shown);
+}
+
 bool init_logging(std::string_view level) {
-    auto logger = spdlog::stderr_color_mt("mdsp");
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    auto logger = std::make_shared<spdlog::logger>("mdsp", std::make_shared<stderr_sink>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+    spdlog::drop("mdsp");
+    spdlog::register_logger(logger);
     spdlog::set_default_logger(logger);
     auto lvl = spdlog::level::from_str(std::string(level));
     bool known = level == "off" || lvl != spdlog::level::off;

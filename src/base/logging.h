@@ -12,4 +12,9 @@ namespace mdsp {
 // free functions (spdlog::info(...)) once this has run.
 bool init_logging(std::string_view level);
 
+// Tells the logger that a status line (a progress bar without a newline) is
+// on stderr now; the next log line erases it first instead of being glued
+// onto it. The owner of the status line redraws it afterwards.
+void set_status_line_shown(bool shown) noexcept;
+
 } // namespace mdsp

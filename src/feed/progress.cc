@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "base/logging.h"
+
 namespace mdsp::feed {
 
 namespace {
@@ -113,12 +115,14 @@ void progress_bar::update(double fraction, int64_t lines, std::optional<int64_t>
     // \r and "erase to end of line": the new text overwrites the old in place.
     write_all("\r" + format_progress(p) + "\x1b[K");
     _drawn = true;
+    set_status_line_shown(true);
 }
 
 void progress_bar::finish() {
     if (_enabled && _drawn) {
         write_all("\r\x1b[K");
         _drawn = false;
+        set_status_line_shown(false);
     }
 }
 
