@@ -54,29 +54,43 @@ uint64_t histogram::cumulative(size_t i) const noexcept {
 }
 
 double histogram::quantile(double q) const {
-    uint64_t total = 0;
+    return quantile_of(_bounds, buckets(), q);
+}
+
+std::vector<uint64_t> histogram::buckets() const {
+    std::vector<uint64_t> out(_bounds.size() + 1);
     for (size_t i = 0; i <= _bounds.size(); ++i) {
-        total += _buckets[i].load(std::memory_order_relaxed);
+        out[i] = _buckets[i].load(std::memory_order_relaxed);
+    }
+    return out;
+}
+
+double histogram::quantile_of(const std::vector<double>& bounds, const std::vector<uint64_t>& per_bucket,
+                              double q) {
+    const size_t n = std::min(per_bucket.size(), bounds.size() + 1);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; ++i) {
+        total += per_bucket[i];
     }
     if (total == 0) {
         return std::nan("");
     }
     double rank = q * static_cast<double>(total);
     uint64_t seen = 0;
-    for (size_t i = 0; i <= _bounds.size(); ++i) {
-        uint64_t in_bucket = _buckets[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < n; ++i) {
+        uint64_t in_bucket = per_bucket[i];
         if (static_cast<double>(seen + in_bucket) >= rank && in_bucket > 0) {
-            if (i == _bounds.size()) {
-                return _bounds.empty() ? 0.0 : _bounds.back();
+            if (i == bounds.size()) {
+                return bounds.empty() ? 0.0 : bounds.back();
             }
-            double lo = i == 0 ? 0.0 : _bounds[i - 1];
-            double hi = _bounds[i];
+            double lo = i == 0 ? 0.0 : bounds[i - 1];
+            double hi = bounds[i];
             double frac = (rank - static_cast<double>(seen)) / static_cast<double>(in_bucket);
             return lo + (hi - lo) * std::clamp(frac, 0.0, 1.0);
         }
         seen += in_bucket;
     }
-    return _bounds.empty() ? 0.0 : _bounds.back();
+    return bounds.empty() ? 0.0 : bounds.back();
 }
 
 std::vector<double> histogram::latency_bounds() {
@@ -186,6 +200,36 @@ void registry::remove_callback(uint64_t id) {
     for (auto& [_, f] : _families) {
         f.callbacks.erase(id);
     }
+}
+
+std::optional<double> registry::total(const std::string& name) const {
+    std::lock_guard g(_mu);
+    auto it = _families.find(name);
+    if (it == _families.end()) {
+        return std::nullopt;
+    }
+    const auto& f = it->second;
+    double sum = 0;
+    for (const auto& [_, c] : f.counters) {
+        sum += static_cast<double>(c->value());
+    }
+    for (const auto& [_, v] : f.gauges) {
+        sum += v->value();
+    }
+    for (const auto& [_, cb] : f.callbacks) {
+        sum += cb.second();
+    }
+    return sum;
+}
+
+const histogram* registry::find_histogram(const std::string& name, const labels& l) const {
+    std::lock_guard g(_mu);
+    auto it = _families.find(name);
+    if (it == _families.end()) {
+        return nullptr;
+    }
+    auto h = it->second.histograms.find(render_labels(l));
+    return h == it->second.histograms.end() ? nullptr : h->second.get();
 }
 
 std::string registry::expose() const {

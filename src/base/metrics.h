@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,13 @@ public:
     // 50 us .. 10 s, roughly x2 apart: fits ingest-to-store latencies.
     static std::vector<double> latency_bounds();
 
+    // Per-bucket counts right now (not cumulative; the last is +Inf), for
+    // quantiles over a time window: the difference of two snapshots.
+    std::vector<uint64_t> buckets() const;
+    // quantile() over given per-bucket counts; NaN when they are all zero.
+    static double quantile_of(const std::vector<double>& bounds, const std::vector<uint64_t>& per_bucket,
+                              double q);
+
 private:
     std::vector<double> _bounds;
     std::unique_ptr<std::atomic<uint64_t>[]> _buckets; // one per bound, plus +Inf
@@ -84,6 +92,14 @@ public:
     uint64_t add_callback(const std::string& name, const std::string& help, const labels& l,
                           std::function<double()> fn);
     void remove_callback(uint64_t id);
+
+    // Reading back, for the dashboard's pipeline panel: the sum of every
+    // series of a counter or gauge family (callbacks included); nullopt when
+    // nothing of that name is registered.
+    std::optional<double> total(const std::string& name) const;
+    // The histogram of that name and labels, or null. Valid for the
+    // registry's life.
+    const histogram* find_histogram(const std::string& name, const labels& l = {}) const;
 
     // The whole registry in the Prometheus text exposition format.
     std::string expose() const;

@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -99,6 +100,7 @@ struct server::impl {
     readiness_check ready;
     std::map<std::string, route_entry, std::less<>> exact;
     std::map<std::string, route_entry, std::less<>> prefixes; // key: the prefix without "*"
+    std::map<std::string, upgrade_handler, std::less<>> upgrades;
 
     std::unique_ptr<asio::io_context> ioc;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -179,8 +181,28 @@ private:
         if (ec) {
             return; // timeout, reset: the stream closes with the session
         }
+        if (beast::websocket::is_upgrade(_parser->get()) && upgrade()) {
+            return;
+        }
         _res = _srv.handle(_parser->get());
         write(!_res.keep_alive());
+    }
+
+    // Hands the socket to an upgrade route when the path has one; the
+    // session ends here then.
+    bool upgrade() {
+        auto& req = _parser->get();
+        auto url = parse_target(std::string_view(req.target().data(), req.target().size()));
+        if (!url) {
+            return false;
+        }
+        auto it = _srv.upgrades.find(url->path);
+        if (it == _srv.upgrades.end()) {
+            return false;
+        }
+        _stream.expires_never();
+        it->second(_stream.release_socket(), _parser->release());
+        return true;
     }
 
     void refuse(unsigned status, std::string_view error, const std::string& message) {
@@ -381,6 +403,13 @@ void server::route(verb method, std::string path, handler h) {
         e.pattern = path;
         e.handlers[method] = std::move(h);
     }
+}
+
+void server::upgrade_route(std::string path, upgrade_handler h) {
+    std::lock_guard lock(_impl->lifecycle_mu);
+    MDSP_ASSERT(!_impl->started, "http::server::upgrade_route({}) after start()", path);
+    MDSP_ASSERT(path.starts_with("/"), "http upgrade route '{}' does not start with /", path);
+    _impl->upgrades[std::move(path)] = std::move(h);
 }
 
 result<void> server::start() {

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 
@@ -54,6 +57,13 @@ response json_response(unsigned status, const boost::json::value& v);
 response error_response(unsigned status, std::string_view error, std::string_view message);
 
 using handler = std::function<response(const request&)>;
+
+// A request to upgrade the connection (WebSocket) on a path registered with
+// server::upgrade_route(). The handler takes over the socket, whose executor
+// is the connection's strand, together with the request that asked; it runs
+// on that strand and must not block.
+using upgrade_request = boost::beast::http::request<boost::beast::http::string_body>;
+using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket&&, upgrade_request&&)>;
 
 // What /readyz reports: ready, or not with the reasons (e.g. "store not open").
 struct readiness {
@@ -101,6 +111,11 @@ public:
     // ("/subjects/*" matches "/subjects/x/versions"); the longest match wins.
     // A later route for the same method and path replaces the earlier one.
     void route(verb method, std::string path, handler h);
+
+    // Hands connections whose request on exactly this path carries
+    // "Upgrade: websocket" to h (before start()). Other requests on the path
+    // go to the ordinary routes.
+    void upgrade_route(std::string path, upgrade_handler h);
 
     // Binds and starts serving; errc::bind_failed says which address and port.
     result<void> start();
