@@ -13,9 +13,13 @@
 #include "base/time.h"
 #include "bus/local.h"
 #include "http/api.h"
+#include "http/live_hub.h"
+#include "http/pipeline_health.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "log/log.h"
 #include "store/rocks_store.h"
+#include "web/dashboard.h"
 
 namespace mdsp::app {
 
@@ -28,6 +32,7 @@ struct pipeline_parts {
     std::unique_ptr<bus::local_consumer> consumer;
     std::unique_ptr<bus::local_producer> process_producer;
     std::unique_ptr<process_stage> process;
+    std::unique_ptr<http::live_hub> live; // declared before http: outlives the server's sessions
     std::unique_ptr<http::server> http;
 };
 
@@ -39,6 +44,12 @@ metrics::gauge& done_gauge() {
 }
 metrics::gauge& source_up_gauge() {
     static auto& g = metrics::global().get_gauge("mdsp_source_up", "1 while the source is producing");
+    return g;
+}
+
+metrics::gauge& lag_gauge() {
+    static auto& g = metrics::global().get_gauge(
+        "mdsp_consumer_lag_records", "Records of market.ticks not yet read by the processing stage");
     return g;
 }
 
@@ -166,6 +177,16 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         http::api_options ao;
         ao.intervals = cfg.engine.intervals;
         http::add_api_routes(*parts.http, *parts.store, ao);
+        http::live_config lc;
+        lc.intervals = cfg.engine.intervals;
+        parts.live = std::make_unique<http::live_hub>(lc);
+        parts.live->attach(*parts.http);
+        http::add_pipeline_route(*parts.http, parts.live.get());
+        http::add_static_routes(*parts.http, web::dashboard_files());
+        if (parts.process) {
+            parts.process->on_commit(
+                [hub = parts.live.get()](auto candles, auto latest) { hub->publish(candles, latest); });
+        }
     }
     return p;
 }
@@ -243,6 +264,7 @@ void pipeline::ingest_loop() {
 void pipeline::process_loop() {
     auto& proc = *_parts->process;
     int64_t last_retention = mono_nanos();
+    int64_t last_lag = 0;
     bool finished = false;
     while (!_stop.load(std::memory_order_relaxed)) {
         auto n = proc.step(20);
@@ -274,6 +296,12 @@ void pipeline::process_loop() {
                 _done = true;
                 done_gauge().set(1);
                 spdlog::info("process: all {} ticks of the source are in the store", proc.ticks_processed());
+            }
+        }
+        if (mono_nanos() - last_lag > 1'000'000'000LL) {
+            last_lag = mono_nanos();
+            if (auto lag = proc.lag()) {
+                lag_gauge().set(static_cast<double>(*lag));
             }
         }
         if (mono_nanos() - last_retention > 60'000'000'000LL) {

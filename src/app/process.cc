@@ -248,6 +248,9 @@ result<void> process_stage::commit() {
         return r;
     }
     int64_t done_us = now_micros();
+    if (_on_commit) {
+        _on_commit(_candles, _latest_vec);
+    }
     _m_commit_latency.observe(static_cast<double>(mono_nanos() - t0) / 1e9);
     for (int64_t ing : _pending_ingest) {
         int64_t lat = done_us - ing;

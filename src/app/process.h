@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +45,26 @@ public:
     // microseconds is appended here (benchmarks).
     void record_latencies(std::vector<int64_t>* sink) { _latency_sink = sink; }
 
+    // Called on the processing thread after each successful store write,
+    // with the candles and latest ticks it wrote (live push). Must not block.
+    using commit_observer =
+        std::function<void(std::span<const model::candle>, std::span<const model::tick> latest)>;
+    void on_commit(commit_observer f) { _on_commit = std::move(f); }
+
+    // Records of market.ticks not consumed yet: the log end minus the next
+    // offset to read, over the partitions.
+    result<int64_t> lag() {
+        int64_t n = 0;
+        for (const auto& [p, next] : _next) {
+            auto end = _in.end_offset(partition_id(p));
+            if (!end) {
+                return end.error();
+            }
+            n += std::max<int64_t>(0, (*end)() - next);
+        }
+        return n;
+    }
+
     const stream::candle_engine& engine() const { return _engine; }
     uint64_t ticks_processed() const noexcept { return _processed; }
     uint64_t dead_letters() const noexcept { return _dead; }
@@ -74,6 +96,7 @@ private:
     std::string _dl_buf;
 
     std::vector<int64_t>* _latency_sink = nullptr;
+    commit_observer _on_commit;
     uint64_t _processed = 0;
     uint64_t _dead = 0;
     uint64_t _candles_written = 0;
