@@ -40,8 +40,8 @@ struct client {
     bool scheduled = false; // a pump is posted or a write is in flight
     bool gone = false;      // the session ended
     bool too_slow = false;
-    std::function<void()> wake;                     // posts the session's pump; under mu
-    std::function<void(std::string)> kick;          // posts a close with this reason; under mu
+    std::function<void()> wake;            // posts the session's pump; under mu
+    std::function<void(std::string)> kick; // posts a close with this reason; under mu
 };
 
 std::string candle_key(const model::candle& c) {
@@ -187,12 +187,11 @@ private:
                                   R"(maximum of {} clients; retry later"}})",
                                   _hub->cfg.max_clients);
         res->prepare_payload();
-        beast::http::async_write(_ws.next_layer(), *res,
-                                 [self = shared_from_this(), res](beast::error_code, size_t) {
-                                     beast::error_code ignored;
-                                     self->_ws.next_layer().socket().shutdown(tcp::socket::shutdown_both,
-                                                                              ignored);
-                                 });
+        beast::http::async_write(
+            _ws.next_layer(), *res, [self = shared_from_this(), res](beast::error_code, size_t) {
+                beast::error_code ignored;
+                self->_ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+            });
     }
 
     void on_accept(beast::error_code ec) {
@@ -330,15 +329,15 @@ live_hub::live_hub(live_config cfg)
   : _state(std::make_shared<state>()) {
     _state->cfg = std::move(cfg);
     std::weak_ptr<state> weak = _state;
-    _state->metrics_cb = metrics::global().add_callback(
-        "mdsp_live_clients", "WebSocket clients of /api/v1/stream", {}, [weak] {
-            auto s = weak.lock();
-            if (!s) {
-                return 0.0;
-            }
-            std::lock_guard g(s->mu);
-            return static_cast<double>(s->clients.size());
-        });
+    _state->metrics_cb = metrics::global().add_callback("mdsp_live_clients",
+                                                        "WebSocket clients of /api/v1/stream", {}, [weak] {
+                                                            auto s = weak.lock();
+                                                            if (!s) {
+                                                                return 0.0;
+                                                            }
+                                                            std::lock_guard g(s->mu);
+                                                            return static_cast<double>(s->clients.size());
+                                                        });
 }
 
 live_hub::~live_hub() {
@@ -401,7 +400,8 @@ void live_hub::publish(std::span<const model::candle> candles, std::span<const m
         if (c->latest) {
             for (size_t i = 0; i < latest.size(); ++i) {
                 if (!lmsg[i]) {
-                    lmsg[i] = make_message(boost::json::object{{"type", "latest"}, {"tick", tick_json(latest[i])}});
+                    lmsg[i] =
+                        make_message(boost::json::object{{"type", "latest"}, {"tick", tick_json(latest[i])}});
                 }
                 st.push_update(*c, "l\x1f" + latest[i].symbol, lmsg[i]);
             }

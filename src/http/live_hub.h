@@ -26,13 +26,13 @@ struct live_config {
 // What the hub has done since it was made; also exported as mdsp_live_* metrics.
 struct live_stats {
     size_t clients = 0;
-    uint64_t connected = 0;        // clients accepted in total
-    uint64_t refused = 0;          // turned away at max_clients
-    uint64_t closed_slow = 0;      // closed because their final candles piled up
-    uint64_t messages_queued = 0;  // messages queued for clients
+    uint64_t connected = 0;         // clients accepted in total
+    uint64_t refused = 0;           // turned away at max_clients
+    uint64_t closed_slow = 0;       // closed because their final candles piled up
+    uint64_t messages_queued = 0;   // messages queued for clients
     uint64_t updates_coalesced = 0; // forming updates replaced by a newer one before being sent
-    uint64_t updates_dropped = 0;  // forming updates dropped for room
-    size_t max_pending_must = 0;   // the most must messages one client had waiting
+    uint64_t updates_dropped = 0;   // forming updates dropped for room
+    size_t max_pending_must = 0;    // the most must messages one client had waiting
     size_t max_pending_updates = 0; // the most updates one client had waiting
 };
 

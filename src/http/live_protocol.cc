@@ -16,8 +16,8 @@ const boost::json::string* string_member(const boost::json::object& o, std::stri
 }
 } // namespace
 
-std::variant<client_message, std::string> parse_client_message(std::string_view text,
-                                                                const std::vector<model::interval>& intervals) {
+std::variant<client_message, std::string>
+parse_client_message(std::string_view text, const std::vector<model::interval>& intervals) {
     boost::json::parse_options po;
     po.max_depth = 8;
     boost::system::error_code ec;

@@ -21,13 +21,13 @@ struct client_message {
     enum class channel { candles, latest };
     action act = action::subscribe;
     channel chan = channel::candles;
-    std::string symbol;      // candles only; 1..max_symbol_bytes (http/query.h) bytes
+    std::string symbol;       // candles only; 1..max_symbol_bytes (http/query.h) bytes
     model::interval interval; // candles only; one of the configured intervals
 };
 
 // The message, or what is wrong with it in words for the client. Total: any
 // bytes give one or the other (fuzzed by live_protocol_fuzz).
 std::variant<client_message, std::string> parse_client_message(std::string_view text,
-                                                                const std::vector<model::interval>& intervals);
+                                                               const std::vector<model::interval>& intervals);
 
 } // namespace mdsp::http

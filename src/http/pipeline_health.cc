@@ -91,8 +91,9 @@ void add_pipeline_route(server& srv, const live_hub* hub) {
         }
         auto up = reg.total("mdsp_source_up");
         return json_response(
-            200, {{"ingest", {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
-                              {"per_second", opt(s->ingest_rate)}}},
+            200, {{"ingest",
+                   {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
+                    {"per_second", opt(s->ingest_rate)}}},
                   {"process",
                    {{"ticks_total", opt(reg.total("mdsp_process_ticks_total"))},
                     {"per_second", opt(s->process_rate)},

@@ -1,7 +1,5 @@
 // The live push end to end over real sockets: a Beast WebSocket client
 // against the server with the hub attached.
-#include "http/live_hub.h"
-
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -11,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "http/json.h"
+#include "http/live_hub.h"
 #include "http/tests/test_client.h"
 
 namespace mdsp::http {
@@ -111,7 +110,8 @@ TEST_F(live_hub_test, subscribers_get_their_series_and_latest_ticks_only) {
     t.symbol = "ETH/USD";
     t.source = "sim";
     t.price = 3000;
-    std::vector<model::candle> cs{candle_at("AAPL", 0, 1, true), candle_at("BTC/USD", 60'000'000, 101, false)};
+    std::vector<model::candle> cs{candle_at("AAPL", 0, 1, true),
+                                  candle_at("BTC/USD", 60'000'000, 101, false)};
     std::vector<model::tick> ts{t};
     _hub->publish(cs, ts);
 

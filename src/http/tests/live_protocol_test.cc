@@ -1,6 +1,6 @@
-#include "http/live_protocol.h"
-
 #include <gtest/gtest.h>
+
+#include "http/live_protocol.h"
 
 namespace mdsp::http {
 namespace {

@@ -1,6 +1,6 @@
-#include "http/live_queue.h"
-
 #include <gtest/gtest.h>
+
+#include "http/live_queue.h"
 
 namespace mdsp::http {
 namespace {

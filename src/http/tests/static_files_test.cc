@@ -1,7 +1,6 @@
-#include "http/static_files.h"
-
 #include <gtest/gtest.h>
 
+#include "http/static_files.h"
 #include "http/tests/test_client.h"
 
 namespace mdsp::http {
@@ -31,7 +30,8 @@ TEST(static_files, serves_exact_paths_with_types_etags_and_revalidation) {
     EXPECT_EQ(app.body, js);
     EXPECT_EQ(app.content_type, "text/javascript; charset=utf-8");
     EXPECT_NE(std::string(app.raw["ETag"]), etag);
-    for (const char* p : {"/../index.html", "/%2e%2e/etc/passwd", "/app.js/", "/web/src/main.js", "/style.css"}) {
+    for (const char* p :
+         {"/../index.html", "/%2e%2e/etc/passwd", "/app.js/", "/web/src/main.js", "/style.css"}) {
         auto s = c.get(p).status;
         EXPECT_TRUE(s == 404u || s == 400u) << p << ": " << s;
     }
