@@ -1,10 +1,9 @@
-#include "http/pipeline_health.h"
-
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "base/metrics.h"
+#include "http/pipeline_health.h"
 #include "http/tests/test_client.h"
 
 namespace mdsp::http {
@@ -16,8 +15,10 @@ TEST(pipeline_health, reports_totals_rates_and_latency_quantiles_from_the_regist
     auto& lat = reg.get_histogram("mdsp_ingest_to_store_seconds",
                                   "From a tick's ingest to its candle being readable in the store");
     reg.get_gauge("mdsp_source_up", "1 while the source is producing").set(1);
-    reg.get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter", {{"stage", "ingest"}}).inc(2);
-    reg.get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter", {{"stage", "process"}}).inc(3);
+    reg.get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter", {{"stage", "ingest"}})
+        .inc(2);
+    reg.get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter", {{"stage", "process"}})
+        .inc(3);
 
     server_config sc;
     sc.port = 0;
