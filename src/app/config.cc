@@ -267,7 +267,8 @@ const std::vector<setting>& settings() {
         {"process.store_ticks", "Keep every raw tick in the ticks table",
          bool_setting([](config& c) -> bool& { return c.process.store_ticks; }),
          [](const config& c) { return std::string(c.process.store_ticks ? "true" : "false"); }},
-        {"store.ticks_retention", "Age after which raw ticks are deleted from the store (off = keep)",
+        {"store.ticks_retention",
+         "Raw ticks older than this behind the newest stored tick are deleted (off = keep)",
          duration_setting([](config& c) -> int64_t& { return c.store.ticks_retention_us; }, true),
          [](const config& c) { return dur(c.store.ticks_retention_us); }},
     };

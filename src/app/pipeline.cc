@@ -278,8 +278,16 @@ void pipeline::process_loop() {
         }
         if (mono_nanos() - last_retention > 60'000'000'000LL) {
             last_retention = mono_nanos();
-            if (auto r = _parts->store->enforce_retention(event_time_now()); !r) {
-                spdlog::warn("store retention: {}", r.error().what());
+            // Ticks age by event time against the newest tick stored, not the
+            // wall clock: a replay of 2019's trades keeps its last 30 days.
+            if (auto latest = _parts->store->latest(); latest && !latest->empty()) {
+                event_time newest = latest->front().event_time;
+                for (const auto& t : *latest) {
+                    newest = std::max(newest, t.event_time);
+                }
+                if (auto r = _parts->store->enforce_retention(newest); !r) {
+                    spdlog::warn("store retention: {}", r.error().what());
+                }
             }
         }
     }
