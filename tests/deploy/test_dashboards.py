@@ -11,7 +11,7 @@ import urllib.parse
 
 import yaml
 
-from deploy_util import (DASHBOARD_PROVIDERS, PENDING_METRICS, all_panels, check, check_cql,
+from deploy_util import (DASHBOARD_PROVIDERS, ROOT, PENDING_METRICS, all_panels, check, check_cql,
                          check_metric_names, load_dashboards, main, metric_families, parse_schema,
                          promtool, provisioned_datasources, rule_exprs, start_mdsp, write_temp)
 
@@ -77,6 +77,18 @@ def test_cql_queries_fit_the_schema():
         check_cql(where, q, tables)
     tables_used = {re.search(r"FROM\s+market\.(\w+)", q, re.I).group(1) for _, q in queries}
     check({"candles", "latest"} <= tables_used, f"CQL dashboards read only {tables_used}")
+
+
+def test_schema_columns_are_the_records():
+    # Every field of schemas/tick.avsc and candle.avsc (model::tick, model::candle)
+    # has a column; the only other columns are the partition buckets.
+    tables = parse_schema()
+    for table, record, extra in (("ticks", "tick", {"day"}), ("latest", "tick", set()),
+                                 ("candles", "candle", {"bucket"})):
+        with open(os.path.join(ROOT, "schemas", f"{record}.avsc")) as f:
+            fields = {fld["name"] for fld in json.load(f)["fields"]}
+        cols = set(tables[table]["columns"])
+        check(cols == fields | extra, f"market.{table}: columns {sorted(cols)}; {record}.avsc has {sorted(fields)}")
 
 
 def test_cql_checker_rejects_bad_queries():
@@ -202,5 +214,5 @@ def test_infinity_queries_work_against_mdsp():
 
 if __name__ == "__main__":
     main([test_provisioning_parses, test_datasources_exist, test_cql_queries_fit_the_schema,
-          test_cql_checker_rejects_bad_queries, test_promql_parses, test_promql_names_exposed_metrics,
+          test_schema_columns_are_the_records, test_cql_checker_rejects_bad_queries, test_promql_parses, test_promql_names_exposed_metrics,
           test_infinity_queries_work_against_mdsp])
