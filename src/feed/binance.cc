@@ -16,8 +16,8 @@ namespace {
 constexpr const char* name = "binance";
 
 bool valid_symbol(std::string_view s) {
-    return !s.empty() && s.size() <= 20 &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c); });
+    return !s.empty() && s.size() <= 20
+           && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c); });
 }
 } // namespace
 
@@ -28,9 +28,9 @@ result<std::unique_ptr<binance>> binance::create(binance_config cfg, dead_letter
     std::string streams;
     for (auto& s : cfg.symbols) {
         if (!valid_symbol(s)) {
-            return make_error(errc::bad_config,
-                              "'{}' is not a Binance symbol: write the pair without a separator, like btcusdt",
-                              s);
+            return make_error(
+                errc::bad_config,
+                "'{}' is not a Binance symbol: write the pair without a separator, like btcusdt", s);
         }
         std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
         streams += (streams.empty() ? "" : "/") + s + "@trade";
@@ -169,8 +169,8 @@ void binance::run_io() {
             }
             io.run_for(std::chrono::milliseconds(50));
             int64_t now = mono_nanos();
-            if (next && (next->delivered || now - next->opened_ns > _cfg.overlap_ms * 1'000'000 ||
-                         cur->closed)) {
+            if (next
+                && (next->delivered || now - next->opened_ns > _cfg.overlap_ms * 1'000'000 || cur->closed)) {
                 if (next->opened) {
                     spdlog::info("binance: planned reconnect done; closing the old connection");
                     cur->s->close();

@@ -28,16 +28,16 @@ std::map<std::string, std::string>& reasons() {
 feed_metrics::feed_metrics(const std::string& s)
   : connected(metrics::global().get_gauge("mdsp_feed_connected", "1 while the feed's connection is open",
                                           src_label(s)))
-  , connects(metrics::global().get_counter("mdsp_feed_connects_total", "Feed connections opened",
-                                           src_label(s)))
-  , reconnects(metrics::global().get_counter(
-        "mdsp_feed_reconnects_total", "Feed reconnections (drops, watchdog, planned)", src_label(s)))
+  , connects(
+        metrics::global().get_counter("mdsp_feed_connects_total", "Feed connections opened", src_label(s)))
+  , reconnects(metrics::global().get_counter("mdsp_feed_reconnects_total",
+                                             "Feed reconnections (drops, watchdog, planned)", src_label(s)))
   , messages(metrics::global().get_counter("mdsp_feed_messages_total", "Messages read from the feed",
                                            src_label(s)))
   , ticks(metrics::global().get_counter("mdsp_feed_ticks_total", "Ticks the feed handed to the pipeline",
                                         src_label(s)))
-  , rejected(metrics::global().get_counter("mdsp_feed_rejected_total",
-                                           "Feed messages rejected as malformed (dead-lettered)", src_label(s)))
+  , rejected(metrics::global().get_counter(
+        "mdsp_feed_rejected_total", "Feed messages rejected as malformed (dead-lettered)", src_label(s)))
   , duplicates(metrics::global().get_counter("mdsp_feed_duplicates_total",
                                              "Feed events dropped as duplicates", src_label(s)))
   , future(metrics::global().get_counter("mdsp_feed_future_timestamps_total",
@@ -161,7 +161,8 @@ result<void> live_source::resume(std::string_view position) {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(position.data(), position.data() + position.size(), v);
     if (ec != std::errc() || p != position.data() + position.size() || v < 0) {
-        return make_error(errc::bad_format, "checkpoint '{}' of {} is not a sequence number", position, _name);
+        return make_error(errc::bad_format, "checkpoint '{}' of {} is not a sequence number", position,
+                          _name);
     }
     _last_seq = v;
     _resumed_seq = v;

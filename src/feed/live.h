@@ -18,19 +18,19 @@ namespace mdsp::feed {
 // Counters of one live connector, exposed in /metrics with {source="..."}.
 struct feed_metrics {
     explicit feed_metrics(const std::string& source);
-    metrics::gauge& connected;      // mdsp_feed_connected: 1 while a connection is open
-    metrics::counter& connects;     // mdsp_feed_connects_total: connections opened
-    metrics::counter& reconnects;   // mdsp_feed_reconnects_total: by cause, summed
-    metrics::counter& messages;     // mdsp_feed_messages_total: server messages read
-    metrics::counter& ticks;        // mdsp_feed_ticks_total: ticks handed to the pipeline
-    metrics::counter& rejected;     // mdsp_feed_rejected_total: malformed, dead-lettered
-    metrics::counter& duplicates;   // mdsp_feed_duplicates_total: dropped as repeats
-    metrics::counter& future;       // mdsp_feed_future_timestamps_total: beyond the tolerance
-    metrics::counter& watchdog;     // mdsp_feed_watchdog_total: silent connections dropped
-    metrics::counter& heartbeats;   // mdsp_feed_heartbeats_sent_total
-    metrics::counter& pings;        // mdsp_feed_pings_total: server pings answered
-    metrics::counter& failed;       // mdsp_feed_symbols_failed_total
-    metrics::gauge& queue_depth;    // mdsp_feed_queue_depth
+    metrics::gauge& connected;    // mdsp_feed_connected: 1 while a connection is open
+    metrics::counter& connects;   // mdsp_feed_connects_total: connections opened
+    metrics::counter& reconnects; // mdsp_feed_reconnects_total: by cause, summed
+    metrics::counter& messages;   // mdsp_feed_messages_total: server messages read
+    metrics::counter& ticks;      // mdsp_feed_ticks_total: ticks handed to the pipeline
+    metrics::counter& rejected;   // mdsp_feed_rejected_total: malformed, dead-lettered
+    metrics::counter& duplicates; // mdsp_feed_duplicates_total: dropped as repeats
+    metrics::counter& future;     // mdsp_feed_future_timestamps_total: beyond the tolerance
+    metrics::counter& watchdog;   // mdsp_feed_watchdog_total: silent connections dropped
+    metrics::counter& heartbeats; // mdsp_feed_heartbeats_sent_total
+    metrics::counter& pings;      // mdsp_feed_pings_total: server pings answered
+    metrics::counter& failed;     // mdsp_feed_symbols_failed_total
+    metrics::gauge& queue_depth;  // mdsp_feed_queue_depth
 };
 
 // Why live feeds are not ready, for /readyz: empty when all are fine. Each

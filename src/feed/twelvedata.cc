@@ -70,7 +70,8 @@ result<std::unique_ptr<twelvedata>> twelvedata::create(twelvedata_config cfg, de
         return url.error();
     }
     if (cfg.heartbeat_ms <= 0 || cfg.watchdog_ms <= 0) {
-        return make_error(errc::bad_config, "the TwelveData heartbeat and watchdog must be positive durations");
+        return make_error(errc::bad_config,
+                          "the TwelveData heartbeat and watchdog must be positive durations");
     }
     std::unique_ptr<twelvedata> s(new twelvedata(std::move(cfg), std::move(*url), std::move(sink)));
     s->start();
@@ -215,8 +216,7 @@ void twelvedata::run_io() {
                     list += (i ? "," : "") + json_escape(pending[next_symbol + i]);
                 }
                 next_symbol += n;
-                session->send(
-                    fmt::format(R"({{"action":"subscribe","params":{{"symbols":"{}"}}}})", list));
+                session->send(fmt::format(R"({{"action":"subscribe","params":{{"symbols":"{}"}}}})", list));
             }
             if (now >= next_heartbeat && rate.try_take(now)) {
                 session->send(R"({"action":"heartbeat"})");
@@ -256,8 +256,8 @@ void twelvedata::run_io() {
         set_feed_not_ready(name, fmt::format("disconnected: {}", why));
         int64_t until = mono_nanos() + wait * 1'000'000;
         while (!stopping() && mono_nanos() < until) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(
-                50, std::max<int64_t>(1, (until - mono_nanos()) / 1'000'000))));
+            std::this_thread::sleep_for(std::chrono::milliseconds(
+                std::min<int64_t>(50, std::max<int64_t>(1, (until - mono_nanos()) / 1'000'000))));
         }
     }
 }
@@ -297,8 +297,8 @@ void twelvedata::on_price(model::tick& t, std::string_view raw) {
     auto it = _last.find(t.symbol);
     if (it != _last.end()) {
         auto& l = it->second;
-        if (l.et == t.event_time() && l.price == t.price && l.dv == t.day_volume && l.bid == t.bid &&
-            l.ask == t.ask) {
+        if (l.et == t.event_time() && l.price == t.price && l.dv == t.day_volume && l.bid == t.bid
+            && l.ask == t.ask) {
             stats().duplicates.inc();
             return;
         }

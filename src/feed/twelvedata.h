@@ -19,10 +19,10 @@ struct twelvedata_config {
     std::string api_key; // from TWELVEDATA_API_KEY; sent as X-TD-APIKEY, never logged
     std::string ws_url = "wss://ws.twelvedata.com/v1/quotes/price";
     tls_options tls;
-    int64_t heartbeat_ms = 10'000;      // TwelveData asks for one about every 10 s
-    int64_t watchdog_ms = 30'000;       // no message for this long: reconnect
-    int64_t backoff_min_ms = 1'000;     // first retry waits 0.5..1 s
-    int64_t backoff_max_ms = 60'000;    // retries wait at most this
+    int64_t heartbeat_ms = 10'000;   // TwelveData asks for one about every 10 s
+    int64_t watchdog_ms = 30'000;    // no message for this long: reconnect
+    int64_t backoff_min_ms = 1'000;  // first retry waits 0.5..1 s
+    int64_t backoff_max_ms = 60'000; // retries wait at most this
     int64_t future_tolerance_us = 5'000'000;
     bool clamp_future = false;          // true: clamp to now; false: dead-letter
     int max_messages_per_minute = 100;  // the server's limit on client messages

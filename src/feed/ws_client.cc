@@ -110,14 +110,14 @@ public:
 
     void start() override {
         auto self = shared_from_this();
-        _resolver.async_resolve(_opts.url.host, _opts.url.port,
-                                [this, self](beast::error_code ec, tcp::resolver::results_type r) {
-                                    if (ec) {
-                                        return finish(fmt::format("cannot resolve {}: {}", _opts.url.host,
-                                                                  ec.message()));
-                                    }
-                                    on_resolved(r);
-                                });
+        _resolver.async_resolve(
+            _opts.url.host, _opts.url.port,
+            [this, self](beast::error_code ec, tcp::resolver::results_type r) {
+                if (ec) {
+                    return finish(fmt::format("cannot resolve {}: {}", _opts.url.host, ec.message()));
+                }
+                on_resolved(r);
+            });
     }
 
     void send(std::string text) override {
@@ -164,29 +164,29 @@ private:
     void on_resolved(const tcp::resolver::results_type& r) {
         auto self = shared_from_this();
         beast::get_lowest_layer(_ws).expires_after(std::chrono::milliseconds(_opts.connect_timeout_ms));
-        beast::get_lowest_layer(_ws).async_connect(
-            r, [this, self](beast::error_code ec, const tcp::endpoint&) {
-                if (ec) {
-                    return finish(fmt::format("cannot connect to {}:{}: {}", _opts.url.host, _opts.url.port,
-                                              ec.message()));
+        beast::get_lowest_layer(_ws).async_connect(r, [this, self](beast::error_code ec,
+                                                                   const tcp::endpoint&) {
+            if (ec) {
+                return finish(
+                    fmt::format("cannot connect to {}:{}: {}", _opts.url.host, _opts.url.port, ec.message()));
+            }
+            if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+                auto& ssl = _ws.next_layer();
+                if (!SSL_set_tlsext_host_name(ssl.native_handle(), _opts.url.host.c_str())) {
+                    return finish("cannot set the TLS server name (SNI)");
                 }
-                if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
-                    auto& ssl = _ws.next_layer();
-                    if (!SSL_set_tlsext_host_name(ssl.native_handle(), _opts.url.host.c_str())) {
-                        return finish("cannot set the TLS server name (SNI)");
+                ssl.set_verify_callback(asio::ssl::host_name_verification(_opts.url.host));
+                ssl.async_handshake(asio::ssl::stream_base::client, [this, self](beast::error_code ec) {
+                    if (ec) {
+                        return finish(
+                            fmt::format("TLS handshake with {} failed: {}", _opts.url.host, ec.message()));
                     }
-                    ssl.set_verify_callback(asio::ssl::host_name_verification(_opts.url.host));
-                    ssl.async_handshake(asio::ssl::stream_base::client, [this, self](beast::error_code ec) {
-                        if (ec) {
-                            return finish(fmt::format("TLS handshake with {} failed: {}", _opts.url.host,
-                                                      ec.message()));
-                        }
-                        ws_handshake();
-                    });
-                } else {
                     ws_handshake();
-                }
-            });
+                });
+            } else {
+                ws_handshake();
+            }
+        });
     }
 
     void ws_handshake() {
@@ -212,8 +212,8 @@ private:
         std::string host = default_port ? _opts.url.host : _opts.url.host + ":" + _opts.url.port;
         _ws.async_handshake(host, _opts.url.target, [this, self](beast::error_code ec) {
             if (ec) {
-                return finish(fmt::format("WebSocket handshake with {} failed: {}", _opts.url.host,
-                                          ec.message()));
+                return finish(
+                    fmt::format("WebSocket handshake with {} failed: {}", _opts.url.host, ec.message()));
             }
             _open = true;
             if (_cb.on_open) {
@@ -236,7 +236,8 @@ private:
                 if (ec == websocket::error::closed) {
                     auto reason = _ws.reason();
                     return finish(fmt::format("the server closed the connection (code {}{}{})",
-                                              static_cast<int>(reason.code), reason.reason.empty() ? "" : ": ",
+                                              static_cast<int>(reason.code),
+                                              reason.reason.empty() ? "" : ": ",
                                               std::string(reason.reason.data(), reason.reason.size())));
                 }
                 if (ec == websocket::error::message_too_big) {
@@ -302,10 +303,11 @@ private:
 std::shared_ptr<ws_session> ws_session::create(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
                                                ws_options opts, callbacks cb) {
     if (opts.url.tls) {
-        return std::make_shared<session_impl<beast::ssl_stream<beast::tcp_stream>>>(io, std::move(tls),
-                                                                                     std::move(opts), std::move(cb));
+        return std::make_shared<session_impl<beast::ssl_stream<beast::tcp_stream>>>(
+            io, std::move(tls), std::move(opts), std::move(cb));
     }
-    return std::make_shared<session_impl<beast::tcp_stream>>(io, std::move(tls), std::move(opts), std::move(cb));
+    return std::make_shared<session_impl<beast::tcp_stream>>(io, std::move(tls), std::move(opts),
+                                                             std::move(cb));
 }
 
 } // namespace mdsp::feed

@@ -158,7 +158,8 @@ bool integer(const simdjson::dom::element& v, std::string_view name, int64_t lo,
 
 } // namespace
 
-line_outcome binance_parser::parse(std::string_view msg, model::tick& t, bool& buyer_maker, std::string& error) {
+line_outcome binance_parser::parse(std::string_view msg, model::tick& t, bool& buyer_maker,
+                                   std::string& error) {
     simdjson::dom::element doc;
     if (auto err = _impl->parser.parse(_impl->pad.fill(msg), msg.size(), false).get(doc)) {
         error = fmt::format("not valid JSON ({})", simdjson::error_message(err));

@@ -148,7 +148,8 @@ struct fake_feed::impl {
                 size_t start = 0;
                 while (start <= syms.size()) {
                     size_t c = syms.find(',', start);
-                    std::string s = syms.substr(start, c == std::string::npos ? std::string::npos : c - start);
+                    std::string s =
+                        syms.substr(start, c == std::string::npos ? std::string::npos : c - start);
                     bool refused;
                     {
                         std::lock_guard g(owner->mu);
@@ -157,7 +158,8 @@ struct fake_feed::impl {
                     if (refused) {
                         fails.push_back(boost::json::object{{"symbol", s}});
                     } else {
-                        ok.push_back(boost::json::object{{"symbol", s}, {"exchange", "FAKE"}, {"type", "Test"}});
+                        ok.push_back(
+                            boost::json::object{{"symbol", s}, {"exchange", "FAKE"}, {"type", "Test"}});
                         subscribed.insert(s);
                     }
                     if (c == std::string::npos) {
@@ -246,15 +248,17 @@ struct fake_feed::impl {
             }
             for (const auto& sym : s->subscribed) {
                 if (s->twelvedata) {
-                    s->send(fmt::format(R"({{"event":"price","symbol":"{}","currency":"USD","exchange":"FAKE",)"
-                                        R"("type":"Test","timestamp":{},"price":{},"day_volume":{}}})",
-                                        sym, ms / 1000 + fut, 100 + 0.01 * static_cast<double>(price_n % 100),
-                                        1000 + 10 * price_n));
+                    s->send(
+                        fmt::format(R"({{"event":"price","symbol":"{}","currency":"USD","exchange":"FAKE",)"
+                                    R"("type":"Test","timestamp":{},"price":{},"day_volume":{}}})",
+                                    sym, ms / 1000 + fut, 100 + 0.01 * static_cast<double>(price_n % 100),
+                                    1000 + 10 * price_n));
                 } else {
-                    s->send(fmt::format(R"({{"stream":"{}@trade","data":{{"e":"trade","E":{},"s":"{}","t":{},)"
-                                        R"("p":"{}","q":"0.5","T":{},"m":{}}}}})",
-                                        sym, ms, sym, trade_id, 100 + 0.01 * static_cast<double>(trade_id % 100),
-                                        ms, trade_id % 2 == 0 ? "true" : "false"));
+                    s->send(
+                        fmt::format(R"({{"stream":"{}@trade","data":{{"e":"trade","E":{},"s":"{}","t":{},)"
+                                    R"("p":"{}","q":"0.5","T":{},"m":{}}}}})",
+                                    sym, ms, sym, trade_id, 100 + 0.01 * static_cast<double>(trade_id % 100),
+                                    ms, trade_id % 2 == 0 ? "true" : "false"));
                 }
             }
             ++it;
@@ -285,7 +289,8 @@ struct fake_feed::impl {
                         size_t start = 0;
                         while (start < v.size()) {
                             size_t c = v.find('/', start);
-                            std::string one = v.substr(start, c == std::string::npos ? std::string::npos : c - start);
+                            std::string one =
+                                v.substr(start, c == std::string::npos ? std::string::npos : c - start);
                             s->subscribed.insert(one.substr(0, one.find('@')));
                             start = c == std::string::npos ? v.size() : c + 1;
                         }
@@ -304,7 +309,8 @@ struct fake_feed::impl {
             if (n429 > 0) {
                 --n429;
                 res->result(429);
-                res->body() = R"({"code":429,"message":"You have run out of API credits for the current minute.","status":"error"})";
+                res->body() =
+                    R"({"code":429,"message":"You have run out of API credits for the current minute.","status":"error"})";
             } else if (nerr200 > 0) {
                 --nerr200;
                 res->result(200);
@@ -337,8 +343,12 @@ struct fake_feed::impl {
         boost::json::array values;
         // Dates are "YYYY-MM-DD HH:MM:SS"; step a minute by string math is
         // not needed: the test asks for short ranges and reads them back.
-        values.push_back(boost::json::object{{"datetime", from}, {"open", "100.5"}, {"high", "101"},
-                                             {"low", "100"}, {"close", "100.75"}, {"volume", "42"}});
+        values.push_back(boost::json::object{{"datetime", from},
+                                             {"open", "100.5"},
+                                             {"high", "101"},
+                                             {"low", "100"},
+                                             {"close", "100.75"},
+                                             {"volume", "42"}});
         boost::json::object o{{"meta", boost::json::object{{"symbol", symbol}, {"interval", "1min"}}},
                               {"values", values},
                               {"status", "ok"}};
@@ -351,8 +361,8 @@ struct fake_feed::impl {
                 return;
             }
             if (self->tls) {
-                auto s = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(beast::tcp_stream(std::move(sock)),
-                                                                               self->ssl);
+                auto s = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(
+                    beast::tcp_stream(std::move(sock)), self->ssl);
                 s->async_handshake(asio::ssl::stream_base::server, [self, s](beast::error_code ec) {
                     if (!ec) {
                         self->read_request(std::move(*s));
@@ -408,7 +418,8 @@ fake_feed::fake_feed(const std::string& dir, bool tls)
             "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null",
             dir);
         if (std::system(cmd.c_str()) != 0) {
-            throw std::runtime_error("fake_feed: openssl could not make a certificate (is openssl installed?)");
+            throw std::runtime_error(
+                "fake_feed: openssl could not make a certificate (is openssl installed?)");
         }
         _impl->ssl.use_certificate_chain_file(dir + "/cert.pem");
         _impl->ssl.use_private_key_file(dir + "/key.pem", asio::ssl::context::pem);

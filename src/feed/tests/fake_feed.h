@@ -30,19 +30,19 @@ public:
     std::string ws_url(const std::string& path) const; // wss://localhost:PORT/path
 
     void refuse_symbol(const std::string& s);
-    void drop_all();              // closes every WebSocket abruptly (no close frame)
-    void stall(bool on);          // sends nothing and answers nothing while on
+    void drop_all();                        // closes every WebSocket abruptly (no close frame)
+    void stall(bool on);                    // sends nothing and answers nothing while on
     void send_raw(const std::string& text); // to every TwelveData connection
     void ping_all(const std::string& payload);
-    void answer_429(int n);       // the next n REST requests get HTTP 429
-    void rest_error_200(int n);   // the next n REST requests get {"status":"error"} with 200
+    void answer_429(int n);             // the next n REST requests get HTTP 429
+    void rest_error_200(int n);         // the next n REST requests get {"status":"error"} with 200
     void set_future_seconds(int64_t s); // TwelveData timestamps this far ahead
 
     // Observations.
-    int ws_connections() const;              // WebSocket handshakes accepted so far
+    int ws_connections() const;                       // WebSocket handshakes accepted so far
     std::vector<std::string> client_messages() const; // TwelveData client texts, in order
     int heartbeats() const;
-    std::vector<std::string> pongs() const;  // pong payloads received
+    std::vector<std::string> pongs() const;    // pong payloads received
     std::vector<std::string> api_keys() const; // X-TD-APIKEY / Authorization values seen
     std::vector<std::string> rest_targets() const;
     std::vector<std::string> everything_sent() const; // every byte sequence we sent, for secret scans

@@ -53,9 +53,9 @@ bool poll_until(source& src, std::vector<model::tick>& all, const std::function<
 class live_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir = std::filesystem::temp_directory_path() /
-              ("mdsp_live_" + std::to_string(::getpid()) + "_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir = std::filesystem::temp_directory_path()
+              / ("mdsp_live_" + std::to_string(::getpid()) + "_"
+                 + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::create_directories(dir);
         fake = std::make_unique<fake_feed>(dir.string());
         log_sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logs);
@@ -81,7 +81,8 @@ protected:
         return c;
     }
     static size_t count_with(const std::vector<std::string>& v, const std::string& needle) {
-        return std::count_if(v.begin(), v.end(), [&](const std::string& s) { return s.find(needle) != std::string::npos; });
+        return std::count_if(v.begin(), v.end(),
+                             [&](const std::string& s) { return s.find(needle) != std::string::npos; });
     }
 
     std::filesystem::path dir;
@@ -137,8 +138,8 @@ TEST_F(live_test, twelvedata_reconnects_and_resubscribes_after_a_drop) {
     fake->drop_all();
     size_t before = all.size();
     ASSERT_TRUE(poll_until(**src, all, [&] {
-        return fake->ws_connections() >= 2 && count_with(fake->client_messages(), "subscribe") >= 2 &&
-               all.size() >= before + 3;
+        return fake->ws_connections() >= 2 && count_with(fake->client_messages(), "subscribe") >= 2
+               && all.size() >= before + 3;
     }));
     EXPECT_GT((*src)->stats().reconnects.value(), reconnects);
 }
@@ -155,7 +156,8 @@ TEST_F(live_test, twelvedata_watchdog_catches_a_stall) {
     ASSERT_TRUE(poll_until(**src, all, [&] { return (*src)->stats().watchdog.value() > fired; }));
     fake->stall(false);
     size_t before = all.size();
-    ASSERT_TRUE(poll_until(**src, all, [&] { return fake->ws_connections() >= 2 && all.size() >= before + 3; }));
+    ASSERT_TRUE(
+        poll_until(**src, all, [&] { return fake->ws_connections() >= 2 && all.size() >= before + 3; }));
 }
 
 TEST_F(live_test, twelvedata_reports_a_refused_symbol_once_and_never_asks_again) {
@@ -163,9 +165,11 @@ TEST_F(live_test, twelvedata_reports_a_refused_symbol_once_and_never_asks_again)
     auto src = twelvedata::create(td_config({"AAPL", "NOPE"}), {});
     ASSERT_TRUE(src);
     std::vector<model::tick> all;
-    ASSERT_TRUE(poll_until(**src, all, [&] { return (*src)->failed_symbols().size() == 1 && all.size() >= 2; }));
+    ASSERT_TRUE(
+        poll_until(**src, all, [&] { return (*src)->failed_symbols().size() == 1 && all.size() >= 2; }));
     fake->drop_all();
-    ASSERT_TRUE(poll_until(**src, all, [&] { return count_with(fake->client_messages(), "subscribe") >= 2; }));
+    ASSERT_TRUE(
+        poll_until(**src, all, [&] { return count_with(fake->client_messages(), "subscribe") >= 2; }));
     EXPECT_EQ(count_with(fake->client_messages(), "NOPE"), 1u);
     EXPECT_EQ((*src)->failed_symbols(), std::vector<std::string>{"NOPE"});
     size_t n = 0;
@@ -341,8 +345,8 @@ TEST(binance_parser, reads_a_combined_stream_trade) {
     EXPECT_EQ(t.trade_id, 12345);
     EXPECT_TRUE(maker);
     EXPECT_EQ(p.parse(R"({"result":null,"id":1})", t, maker, err), internal::line_outcome::skip);
-    EXPECT_EQ(p.parse(R"({"stream":"x","data":{"e":"trade","s":"X","t":1,"p":"-1","q":"1","T":1,"m":false}})", t,
-                      maker, err),
+    EXPECT_EQ(p.parse(R"({"stream":"x","data":{"e":"trade","s":"X","t":1,"p":"-1","q":"1","T":1,"m":false}})",
+                      t, maker, err),
               internal::line_outcome::malformed);
     EXPECT_NE(err.find("not positive"), std::string::npos);
 }
@@ -351,7 +355,8 @@ TEST(twelvedata_events, subscribe_status_lists) {
     internal::twelvedata_event ev;
     std::string err;
     ASSERT_EQ(internal::parse_twelvedata_event(
-                  R"({"event":"subscribe-status","status":"ok","success":[{"symbol":"AAPL"}],"fails":null})", ev, err),
+                  R"({"event":"subscribe-status","status":"ok","success":[{"symbol":"AAPL"}],"fails":null})",
+                  ev, err),
               internal::line_outcome::skip);
     EXPECT_EQ(ev.k, internal::twelvedata_event::kind::subscribe_status);
     EXPECT_EQ(ev.success, std::vector<std::string>{"AAPL"});
