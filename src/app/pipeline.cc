@@ -12,6 +12,7 @@
 #include "base/metrics.h"
 #include "base/time.h"
 #include "bus/local.h"
+#include "feed/live.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -160,6 +161,10 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
             }
             if (self->_failed.load()) {
                 r.reasons.emplace_back("a pipeline stage failed; see the log");
+            }
+            for (auto& why : feed::feed_not_ready_reasons()) {
+                r.ready = false;
+                r.reasons.push_back(std::move(why));
             }
             return r;
         });
