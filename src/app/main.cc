@@ -121,10 +121,17 @@ int main(int argc, char** argv) {
     add_replay_flags(up, fs);
     up->add_option_function<std::string>(
         "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
-        "Where ticks come from: sim, or replay:FILE [sim]");
+        "Where ticks come from: sim, replay:FILE, twelvedata (live; needs TWELVEDATA_API_KEY) or binance "
+        "(live trades, no key) [sim]");
     up->add_option_function<std::string>(
-        "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
-        "Simulated symbols, comma-separated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD]");
+        "--symbols",
+        [&fs](const std::string& v) {
+            fs.values.emplace_back("sim.symbols", v);
+            fs.values.emplace_back("twelvedata.symbols", v);
+            fs.values.emplace_back("binance.symbols", v);
+        },
+        "Symbols, comma-separated: simulated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD], TwelveData [AAPL,EUR/USD] "
+        "or Binance pairs [btcusdt]");
     up->add_option_function<std::string>(
         "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
         "Simulated ticks per second, 0 = as fast as possible [1000]");
@@ -176,6 +183,12 @@ int main(int argc, char** argv) {
     mdsp::init_logging(cfg.log_level);
 
     if (up->parsed()) {
+        if (cfg.source.spec == "twelvedata" && !std::getenv("TWELVEDATA_API_KEY")) {
+            std::fprintf(stderr, "mdsp: the twelvedata source needs an API key: set the environment variable "
+                                 "TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys), "
+                                 "or use --source binance, which needs no key\n");
+            return 2;
+        }
         return mdsp::app::cmd_up(cfg, opts);
     }
     if (replay->parsed()) {

@@ -12,6 +12,7 @@
 #include "base/metrics.h"
 #include "base/time.h"
 #include "bus/local.h"
+#include "feed/live.h"
 #include "http/api.h"
 #include "http/live_hub.h"
 #include "http/pipeline_health.h"
@@ -172,6 +173,10 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
             if (self->_failed.load()) {
                 r.reasons.emplace_back("a pipeline stage failed; see the log");
             }
+            for (auto& why : feed::feed_not_ready_reasons()) {
+                r.ready = false;
+                r.reasons.push_back(std::move(why));
+            }
             return r;
         });
         http::api_options ao;
@@ -306,8 +311,16 @@ void pipeline::process_loop() {
         }
         if (mono_nanos() - last_retention > 60'000'000'000LL) {
             last_retention = mono_nanos();
-            if (auto r = _parts->store->enforce_retention(event_time_now()); !r) {
-                spdlog::warn("store retention: {}", r.error().what());
+            // Ticks age by event time against the newest tick stored, not the
+            // wall clock: a replay of 2019's trades keeps its last 30 days.
+            if (auto latest = _parts->store->latest(); latest && !latest->empty()) {
+                event_time newest = latest->front().event_time;
+                for (const auto& t : *latest) {
+                    newest = std::max(newest, t.event_time);
+                }
+                if (auto r = _parts->store->enforce_retention(newest); !r) {
+                    spdlog::warn("store retention: {}", r.error().what());
+                }
             }
         }
     }

@@ -90,24 +90,25 @@ void add_pipeline_route(server& srv, const live_hub* hub) {
             live = {{"clients", ls.clients}, {"closed_slow", ls.closed_slow}};
         }
         auto up = reg.total("mdsp_source_up");
-        return json_response(
-            200, {{"ingest",
-                   {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
-                    {"per_second", opt(s->ingest_rate)}}},
-                  {"process",
-                   {{"ticks_total", opt(reg.total("mdsp_process_ticks_total"))},
-                    {"per_second", opt(s->process_rate)},
-                    {"candles_written_total", opt(reg.total("mdsp_candles_written_total"))},
-                    {"store_writes_total", opt(reg.total("mdsp_store_writes_total"))}}},
-                  {"latency",
-                   {{"p50_seconds", opt(s->p50)},
-                    {"p99_seconds", opt(s->p99)},
-                    {"observations", s->observations},
-                    {"window_seconds", s->window_s}}},
-                  {"consumer_lag_records", opt(reg.total("mdsp_consumer_lag_records"))},
-                  {"feed", {{"up", up ? boost::json::value(*up > 0) : boost::json::value(nullptr)}}},
-                  {"dead_letters_total", opt(reg.total("mdsp_dead_letters_total"))},
-                  {"live", std::move(live)}});
+        return json_response(200, {{"ingest",
+                                    {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
+                                     {"per_second", opt(s->ingest_rate)}}},
+                                   {"process",
+                                    {{"ticks_total", opt(reg.total("mdsp_process_ticks_total"))},
+                                     {"per_second", opt(s->process_rate)},
+                                     {"candles_written_total", opt(reg.total("mdsp_candles_written_total"))},
+                                     {"store_writes_total", opt(reg.total("mdsp_store_writes_total"))}}},
+                                   {"latency",
+                                    {{"p50_seconds", opt(s->p50)},
+                                     {"p99_seconds", opt(s->p99)},
+                                     {"observations", s->observations},
+                                     {"window_seconds", s->window_s}}},
+                                   {"consumer_lag_records", opt(reg.total("mdsp_consumer_lag_records"))},
+                                   {"feed",
+                                    {{"up", up ? boost::json::value(*up > 0) : boost::json::value(nullptr)},
+                                     {"connections_open", opt(reg.total("mdsp_feed_connected"))}}},
+                                   {"dead_letters_total", opt(reg.total("mdsp_dead_letters_total"))},
+                                   {"live", std::move(live)}});
     });
 }
 

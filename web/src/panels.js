@@ -183,7 +183,9 @@ export class HealthPanel {
     set('p99', secs(p.latency.p99_seconds));
     set('lag', count(p.consumer_lag_records), p.consumer_lag_records > 10000 ? 'warn' : '');
     const up = p.feed.up;
-    set('feed', up === null ? 'no source' : up ? 'connected' : 'down', up === false ? 'bad' : up ? 'good' : 'muted');
+    const conns = p.feed.connections_open;
+    if (up && conns !== null && conns !== undefined && conns < 1) set('feed', 'disconnected', 'bad');
+    else set('feed', up === null ? 'no source' : up ? 'connected' : 'down', up === false ? 'bad' : up ? 'good' : 'muted');
     set('dead', count(p.dead_letters_total), p.dead_letters_total > 0 ? 'warn' : '');
     set('clients', count(p.live.clients));
   }
