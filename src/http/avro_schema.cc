@@ -153,7 +153,8 @@ struct parser {
     }
 
     // A name attribute with the enclosing namespace: the fullname, checked.
-    result<std::string> full_name(const json::object& o, std::string_view enclosing, const std::string& path) {
+    result<std::string> full_name(const json::object& o, std::string_view enclosing,
+                                  const std::string& path) {
         auto* n = o.if_contains("name");
         if (!n || !n->is_string()) {
             return bad("{}: a named type needs a string \"name\"", path);
@@ -180,7 +181,8 @@ struct parser {
         return full;
     }
 
-    result<std::vector<std::string>> aliases(const json::object& o, std::string_view ns, const std::string& path) {
+    result<std::vector<std::string>> aliases(const json::object& o, std::string_view ns,
+                                             const std::string& path) {
         std::vector<std::string> out;
         auto* a = o.if_contains("aliases");
         if (!a) {
@@ -246,7 +248,8 @@ struct parser {
                 return full.error();
             }
             auto* sz = o.if_contains("size");
-            if (!sz || !sz->is_int64() || sz->get_int64() < 0 || sz->get_int64() > std::numeric_limits<int32_t>::max()) {
+            if (!sz || !sz->is_int64() || sz->get_int64() < 0
+                || sz->get_int64() > std::numeric_limits<int32_t>::max()) {
                 return bad("{}: fixed '{}' needs a \"size\" between 0 and 2^31-1", path, *full);
             }
             auto al = aliases(o, namespace_of(*full), path);
@@ -287,7 +290,8 @@ struct parser {
         return bad("{}: unknown type '{}'", path, tn);
     }
 
-    result<int> union_type(const json::array& a, const std::string& ns, const std::string& path, size_t depth) {
+    result<int> union_type(const json::array& a, const std::string& ns, const std::string& path,
+                           size_t depth) {
         auto i = add(of(kind::union_type));
         if (!i) {
             return i;
@@ -419,7 +423,8 @@ struct parser {
 
     std::string describe(int t) const {
         const auto& n = nodes[static_cast<size_t>(t)];
-        return n.fullname.empty() ? std::string(kind_name(n.k)) : std::string(kind_name(n.k)) + " " + n.fullname;
+        return n.fullname.empty() ? std::string(kind_name(n.k))
+                                  : std::string(kind_name(n.k)) + " " + n.fullname;
     }
 
     // Whether a JSON default value is a valid value of the type. Depth is that
@@ -435,9 +440,9 @@ struct parser {
         case kind::boolean:
             return v.is_bool();
         case kind::int_type:
-            return (v.is_int64() && v.get_int64() >= std::numeric_limits<int32_t>::min() &&
-                    v.get_int64() <= std::numeric_limits<int32_t>::max()) ||
-                   (v.is_uint64() && v.get_uint64() <= std::numeric_limits<int32_t>::max());
+            return (v.is_int64() && v.get_int64() >= std::numeric_limits<int32_t>::min()
+                    && v.get_int64() <= std::numeric_limits<int32_t>::max())
+                   || (v.is_uint64() && v.get_uint64() <= std::numeric_limits<int32_t>::max());
         case kind::long_type:
             return v.is_int64() || (v.is_uint64() && v.get_uint64() <= std::numeric_limits<int64_t>::max());
         case kind::float_type:
@@ -604,8 +609,9 @@ struct checker {
                 }
             }
             messages = saved;
-            return found ||
-                   fail("{}: the writer's {} is none of the reader's union branches", where(path), describe(w));
+            return found
+                   || fail("{}: the writer's {} is none of the reader's union branches", where(path),
+                           describe(w));
         }
         if (r.k != w.k) {
             if (is_promotion(w.k, r.k)) {
@@ -632,17 +638,18 @@ struct checker {
                     known = known || rs == s;
                 }
                 if (!known) {
-                    ok = fail("{}: the writer's enum symbol '{}' is not in the reader's enum '{}' (which has no "
-                              "default)",
-                              where(path), s, r.fullname);
+                    ok = fail(
+                        "{}: the writer's enum symbol '{}' is not in the reader's enum '{}' (which has no "
+                        "default)",
+                        where(path), s, r.fullname);
                 }
             }
             return ok;
         }
         case kind::fixed:
             if (!names_match(r, w)) {
-                return fail("{}: the reader's fixed is named '{}', the writer's '{}'", where(path), r.fullname,
-                            w.fullname);
+                return fail("{}: the reader's fixed is named '{}', the writer's '{}'", where(path),
+                            r.fullname, w.fullname);
             }
             if (r.size != w.size) {
                 return fail("{}: fixed '{}' has size {} in the reader and {} in the writer", where(path),
@@ -682,8 +689,9 @@ struct checker {
             auto fp = path + "/fields/" + std::to_string(i);
             if (!wf) {
                 if (!rf.default_value) {
-                    ok = fail("{}: the reader's field '{}' of '{}' has no default and the writer has no such field",
-                              fp, rf.name, r.fullname);
+                    ok = fail(
+                        "{}: the reader's field '{}' of '{}' has no default and the writer has no such field",
+                        fp, rf.name, r.fullname);
                 }
                 continue;
             }

@@ -6,12 +6,11 @@
 #include <fstream>
 #include <limits>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "model/framing.h"
 #include "model/schemas.h"
@@ -56,8 +55,8 @@ registry_error invalid_schema(const mdsp::error& e) {
 }
 
 bool transitive(compat_level l) {
-    return l == compat_level::backward_transitive || l == compat_level::forward_transitive ||
-           l == compat_level::full_transitive;
+    return l == compat_level::backward_transitive || l == compat_level::forward_transitive
+           || l == compat_level::full_transitive;
 }
 
 std::optional<registry_error> check_subject(std::string_view s) {
@@ -95,10 +94,11 @@ std::optional<int32_t> parse_version(std::string_view v) {
 }
 
 registry_error bad_version(std::string_view v) {
-    return {422, 42202,
-            fmt::format("The specified version '{}' is not a valid version id. Allowed values are between [1, "
-                        "2^31-1] and the string \"latest\"",
-                        v.substr(0, 64))};
+    return {
+        422, 42202,
+        fmt::format("The specified version '{}' is not a valid version id. Allowed values are between [1, "
+                    "2^31-1] and the string \"latest\"",
+                    v.substr(0, 64))};
 }
 
 } // namespace
@@ -136,10 +136,10 @@ result<std::unique_ptr<schema_registry>> schema_registry::open(std::filesystem::
         uint32_t id;
         std::string_view text;
     };
-    for (const auto& b : {builtin{"market.ticks-value", model::tick_schema_id, model::tick_schema()},
-                          builtin{"market.candles-value", model::candle_schema_id, model::candle_schema()},
-                          builtin{"market.deadletter-value", model::dead_letter_schema_id,
-                                  model::dead_letter_schema()}}) {
+    for (const auto& b :
+         {builtin{"market.ticks-value", model::tick_schema_id, model::tick_schema()},
+          builtin{"market.candles-value", model::candle_schema_id, model::candle_schema()},
+          builtin{"market.deadletter-value", model::dead_letter_schema_id, model::dead_letter_schema()}}) {
         auto s = avro::schema::parse(b.text);
         MDSP_ASSERT(s.has_value(), "the embedded schema of {} does not parse: {}", b.subject,
                     s.has_value() ? "" : s.error().what());
@@ -162,7 +162,8 @@ result<std::unique_ptr<schema_registry>> schema_registry::open(std::filesystem::
     }
     r->_fd = ::open(r->_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (r->_fd < 0) {
-        return make_error(reg::errc::io_error, "cannot open {} for writing: {}", r->_file.string(), std::strerror(errno));
+        return make_error(reg::errc::io_error, "cannot open {} for writing: {}", r->_file.string(),
+                          std::strerror(errno));
     }
     return r;
 }
@@ -215,8 +216,8 @@ result<void> schema_registry::replay() {
         }
         auto* id = o.if_contains("id");
         auto* text = o.if_contains("schema");
-        if (!subject || !subject->is_string() || !id || !id->is_int64() || id->get_int64() < 1 ||
-            id->get_int64() > std::numeric_limits<int32_t>::max() || !text || !text->is_string()) {
+        if (!subject || !subject->is_string() || !id || !id->is_int64() || id->get_int64() < 1
+            || id->get_int64() > std::numeric_limits<int32_t>::max() || !text || !text->is_string()) {
             return corrupt("a registration needs subject, id and schema");
         }
         auto s = avro::schema::parse(text->get_string());
@@ -227,7 +228,8 @@ result<void> schema_registry::replay() {
         if (known != _by_id.end() && known->second.parsed->canonical() != s->canonical()) {
             return corrupt("the id is used by another schema");
         }
-        auto sid = add_schema(std::make_shared<avro::schema>(std::move(*s)), static_cast<int32_t>(id->get_int64()));
+        auto sid =
+            add_schema(std::make_shared<avro::schema>(std::move(*s)), static_cast<int32_t>(id->get_int64()));
         _subjects[std::string(subject->get_string())].ids.push_back(sid);
         ++_version_count;
     }
@@ -246,7 +248,8 @@ result<void> schema_registry::append(const std::string& line) {
             continue;
         }
         if (n <= 0) {
-            return make_error(reg::errc::io_error, "cannot append to {}: {}", _file.string(), std::strerror(errno));
+            return make_error(reg::errc::io_error, "cannot append to {}: {}", _file.string(),
+                              std::strerror(errno));
         }
         done += static_cast<size_t>(n);
     }
@@ -321,7 +324,8 @@ registry_result<int32_t> schema_registry::register_schema(std::string_view subje
     auto sub = _subjects.find(subject);
     auto known = _id_by_text.find(s->canonical());
     if (sub != _subjects.end() && known != _id_by_text.end()) {
-        if (std::find(sub->second.ids.begin(), sub->second.ids.end(), known->second) != sub->second.ids.end()) {
+        if (std::find(sub->second.ids.begin(), sub->second.ids.end(), known->second)
+            != sub->second.ids.end()) {
             return known->second; // already a version of this subject
         }
     }
@@ -334,14 +338,15 @@ registry_result<int32_t> schema_registry::register_schema(std::string_view subje
             for (const auto& m : ans.messages) {
                 details += (details.empty() ? "" : "; ") + m;
             }
-            return registry_error{409, 409,
-                                  fmt::format("Schema being registered is incompatible with an earlier schema for "
-                                              "subject \"{}\" (compatibility {}), details: [{}]",
-                                              subject, level_name(lvl), details)};
+            return registry_error{
+                409, 409,
+                fmt::format("Schema being registered is incompatible with an earlier schema for "
+                            "subject \"{}\" (compatibility {}), details: [{}]",
+                            subject, level_name(lvl), details)};
         }
     }
-    if (_version_count >= max_registry_versions ||
-        (known == _id_by_text.end() && _by_id.size() >= max_registry_schemas)) {
+    if (_version_count >= max_registry_versions
+        || (known == _id_by_text.end() && _by_id.size() >= max_registry_schemas)) {
         return registry_error{422, 42201,
                               fmt::format("the registry holds its maximum of {} schemas and {} versions",
                                           max_registry_schemas, max_registry_versions)};
@@ -353,7 +358,8 @@ registry_result<int32_t> schema_registry::register_schema(std::string_view subje
     json::object line{{"subject", subject}, {"id", id}, {"schema", s->canonical()}};
     if (auto a = append(json::serialize(line)); !a) {
         spdlog::error("schema registry: {}", a.error().what());
-        return registry_error{500, 50001, fmt::format("Error while registering the schema: {}", a.error().what())};
+        return registry_error{500, 50001,
+                              fmt::format("Error while registering the schema: {}", a.error().what())};
     }
     add_schema(s, id);
     _subjects[std::string(subject)].ids.push_back(id);
@@ -361,7 +367,8 @@ registry_result<int32_t> schema_registry::register_schema(std::string_view subje
     return id;
 }
 
-registry_result<subject_version> schema_registry::lookup(std::string_view subject, std::string_view text) const {
+registry_result<subject_version> schema_registry::lookup(std::string_view subject,
+                                                         std::string_view text) const {
     if (auto e = check_subject(subject)) {
         return *e;
     }
@@ -379,7 +386,8 @@ registry_result<subject_version> schema_registry::lookup(std::string_view subjec
         const auto& ids = sub->second.ids;
         for (size_t i = 0; i < ids.size(); ++i) {
             if (ids[i] == known->second) {
-                return subject_version{std::string(subject), static_cast<int32_t>(i + 1), ids[i], parsed->canonical()};
+                return subject_version{std::string(subject), static_cast<int32_t>(i + 1), ids[i],
+                                       parsed->canonical()};
             }
         }
     }
@@ -433,7 +441,8 @@ registry_result<std::vector<int32_t>> schema_registry::versions(std::string_view
     return out;
 }
 
-registry_result<subject_version> schema_registry::version(std::string_view subject, std::string_view v) const {
+registry_result<subject_version> schema_registry::version(std::string_view subject,
+                                                          std::string_view v) const {
     auto n = parse_version(v);
     if (!n) {
         return bad_version(v);
@@ -449,11 +458,13 @@ registry_result<subject_version> schema_registry::version(std::string_view subje
         return registry_error{404, 40402, fmt::format("Version {} not found.", v)};
     }
     int32_t id = ids[idx - 1];
-    return subject_version{std::string(subject), static_cast<int32_t>(idx), id, _by_id.at(id).parsed->canonical()};
+    return subject_version{std::string(subject), static_cast<int32_t>(idx), id,
+                           _by_id.at(id).parsed->canonical()};
 }
 
 registry_result<schema_registry::compat_answer>
-schema_registry::test_compatibility(std::string_view subject, std::string_view v, std::string_view text) const {
+schema_registry::test_compatibility(std::string_view subject, std::string_view v,
+                                    std::string_view text) const {
     auto n = parse_version(v);
     if (!n) {
         return bad_version(v);

@@ -34,7 +34,15 @@ inline constexpr size_t max_registry_versions = 100'000; // versions over all su
 // Confluent's compatibility levels. BACKWARD: the new schema reads data
 // written with the latest version; FORWARD: the latest reads the new one's
 // data; FULL: both; *_TRANSITIVE: against every version, not just the latest.
-enum class compat_level { none, backward, backward_transitive, forward, forward_transitive, full, full_transitive };
+enum class compat_level {
+    none,
+    backward,
+    backward_transitive,
+    forward,
+    forward_transitive,
+    full,
+    full_transitive
+};
 std::string_view level_name(compat_level l);
 std::optional<compat_level> parse_level(std::string_view s); // case-insensitive
 
@@ -120,7 +128,8 @@ private:
     int32_t add_schema(std::shared_ptr<const avro::schema> s, int32_t id);
     compat_level level_locked(std::string_view subject) const;
     registry_result<compat_answer> check_locked(const avro::schema& candidate, const subject_state& st,
-                                                size_t version_index, bool all_before, compat_level lvl) const;
+                                                size_t version_index, bool all_before,
+                                                compat_level lvl) const;
 
     std::filesystem::path _file;
     int _fd = -1;

@@ -47,8 +47,8 @@ std::string encode_segment(std::string_view s) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-            c == '.' || c == '~') {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+            || c == '.' || c == '~') {
             out.push_back(static_cast<char>(c));
         } else {
             out.push_back('%');
@@ -64,8 +64,8 @@ std::string encode_segment(std::string_view s) {
 result<registry_client> registry_client::create(std::string_view url, std::chrono::milliseconds timeout) {
     auto bad = [&](std::string_view why) {
         return make_error(errc::bad_url,
-                          "schema registry URL '{}': {}; write http://HOST:PORT, e.g. http://127.0.0.1:8081", url,
-                          why);
+                          "schema registry URL '{}': {}; write http://HOST:PORT, e.g. http://127.0.0.1:8081",
+                          url, why);
     };
     constexpr std::string_view scheme = "http://";
     if (!url.starts_with(scheme)) {
@@ -120,13 +120,15 @@ result<registry_client::reply> registry_client::call(std::string_view method, co
     auto where = fmt::format("http://{}:{}", _host, _port);
     auto endpoints = resolver.resolve(_host, std::to_string(_port), ec);
     if (ec) {
-        return make_error(errc::unreachable, "cannot resolve the schema registry {}: {}", where, ec.message());
+        return make_error(errc::unreachable, "cannot resolve the schema registry {}: {}", where,
+                          ec.message());
     }
     stream.expires_after(_timeout);
     stream.connect(endpoints, ec);
     if (ec) {
-        return make_error(errc::unreachable, "cannot connect to the schema registry at {}: {}; is it running?",
-                          where, ec.message());
+        return make_error(errc::unreachable,
+                          "cannot connect to the schema registry at {}: {}; is it running?", where,
+                          ec.message());
     }
     bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), _base + target, 11);
     req.set(bhttp::field::host, _host);
@@ -139,15 +141,16 @@ result<registry_client::reply> registry_client::call(std::string_view method, co
     req.prepare_payload();
     bhttp::write(stream, req, ec);
     if (ec) {
-        return make_error(errc::unreachable, "sending to the schema registry at {} failed: {}", where, ec.message());
+        return make_error(errc::unreachable, "sending to the schema registry at {} failed: {}", where,
+                          ec.message());
     }
     beast::flat_buffer buf;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(max_answer_bytes);
     bhttp::read(stream, buf, parser, ec);
     if (ec) {
-        return make_error(errc::unreachable, "reading the answer of the schema registry at {} failed: {}", where,
-                          ec.message());
+        return make_error(errc::unreachable, "reading the answer of the schema registry at {} failed: {}",
+                          where, ec.message());
     }
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
@@ -157,14 +160,14 @@ result<registry_client::reply> registry_client::call(std::string_view method, co
         std::error_code jec;
         auto v = json::parse(r.body, jec);
         std::string detail = r.body.substr(0, 300);
-        if (!jec && v.is_object() && v.get_object().if_contains("message") &&
-            v.get_object().at("message").is_string()) {
+        if (!jec && v.is_object() && v.get_object().if_contains("message")
+            && v.get_object().at("message").is_string()) {
             auto* code = v.get_object().if_contains("error_code");
             detail = fmt::format("error_code {}: {}", code ? json::serialize(*code) : "?",
                                  std::string_view(v.get_object().at("message").get_string()).substr(0, 1000));
         }
-        return make_error(errc::refused, "the schema registry at {} answered {} {} with HTTP {}, {}", where, method,
-                          _base + target, r.status, detail);
+        return make_error(errc::refused, "the schema registry at {} answered {} {} with HTTP {}, {}", where,
+                          method, _base + target, r.status, detail);
     }
     return r;
 }
@@ -179,8 +182,9 @@ result<int32_t> registry_client::id_from(std::string_view method, const std::str
     auto v = json::parse(r->body, ec);
     const json::value* id = !ec && v.is_object() ? v.get_object().if_contains("id") : nullptr;
     if (!id || !id->is_int64() || id->get_int64() < 1 || id->get_int64() > INT32_MAX) {
-        return make_error(errc::bad_response, "the schema registry answered {} {} with '{}', not {{\"id\":N}}", method,
-                          target, r->body.substr(0, 200));
+        return make_error(errc::bad_response,
+                          "the schema registry answered {} {} with '{}', not {{\"id\":N}}", method, target,
+                          r->body.substr(0, 200));
     }
     return static_cast<int32_t>(id->get_int64());
 }
@@ -202,8 +206,9 @@ result<std::string> registry_client::schema_by_id(int32_t id) const {
     auto v = json::parse(r->body, ec);
     const json::value* s = !ec && v.is_object() ? v.get_object().if_contains("schema") : nullptr;
     if (!s || !s->is_string()) {
-        return make_error(errc::bad_response, "the schema registry answered schema {} with '{}', not {{\"schema\":..}}",
-                          id, r->body.substr(0, 200));
+        return make_error(errc::bad_response,
+                          "the schema registry answered schema {} with '{}', not {{\"schema\":..}}", id,
+                          r->body.substr(0, 200));
     }
     return std::string(s->get_string());
 }

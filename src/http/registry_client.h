@@ -47,7 +47,8 @@ private:
         std::string body;
     };
     result<reply> call(std::string_view method, const std::string& target, const std::string& body) const;
-    result<int32_t> id_from(std::string_view method, const std::string& target, std::string_view schema) const;
+    result<int32_t> id_from(std::string_view method, const std::string& target,
+                            std::string_view schema) const;
 
     std::string _host;
     uint16_t _port = 80;

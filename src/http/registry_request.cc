@@ -27,8 +27,8 @@ int hex_value(char c) {
 std::variant<json::object, registry_error> parse_object(std::string_view body) {
     if (body.size() > max_registry_body_bytes) {
         return registry_error{413, 413,
-                              fmt::format("the request body is {} bytes; at most {} are accepted", body.size(),
-                                          max_registry_body_bytes)};
+                              fmt::format("the request body is {} bytes; at most {} are accepted",
+                                          body.size(), max_registry_body_bytes)};
     }
     json::parse_options po;
     po.max_depth = avro::max_depth;
@@ -54,7 +54,8 @@ std::optional<std::vector<std::string>> split_registry_path(std::string_view tar
     size_t pos = 1;
     while (pos <= path.size()) {
         auto slash = path.find('/', pos);
-        std::string_view raw = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+        std::string_view raw =
+            path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
         if (!raw.empty()) {
             if (out.size() >= max_registry_path_segments) {
                 return std::nullopt;
@@ -95,7 +96,8 @@ std::variant<schema_body, registry_error> parse_schema_body(std::string_view bod
     const auto& obj = std::get<json::object>(o);
     auto* s = obj.if_contains("schema");
     if (!s || !s->is_string()) {
-        return registry_error{422, 42201, "Invalid schema: the body needs \"schema\", the schema as a JSON string"};
+        return registry_error{422, 42201,
+                              "Invalid schema: the body needs \"schema\", the schema as a JSON string"};
     }
     if (auto* t = obj.if_contains("schemaType"); t && !t->is_null()) {
         if (!t->is_string() || t->get_string() != "AVRO") {
@@ -106,9 +108,10 @@ std::variant<schema_body, registry_error> parse_schema_body(std::string_view bod
     }
     if (auto* r = obj.if_contains("references"); r && !r->is_null()) {
         if (!r->is_array() || !r->get_array().empty()) {
-            return registry_error{422, 42201,
-                                  "Invalid schema: schema references are not supported; inline the referenced "
-                                  "types"};
+            return registry_error{
+                422, 42201,
+                "Invalid schema: schema references are not supported; inline the referenced "
+                "types"};
         }
     }
     return schema_body{std::string(s->get_string())};

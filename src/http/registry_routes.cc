@@ -52,22 +52,25 @@ std::optional<registry_error> check_content_type(const request& req) {
     while (!t.empty() && t.back() == ' ') {
         t.remove_suffix(1);
     }
-    for (std::string_view ok : {"application/vnd.schemaregistry.v1+json", "application/vnd.schemaregistry+json",
-                                "application/json", "application/octet-stream"}) {
+    for (std::string_view ok :
+         {"application/vnd.schemaregistry.v1+json", "application/vnd.schemaregistry+json", "application/json",
+          "application/octet-stream"}) {
         if (t.size() == ok.size() && std::equal(t.begin(), t.end(), ok.begin(), [](char a, char b) {
                 return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
             })) {
             return std::nullopt;
         }
     }
-    return registry_error{415, 415,
-                          fmt::format("Unsupported Content-Type '{}'; send application/vnd.schemaregistry.v1+json",
-                                      t.substr(0, 100))};
+    return registry_error{
+        415, 415,
+        fmt::format("Unsupported Content-Type '{}'; send application/vnd.schemaregistry.v1+json",
+                    t.substr(0, 100))};
 }
 
 response not_found(const request& req) {
-    return answer(registry_error{404, 404, fmt::format("HTTP 404 Not Found: no schema registry route for '{}'",
-                                                       req.path.substr(0, 200))});
+    return answer(registry_error{
+        404, 404,
+        fmt::format("HTTP 404 Not Found: no schema registry route for '{}'", req.path.substr(0, 200))});
 }
 
 // Every /subjects, /schemas, /compatibility and /config request.
@@ -113,8 +116,9 @@ response dispatch(schema_registry& reg, const request& req) {
             if (auto e = need_schema()) {
                 return answer(*e);
             }
-            return answer(reg.register_schema(s[1], body->schema),
-                          [](int32_t id) { return json::object{{"id", id}}; });
+            return answer(reg.register_schema(s[1], body->schema), [](int32_t id) {
+                return json::object{{"id", id}};
+            });
         }
         if (s.size() == 3 && s[2] == "versions" && get) {
             return answer(reg.versions(s[1]), [](const std::vector<int32_t>& v) {
@@ -147,10 +151,13 @@ response dispatch(schema_registry& reg, const request& req) {
         if ((s.size() == 3 || (s.size() == 4 && s[3] == "versions")) && s[1] == "ids" && get) {
             auto id = parse_schema_id(s[2]);
             if (!id) {
-                return answer(registry_error{404, 40403, fmt::format("Schema {} not found", s[2].substr(0, 32))});
+                return answer(
+                    registry_error{404, 40403, fmt::format("Schema {} not found", s[2].substr(0, 32))});
             }
             if (s.size() == 3) {
-                return answer(reg.schema_by_id(*id), [](const std::string& t) { return json::object{{"schema", t}}; });
+                return answer(reg.schema_by_id(*id), [](const std::string& t) {
+                    return json::object{{"schema", t}};
+                });
             }
             return answer(reg.subjects_of(*id), [](const std::vector<std::pair<std::string, int32_t>>& v) {
                 json::array a;
@@ -193,8 +200,9 @@ response dispatch(schema_registry& reg, const request& req) {
             if (auto* e = std::get_if<registry_error>(&lvl)) {
                 return answer(*e);
             }
-            return answer(reg.set_level(subject, std::get<std::string>(lvl)),
-                          [](compat_level l) { return json::object{{"compatibility", level_name(l)}}; });
+            return answer(reg.set_level(subject, std::get<std::string>(lvl)), [](compat_level l) {
+                return json::object{{"compatibility", level_name(l)}};
+            });
         }
     }
     return not_found(req);

@@ -82,7 +82,8 @@ TEST(AvroSchema, RejectsInvalidSchemas) {
               std::string::npos);
     EXPECT_NE(parse_error(rec(R"({"name":"a","type":"int"},{"name":"a","type":"int"})")).find("twice"),
               std::string::npos);
-    EXPECT_NE(parse_error(rec(R"({"name":"a","type":"int","default":"x"})")).find("default"), std::string::npos);
+    EXPECT_NE(parse_error(rec(R"({"name":"a","type":"int","default":"x"})")).find("default"),
+              std::string::npos);
     EXPECT_NE(parse_error(rec(R"({"name":"a","type":"int","default":3000000000})")).find("default"),
               std::string::npos);
     // A union's default fits its first branch.
@@ -90,15 +91,18 @@ TEST(AvroSchema, RejectsInvalidSchemas) {
               std::string::npos);
     EXPECT_NE(parse_error(R"(["null","null"])").find("twice"), std::string::npos);
     EXPECT_NE(parse_error(R"(["null",["int"]])").find("union"), std::string::npos);
-    EXPECT_NE(parse_error(R"({"type":"enum","name":"E","symbols":["A","A"]})").find("twice"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"type":"enum","name":"E","symbols":["A","A"]})").find("twice"),
+              std::string::npos);
     EXPECT_NE(parse_error(R"({"type":"enum","name":"E","symbols":["A"],"default":"B"})").find("default"),
               std::string::npos);
     EXPECT_NE(parse_error(R"({"type":"fixed","name":"F","size":-1})").find("size"), std::string::npos);
     EXPECT_NE(parse_error(R"({"type":"array"})").find("items"), std::string::npos);
-    EXPECT_NE(parse_error(rec(R"({"name":"a","type":"R"},{"name":"b","type":{"type":"fixed","name":"R","size":1}})"))
+    EXPECT_NE(parse_error(
+                  rec(R"({"name":"a","type":"R"},{"name":"b","type":{"type":"fixed","name":"R","size":1}})"))
                   .find("defined twice"),
               std::string::npos);
-    EXPECT_NE(parse_error(R"({"type":"record","name":"int","fields":[]})").find("primitive"), std::string::npos);
+    EXPECT_NE(parse_error(R"({"type":"record","name":"int","fields":[]})").find("primitive"),
+              std::string::npos);
     EXPECT_NE(parse_error("42").find("a type is"), std::string::npos);
 }
 
@@ -161,7 +165,8 @@ TEST(AvroCompatibility, Promotions) {
     EXPECT_FALSE(reads(f("boolean"), f("int")));
     auto r = can_read(parse_ok(f("int")), parse_ok(f("long")));
     ASSERT_FALSE(r.messages.empty());
-    EXPECT_NE(r.messages[0].find("expects int but the writer wrote long"), std::string::npos) << r.messages[0];
+    EXPECT_NE(r.messages[0].find("expects int but the writer wrote long"), std::string::npos)
+        << r.messages[0];
 }
 
 TEST(AvroCompatibility, Unions) {
@@ -201,7 +206,8 @@ TEST(AvroCompatibility, RecordsMatchByUnqualifiedNameOrAlias) {
     EXPECT_FALSE(reads(renamed, a));
     EXPECT_TRUE(reads(aliased, a));
     // A renamed field through a field alias.
-    EXPECT_TRUE(reads(rec(R"({"name":"y","aliases":["x"],"type":"int"})"), rec(R"({"name":"x","type":"int"})")));
+    EXPECT_TRUE(
+        reads(rec(R"({"name":"y","aliases":["x"],"type":"int"})"), rec(R"({"name":"x","type":"int"})")));
     EXPECT_FALSE(reads(rec(R"({"name":"y","type":"int"})"), rec(R"({"name":"x","type":"int"})")));
 }
 
@@ -216,15 +222,16 @@ TEST(AvroCompatibility, FixedArraysAndMaps) {
 
 TEST(AvroCompatibility, RecursiveRecordsTerminate) {
     auto list = [](const char* t) {
-        return std::string(R"({"type":"record","name":"L","fields":[{"name":"v","type":")") + t +
-               R"("},{"name":"next","type":["null","L"],"default":null}]})";
+        return std::string(R"({"type":"record","name":"L","fields":[{"name":"v","type":")") + t
+               + R"("},{"name":"next","type":["null","L"],"default":null}]})";
     };
     EXPECT_TRUE(reads(list("long"), list("int")));
     EXPECT_FALSE(reads(list("int"), list("long")));
 }
 
 TEST(AvroCompatibility, NestedFieldProblemsNameTheirPath) {
-    auto v1 = rec(R"({"name":"inner","type":{"type":"record","name":"I","fields":[{"name":"x","type":"int"}]}})");
+    auto v1 =
+        rec(R"({"name":"inner","type":{"type":"record","name":"I","fields":[{"name":"x","type":"int"}]}})");
     auto v2 = rec(
         R"({"name":"inner","type":{"type":"record","name":"I","fields":[{"name":"x","type":"int"},{"name":"y","type":"int"}]}})");
     auto r = can_read(parse_ok(v2), parse_ok(v1));
