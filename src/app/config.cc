@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "base/time.h"
+#include "http/registry_client.h"
 
 namespace {
 std::string errc_message(mdsp::app::errc e) {
@@ -270,6 +271,19 @@ const std::vector<setting>& settings() {
         {"store.ticks_retention", "Age after which raw ticks are deleted from the store (off = keep)",
          duration_setting([](config& c) -> int64_t& { return c.store.ticks_retention_us; }, true),
          [](const config& c) { return dur(c.store.ticks_retention_us); }},
+        {"schema_registry.url",
+         "External Confluent-compatible schema registry, http://HOST:PORT (empty: mdsp serves its own at "
+         "/subjects)",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             if (!v.empty()) {
+                 if (auto r = http::registry_client::create(v); !r) {
+                     return r.error().what();
+                 }
+             }
+             c.schema_registry.url = v;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.schema_registry.url; }},
     };
     return all;
 }

@@ -70,6 +70,12 @@ struct config {
     struct store_t {
         int64_t ticks_retention_us = 30 * 24 * 3600LL * 1'000'000; // 0 = keep
     } store;
+
+    struct schema_registry_t {
+        // An external Confluent-compatible registry (http://HOST:PORT); empty:
+        // mdsp's own, served with the HTTP API.
+        std::string url;
+    } schema_registry;
 };
 
 // One documented setting: its TOML path ("http.port"), environment variable,
