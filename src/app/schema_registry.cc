@@ -34,16 +34,17 @@ result<void> check_registry_for_embedded_log(const config& cfg) {
     if (!ids) {
         return ids.error();
     }
-    if (ids->tick != static_cast<int32_t>(model::tick_schema_id) ||
-        ids->candle != static_cast<int32_t>(model::candle_schema_id) ||
-        ids->dead_letter != static_cast<int32_t>(model::dead_letter_schema_id)) {
-        return make_error(errc::bad_config,
-                          "the schema registry {} gave the tick, candle and dead-letter schemas the ids {}, {}, {}, "
-                          "but the embedded log frames them with {}, {}, {}; use an empty registry (it assigns "
-                          "these ids in order) or another mdsp's registry, or leave schema_registry.url empty to "
-                          "serve mdsp's own",
-                          cfg.schema_registry.url, ids->tick, ids->candle, ids->dead_letter, model::tick_schema_id,
-                          model::candle_schema_id, model::dead_letter_schema_id);
+    if (ids->tick != static_cast<int32_t>(model::tick_schema_id)
+        || ids->candle != static_cast<int32_t>(model::candle_schema_id)
+        || ids->dead_letter != static_cast<int32_t>(model::dead_letter_schema_id)) {
+        return make_error(
+            errc::bad_config,
+            "the schema registry {} gave the tick, candle and dead-letter schemas the ids {}, {}, {}, "
+            "but the embedded log frames them with {}, {}, {}; use an empty registry (it assigns "
+            "these ids in order) or another mdsp's registry, or leave schema_registry.url empty to "
+            "serve mdsp's own",
+            cfg.schema_registry.url, ids->tick, ids->candle, ids->dead_letter, model::tick_schema_id,
+            model::candle_schema_id, model::dead_letter_schema_id);
     }
     return ok();
 }

@@ -263,6 +263,7 @@ int32_t schema_registry::add_schema(std::shared_ptr<const avro::schema> s, int32
     if (auto it = _id_by_text.find(s->canonical()); it != _id_by_text.end()) {
         return it->second;
     }
+    _text_bytes += s->canonical().size();
     _id_by_text.emplace(s->canonical(), id);
     _by_id.emplace(id, entry{id, std::move(s)});
     return id;
@@ -345,11 +346,14 @@ registry_result<int32_t> schema_registry::register_schema(std::string_view subje
                             subject, level_name(lvl), details)};
         }
     }
-    if (_version_count >= max_registry_versions
-        || (known == _id_by_text.end() && _by_id.size() >= max_registry_schemas)) {
-        return registry_error{422, 42201,
-                              fmt::format("the registry holds its maximum of {} schemas and {} versions",
-                                          max_registry_schemas, max_registry_versions)};
+    const bool fresh = known == _id_by_text.end();
+    if (_version_count >= max_registry_versions || (fresh && _by_id.size() >= max_registry_schemas)
+        || (fresh && _text_bytes + s->canonical().size() > max_registry_bytes)) {
+        return registry_error{
+            422, 42201,
+            fmt::format("the registry holds its maximum of {} schemas, {} versions or {} MiB of "
+                        "schema text",
+                        max_registry_schemas, max_registry_versions, max_registry_bytes >> 20)};
     }
     if (known == _id_by_text.end() && _by_id.rbegin()->first == std::numeric_limits<int32_t>::max()) {
         return registry_error{500, 50001, "the registry has no schema ids left"};

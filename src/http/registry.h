@@ -30,6 +30,7 @@ enum class errc {
 inline constexpr size_t max_subject_bytes = 255;
 inline constexpr size_t max_registry_schemas = 100'000;  // distinct schemas (ids)
 inline constexpr size_t max_registry_versions = 100'000; // versions over all subjects
+inline constexpr size_t max_registry_bytes = 256 << 20;  // schema text over all schemas
 
 // Confluent's compatibility levels. BACKWARD: the new schema reads data
 // written with the latest version; FORWARD: the latest reads the new one's
@@ -140,6 +141,7 @@ private:
     std::map<std::string, compat_level, std::less<>> _subject_levels;
     compat_level _global = compat_level::backward;
     size_t _version_count = 0;
+    size_t _text_bytes = 0;
 };
 
 // The routes of Confluent's API on a server (before its start()):
