@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "base/time.h"
+#include "http/registry_client.h"
 
 namespace {
 std::string errc_message(mdsp::app::errc e) {
@@ -326,6 +327,19 @@ const std::vector<setting>& settings() {
         {"binance.max_connection_age", "Open a successor connection after this long (Binance closes at 24h)",
          duration_setting([](config& c) -> int64_t& { return c.binance.max_connection_age_us; }, false),
          [](const config& c) { return dur(c.binance.max_connection_age_us); }},
+        {"schema_registry.url",
+         "External Confluent-compatible schema registry, http://HOST:PORT (empty: mdsp serves its own at "
+         "/subjects)",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             if (!v.empty()) {
+                 if (auto r = http::registry_client::create(v); !r) {
+                     return r.error().what();
+                 }
+             }
+             c.schema_registry.url = v;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.schema_registry.url; }},
     };
     return all;
 }

@@ -92,6 +92,11 @@ struct config {
         int64_t watchdog_us = 60'000'000;
         int64_t max_connection_age_us = 23 * 3600LL * 1'000'000;
     } binance;
+    struct schema_registry_t {
+        // An external Confluent-compatible registry (http://HOST:PORT); empty:
+        // mdsp's own, served with the HTTP API.
+        std::string url;
+    } schema_registry;
 };
 
 // One documented setting: its TOML path ("http.port"), environment variable,

@@ -51,6 +51,14 @@ void add_http(CLI::App* cmd, flag_settings& fs) {
         "HTTP listen address, ADDR:PORT or PORT [127.0.0.1:8080]");
 }
 
+void add_schema_registry(CLI::App* cmd, flag_settings& fs) {
+    cmd->add_option_function<std::string>(
+        "--schema-registry",
+        [&fs](const std::string& v) { fs.values.emplace_back("schema_registry.url", v); },
+        "External Confluent-compatible schema registry, http://HOST:PORT; the model schemas are registered "
+        "there (default: mdsp serves its own at /subjects on the HTTP port)");
+}
+
 void add_replay_flags(CLI::App* cmd, flag_settings& fs) {
     cmd->add_option_function<std::string>(
         "--speed", [&fs](const std::string& v) { fs.values.emplace_back("replay.speed", v); },
@@ -119,6 +127,7 @@ int main(int argc, char** argv) {
     add_common(up, fs);
     add_http(up, fs);
     add_replay_flags(up, fs);
+    add_schema_registry(up, fs);
     up->add_option_function<std::string>(
         "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
         "Where ticks come from: sim, replay:FILE, twelvedata (live; needs TWELVEDATA_API_KEY) or binance "
@@ -152,6 +161,7 @@ int main(int argc, char** argv) {
     auto* serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
     add_common(serve, fs);
     add_http(serve, fs);
+    add_schema_registry(serve, fs);
 
     auto* bench =
         app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");

@@ -8,6 +8,7 @@
 
 #include "app/ingest.h"
 #include "app/process.h"
+#include "app/schema_registry.h"
 #include "app/sources.h"
 #include "base/metrics.h"
 #include "base/time.h"
@@ -16,6 +17,8 @@
 #include "http/api.h"
 #include "http/live_hub.h"
 #include "http/pipeline_health.h"
+#include "http/registry.h"
+#include "http/registry_request.h"
 #include "http/server.h"
 #include "http/static_files.h"
 #include "log/log.h"
@@ -33,7 +36,8 @@ struct pipeline_parts {
     std::unique_ptr<bus::local_consumer> consumer;
     std::unique_ptr<bus::local_producer> process_producer;
     std::unique_ptr<process_stage> process;
-    std::unique_ptr<http::live_hub> live; // declared before http: outlives the server's sessions
+    std::unique_ptr<http::schema_registry> registry; // outlives the server that routes to it
+    std::unique_ptr<http::live_hub> live;            // declared before http: outlives the server's sessions
     std::unique_ptr<http::server> http;
 };
 
@@ -123,6 +127,9 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     }
 
     if (opts.ingest) {
+        if (auto r = check_registry_for_embedded_log(cfg); !r) {
+            return r.error();
+        }
         parts.ingest_producer = std::make_unique<bus::local_producer>(*parts.log);
         auto* self = p.get();
         auto src = make_source(cfg, [self](model::dead_letter d) {
@@ -163,6 +170,7 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         http::server_config hc;
         hc.address = cfg.http.address;
         hc.port = static_cast<uint16_t>(cfg.http.port);
+        hc.max_body_bytes = std::max(hc.max_body_bytes, http::max_registry_body_bytes); // schemas up to 1 MiB
         auto* self = p.get();
         parts.http = std::make_unique<http::server>(hc, [self]() {
             http::readiness r;
@@ -182,6 +190,17 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         http::api_options ao;
         ao.intervals = cfg.engine.intervals;
         http::add_api_routes(*parts.http, *parts.store, ao);
+        if (cfg.schema_registry.url.empty()) {
+            auto reg = http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry"
+                                                   / "schemas.jsonl");
+            if (!reg) {
+                return reg.error();
+            }
+            parts.registry = std::move(*reg);
+            http::add_registry_routes(*parts.http, *parts.registry);
+        } else {
+            spdlog::info("schema registry: {} (not serving /subjects here)", cfg.schema_registry.url);
+        }
         http::live_config lc;
         lc.intervals = cfg.engine.intervals;
         parts.live = std::make_unique<http::live_hub>(lc);
