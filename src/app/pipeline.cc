@@ -54,7 +54,8 @@ metrics::gauge& source_up_gauge() {
 
 metrics::gauge& lag_gauge() {
     static auto& g = metrics::global().get_gauge(
-        "mdsp_consumer_lag_records", "Records of market.ticks not yet read by the processing stage");
+        "mdsp_consumer_lag_records",
+        "Records of market.ticks not yet read by the processing stage, all partitions");
     return g;
 }
 

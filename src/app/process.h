@@ -52,7 +52,8 @@ public:
     void on_commit(commit_observer f) { _on_commit = std::move(f); }
 
     // Records of market.ticks not consumed yet: the log end minus the next
-    // offset to read, over the partitions.
+    // offset to read, per partition and in all. Sets
+    // mdsp_consumer_lag{topic,partition}, the gauge the Kafka consumer sets too.
     result<int64_t> lag() {
         int64_t n = 0;
         for (const auto& [p, next] : _next) {
@@ -60,7 +61,12 @@ public:
             if (!end) {
                 return end.error();
             }
-            n += std::max<int64_t>(0, (*end)() - next);
+            int64_t l = std::max<int64_t>(0, (*end)() - next);
+            metrics::global()
+                .get_gauge("mdsp_consumer_lag", "Records of a partition not yet read by the processing stage",
+                           {{"topic", std::string(bus::ticks_topic)}, {"partition", std::to_string(p)}})
+                .set(static_cast<double>(l));
+            n += l;
         }
         return n;
     }
