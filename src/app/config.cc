@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/time.h"
+#include "bus/kafka.h"
 
 namespace {
 std::string errc_message(mdsp::app::errc e) {
@@ -393,6 +394,15 @@ std::vector<setting_info> describe(const config& c) {
     std::vector<setting_info> out;
     for (const auto& s : settings()) {
         out.push_back({s.path, env_name(s.path), s.help, s.print(c)});
+    }
+    for (const auto& [k, v] : c.kafka.properties) {
+        std::string path = std::string(kafka_properties_prefix) + k;
+        std::string env = "MDSP_KAFKA_PROPERTIES_";
+        for (char ch : k) {
+            env += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        }
+        out.push_back({path, env, "librdkafka property, passed as it is",
+                       bus::is_secret_property(k) ? std::string("***") : v});
     }
     return out;
 }

@@ -62,7 +62,8 @@ result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
-        return make_error(errc::io_error, "cannot create the data folder {}: {}; choose another with --data-dir",
+        return make_error(errc::io_error,
+                          "cannot create the data folder {}: {}; choose another with --data-dir",
                           cfg.data_dir, ec.message());
     }
     store::rocks_options so;
@@ -70,7 +71,8 @@ result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
     return store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
 }
 
-result<std::unique_ptr<http::server>> start_http(const config& cfg, store::store& st, std::atomic<bool>& ready) {
+result<std::unique_ptr<http::server>> start_http(const config& cfg, store::store& st,
+                                                 std::atomic<bool>& ready) {
     http::server_config hc;
     hc.address = cfg.http.address;
     hc.port = static_cast<uint16_t>(cfg.http.port);
@@ -288,8 +290,9 @@ int cmd_kafka_mock(const config& cfg, const kafka_options& ko) {
         return 1;
     }
     int rf = std::min(ko.mock_brokers, 3);
-    for (auto [t, n] : {std::pair{bus::ticks_topic, cfg.kafka.partitions},
-                        std::pair{bus::candles_topic, cfg.kafka.partitions}, std::pair{bus::deadletter_topic, 1}}) {
+    for (auto [t, n] :
+         {std::pair{bus::ticks_topic, cfg.kafka.partitions},
+          std::pair{bus::candles_topic, cfg.kafka.partitions}, std::pair{bus::deadletter_topic, 1}}) {
         if (auto r = (*mc)->create_topic(std::string(t), n, rf); !r) {
             spdlog::error("mdsp kafka-mock: {}", r.error().what());
             return 1;

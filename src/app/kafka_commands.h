@@ -7,8 +7,8 @@ namespace mdsp::app {
 
 // What the Kafka subcommands were asked beyond the config.
 struct kafka_options {
-    int mock_brokers = 3;      // mdsp kafka-mock --brokers
-    bool serve_http = false;   // mdsp process --http: the API and /metrics over its store
+    int mock_brokers = 3;        // mdsp kafka-mock --brokers
+    bool serve_http = false;     // mdsp process --http: the API and /metrics over its store
     bool exit_when_done = false; // mdsp process: finalize and exit once caught up
 };
 

@@ -100,9 +100,10 @@ kafka_process_stage::kafka_process_stage(const config& cfg, bus::kafka_consumer&
     }
     for (const auto& iv : cfg.engine.intervals) {
         if (_largest_us % iv.micros() != 0) {
-            spdlog::warn("process: interval {} does not divide the largest one; a partition rebuilt on another "
-                         "replica may start inside one of its windows",
-                         iv.name());
+            spdlog::warn(
+                "process: interval {} does not divide the largest one; a partition rebuilt on another "
+                "replica may start inside one of its windows",
+                iv.name());
         }
     }
 }
@@ -187,7 +188,8 @@ void kafka_process_stage::on_assigned(const std::vector<partition_id>& ps) {
             pp->committed = *c ? (*c)->first() : -1;
             pp->written = -1; // the position is written at the next store write
             spdlog::info("process: market.ticks-{} is rebuilt from offset {} ({})", p, pp->next,
-                         *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
+                         *c ? fmt::format("committed by {}", (*c)->second)
+                            : std::string("nothing committed"));
         }
         if (auto r = _in.seek(pid, offset(pp->next)); !r) {
             _callback_error = r.error();
@@ -262,7 +264,8 @@ result<size_t> kafka_process_stage::step(int timeout_ms) {
     }
     _polled.clear();
     if (_pending > 0) {
-        int64_t left_ms = (_cfg.process.commit_interval_us * 1000 - (mono_nanos() - _first_pending_ns)) / 1'000'000;
+        int64_t left_ms =
+            (_cfg.process.commit_interval_us * 1000 - (mono_nanos() - _first_pending_ns)) / 1'000'000;
         timeout_ms = static_cast<int>(std::clamp<int64_t>(left_ms, 0, timeout_ms));
     }
     size_t room = static_cast<size_t>(std::max<int64_t>(1, _cfg.process.max_batch - _pending));

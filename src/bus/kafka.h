@@ -47,7 +47,7 @@ struct kafka_producer_config {
     kafka_config kafka;
     // The batching knobs (librdkafka's names); properties override them.
     int linger_ms = 5;
-    int batch_bytes = 1 << 20;        // batch.size
+    int batch_bytes = 1 << 20;       // batch.size
     std::string compression = "lz4"; // none | gzip | snappy | lz4 | zstd
     // Longest flush() waits for acknowledgements before it fails.
     std::chrono::milliseconds flush_timeout{60'000};

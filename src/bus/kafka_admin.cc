@@ -37,8 +37,8 @@ result<std::map<std::string, int32_t>> list_topics(rd_kafka_t* rk, std::chrono::
 }
 
 std::string how_to_create(const topic_spec& t) {
-    return fmt::format("kafka-topics.sh --bootstrap-server BROKERS --create --topic {} --partitions {}", t.name,
-                       t.partitions);
+    return fmt::format("kafka-topics.sh --bootstrap-server BROKERS --create --topic {} --partitions {}",
+                       t.name, t.partitions);
 }
 
 result<void> create_topics(rd_kafka_t* rk, const std::vector<const topic_spec*>& missing,
@@ -58,7 +58,8 @@ result<void> create_topics(rd_kafka_t* rk, const std::vector<const topic_spec*>&
     }
     rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(opts, static_cast<int>(timeout.count()), err.data(), err.size());
+    rd_kafka_AdminOptions_set_operation_timeout(opts, static_cast<int>(timeout.count()), err.data(),
+                                                err.size());
     rd_kafka_CreateTopics(rk, nts.data(), nts.size(), opts, q);
     rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(timeout.count()) + 1000);
     result<void> res = ok();
@@ -77,8 +78,9 @@ result<void> create_topics(rd_kafka_t* rk, const std::vector<const topic_spec*>&
                 continue;
             }
             const char* msg = rd_kafka_topic_result_error_string(trs[i]);
-            res = make_error(errc::unknown_topic, "cannot create topic {}: {} ({})", rd_kafka_topic_result_name(trs[i]),
-                             msg != nullptr ? msg : rd_kafka_err2str(e), rd_kafka_err2name(e));
+            res = make_error(errc::unknown_topic, "cannot create topic {}: {} ({})",
+                             rd_kafka_topic_result_name(trs[i]), msg != nullptr ? msg : rd_kafka_err2str(e),
+                             rd_kafka_err2name(e));
         }
     }
     if (ev != nullptr) {
@@ -116,16 +118,18 @@ result<std::vector<int32_t>> ensure_topics(const kafka_config& cfg, const std::v
     }
     if (!missing.empty()) {
         if (!create) {
-            return make_error(errc::unknown_topic,
-                              "topic {} does not exist on {} and kafka.create_topics is false; create it ({}) "
-                              "or set kafka.create_topics = true",
-                              missing.front()->name, cfg.brokers, how_to_create(*missing.front()));
+            return make_error(
+                errc::unknown_topic,
+                "topic {} does not exist on {} and kafka.create_topics is false; create it ({}) "
+                "or set kafka.create_topics = true",
+                missing.front()->name, cfg.brokers, how_to_create(*missing.front()));
         }
         if (auto r = create_topics(rk->get(), missing, timeout); !r) {
-            return make_error(errc::unknown_topic,
-                              "{} is missing on {} and mdsp could not create it: {}; create it yourself ({}) or "
-                              "grant mdsp's principal CREATE on the cluster",
-                              missing.front()->name, cfg.brokers, r.error().what(), how_to_create(*missing.front()));
+            return make_error(
+                errc::unknown_topic,
+                "{} is missing on {} and mdsp could not create it: {}; create it yourself ({}) or "
+                "grant mdsp's principal CREATE on the cluster",
+                missing.front()->name, cfg.brokers, r.error().what(), how_to_create(*missing.front()));
         }
         // New topics take a moment to show in every broker's metadata.
         auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -134,14 +138,14 @@ result<std::vector<int32_t>> ensure_topics(const kafka_config& cfg, const std::v
             if (!have) {
                 return have.error();
             }
-            bool all = std::all_of(missing.begin(), missing.end(), [&](const topic_spec* t) {
-                return have->contains(t->name);
-            });
+            bool all = std::all_of(missing.begin(), missing.end(),
+                                   [&](const topic_spec* t) { return have->contains(t->name); });
             if (all) {
                 break;
             }
             if (std::chrono::steady_clock::now() > deadline) {
-                return make_error(errc::unknown_topic, "topics created on {} did not appear in its metadata within {} ms",
+                return make_error(errc::unknown_topic,
+                                  "topics created on {} did not appear in its metadata within {} ms",
                                   cfg.brokers, timeout.count());
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -151,7 +155,8 @@ result<std::vector<int32_t>> ensure_topics(const kafka_config& cfg, const std::v
     for (const auto& t : topics) {
         int32_t n = have->at(t.name);
         if (n != t.partitions) {
-            spdlog::info("kafka: {} has {} partitions (mdsp would create it with {})", t.name, n, t.partitions);
+            spdlog::info("kafka: {} has {} partitions (mdsp would create it with {})", t.name, n,
+                         t.partitions);
         }
         out.push_back(n);
     }
@@ -177,7 +182,10 @@ result<std::unique_ptr<kafka_mock_cluster>> kafka_mock_cluster::start(int broker
         return make_error(errc::config, "a mock cluster has 1 to 64 brokers, not {}", brokers);
     }
     internal::conf_ptr conf(rd_kafka_conf_new());
-    internal::route_logs(conf.get());
+    // The handle only hosts the cluster: its own chatter (no bootstrap.servers) is noise.
+    rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char* fac, const char* buf) {
+        spdlog::debug("kafka-mock: {}: {}", fac, buf);
+    });
     auto rk = internal::make_client(RD_KAFKA_PRODUCER, std::move(conf));
     if (!rk) {
         return rk.error();

@@ -9,7 +9,8 @@
 namespace mdsp::bus {
 
 bool is_secret_property(std::string_view name) noexcept {
-    for (std::string_view w : {"password", "secret", "token", "key.pem", "keystore", "sasl.jaas", "oauthbearer.config"}) {
+    for (std::string_view w :
+         {"password", "secret", "token", "key.pem", "keystore", "sasl.jaas", "oauthbearer.config"}) {
         if (name.find(w) != std::string_view::npos) {
             return true;
         }
@@ -28,8 +29,8 @@ result<conf_ptr> make_conf(const kafka_config& cfg, const std::map<std::string, 
     std::array<char, 512> err{};
     auto put = [&](const std::string& k, const std::string& v) -> result<void> {
         if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK) {
-            return make_error(errc::config, "Kafka property {} = {}: {}; see librdkafka's CONFIGURATION.md", k,
-                              is_secret_property(k) ? std::string("***") : v, err.data());
+            return make_error(errc::config, "Kafka property {} = {}: {}; see librdkafka's CONFIGURATION.md",
+                              k, is_secret_property(k) ? std::string("***") : v, err.data());
         }
         return ok();
     };

@@ -1,7 +1,7 @@
 #include <cstring>
 #include <map>
-#include <ranges>
 #include <optional>
+#include <ranges>
 #include <string>
 
 #include <fmt/format.h>
@@ -23,13 +23,14 @@ struct kafka_consumer::impl {
     internal::rk_ptr rk;
     std::string topic;
     std::optional<rebalance_listener> listener;
-    bool in_assign = false;               // inside on_assigned: seek() records here
+    bool in_assign = false; // inside on_assigned: seek() records here
     std::map<int32_t, int64_t> pending_seeks;
     std::map<int32_t, metrics::gauge*> lag; // assigned partitions
     int64_t last_lag_ns = 0;
     std::string commit_metadata;
     bool closed = false;
     metrics::counter* polled = nullptr;
+    metrics::counter* commits = nullptr;
 
     std::vector<partition_id> ids(const rd_kafka_topic_partition_list_t* l) const {
         std::vector<partition_id> out;
@@ -43,6 +44,12 @@ struct kafka_consumer::impl {
         return &metrics::global().get_gauge("mdsp_consumer_lag",
                                             "Records in a partition not yet read by this consumer",
                                             {{"topic", topic}, {"partition", std::to_string(p)}});
+    }
+
+    metrics::gauge& owned_gauge(int32_t p) {
+        return metrics::global().get_gauge("mdsp_kafka_assigned",
+                                           "1 while this consumer owns the partition in its group",
+                                           {{"topic", topic}, {"partition", std::to_string(p)}});
     }
 
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
@@ -62,6 +69,7 @@ struct kafka_consumer::impl {
                 auto it = pending_seeks.find(e.partition);
                 e.offset = it != pending_seeks.end() ? it->second : RD_KAFKA_OFFSET_INVALID;
                 lag[e.partition] = lag_gauge(e.partition);
+                owned_gauge(e.partition).set(1);
             }
             pending_seeks.clear();
             if (cooperative) {
@@ -81,6 +89,7 @@ struct kafka_consumer::impl {
             listener->on_revoked(lost);
         }
         for (auto p : lost) {
+            owned_gauge(p()).set(0);
             if (auto it = lag.find(p()); it != lag.end()) {
                 it->second->set(0);
                 lag.erase(it);
@@ -104,12 +113,14 @@ struct kafka_consumer::impl {
         for (auto& [p, g] : lag) {
             int64_t lo = 0;
             int64_t hi = 0;
-            if (rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
+                != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 continue;
             }
             tpl_ptr l(rd_kafka_topic_partition_list_new(1));
             rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
-            if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR || l->elems[0].offset < 0) {
+            if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR
+                || l->elems[0].offset < 0) {
                 continue;
             }
             g->set(static_cast<double>(std::max<int64_t>(0, hi - l->elems[0].offset)));
@@ -148,6 +159,8 @@ result<std::unique_ptr<kafka_consumer>> kafka_consumer::open(const kafka_consume
     im->rk = std::move(*rk);
     rd_kafka_poll_set_consumer(im->rk.get());
     im->polled = &metrics::global().get_counter("mdsp_kafka_consumed_total", "Records read from Kafka");
+    im->commits = &metrics::global().get_counter("mdsp_kafka_offset_commits_total",
+                                                 "Consumer-offset commits the group coordinator accepted");
     return std::unique_ptr<kafka_consumer>(new kafka_consumer(std::move(im)));
 }
 
@@ -278,7 +291,8 @@ result<void> kafka_consumer::commit(const offsets& next) {
         }
     }
     if (auto e = rd_kafka_commit(_impl->rk.get(), l.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafka_error(e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
+        return kafka_error(
+            e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
     }
     for (int i = 0; i < l->cnt; ++i) {
         if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -286,6 +300,7 @@ result<void> kafka_consumer::commit(const offsets& next) {
                                                             l->elems[i].partition, _impl->cfg.group));
         }
     }
+    _impl->commits->inc();
     return ok();
 }
 
@@ -300,12 +315,13 @@ result<std::optional<mdsp::offset>> kafka_consumer::committed(partition_id p) {
     return std::optional<mdsp::offset>((*c)->first);
 }
 
-result<std::optional<std::pair<mdsp::offset, std::string>>> kafka_consumer::committed_with_metadata(partition_id p) {
+result<std::optional<std::pair<mdsp::offset, std::string>>>
+kafka_consumer::committed_with_metadata(partition_id p) {
     tpl_ptr l(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p());
     if (auto e = rd_kafka_committed(_impl->rk.get(), l.get(), 10'000); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafka_error(e, fmt::format("cannot read the committed offset of {} [{}] in group {}", _impl->topic,
-                                          p(), _impl->cfg.group));
+        return kafka_error(e, fmt::format("cannot read the committed offset of {} [{}] in group {}",
+                                          _impl->topic, p(), _impl->cfg.group));
     }
     const auto& e = l->elems[0];
     if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -314,8 +330,9 @@ result<std::optional<std::pair<mdsp::offset, std::string>>> kafka_consumer::comm
     if (e.offset < 0) {
         return std::optional<std::pair<mdsp::offset, std::string>>{};
     }
-    std::string md = e.metadata != nullptr ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
-                                           : std::string();
+    std::string md = e.metadata != nullptr
+                         ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
+                         : std::string();
     return std::optional<std::pair<mdsp::offset, std::string>>(std::pair(mdsp::offset(e.offset), md));
 }
 
@@ -326,7 +343,8 @@ void kafka_consumer::set_commit_metadata(std::string md) {
 result<mdsp::offset> kafka_consumer::end_offset(partition_id p) {
     int64_t lo = 0;
     int64_t hi = 0;
-    if (auto e = rd_kafka_query_watermark_offsets(_impl->rk.get(), _impl->topic.c_str(), p(), &lo, &hi, 10'000);
+    if (auto e =
+            rd_kafka_query_watermark_offsets(_impl->rk.get(), _impl->topic.c_str(), p(), &lo, &hi, 10'000);
         e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error(e, fmt::format("cannot read the end of {} [{}]", _impl->topic, p()));
     }

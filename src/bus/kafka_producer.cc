@@ -73,9 +73,8 @@ struct kafka_producer::impl {
             it->second.failed->inc();
         }
         if (!self->failure) {
-            self->failure = kafka_error(
-                m->err, fmt::format("a record to {} [{}] was not delivered", rd_kafka_topic_name(m->rkt),
-                                    m->partition));
+            self->failure = kafka_error(m->err, fmt::format("a record to {} [{}] was not delivered",
+                                                            rd_kafka_topic_name(m->rkt), m->partition));
         }
     }
 
@@ -87,7 +86,8 @@ struct kafka_producer::impl {
         }
         // A fatal error (e.g. idempotence the broker does not support) stops the producer.
         std::array<char, 512> err{};
-        if (auto f = rd_kafka_fatal_error(rk.get(), err.data(), err.size()); f != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (auto f = rd_kafka_fatal_error(rk.get(), err.data(), err.size());
+            f != RD_KAFKA_RESP_ERR_NO_ERROR) {
             return make_error(errc::io_error,
                               "the Kafka producer stopped: {}; with a broker that does not support "
                               "idempotence, set kafka.properties.\"enable.idempotence\" = false",
@@ -148,12 +148,12 @@ result<void> kafka_producer::send(std::string_view topic, std::string_view key, 
     }
     int32_t part = partition ? (*partition)() : RD_KAFKA_PARTITION_UA;
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            _impl->rk.get(), RD_KAFKA_V_RKT((*h)->rkt), RD_KAFKA_V_PARTITION(part),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(_impl->rk.get(), RD_KAFKA_V_RKT((*h)->rkt), RD_KAFKA_V_PARTITION(part),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             break;
         }
