@@ -67,8 +67,13 @@ result<rk_ptr> make_client(rd_kafka_type_t type, conf_ptr conf) {
 
 void route_logs(rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
-        // syslog levels: 0..3 error, 4 warning, 5..6 info, 7 debug
-        if (level <= 3) {
+        // syslog levels: 0..3 error, 4 warning, 5..6 info, 7 debug. One
+        // [kafka.properties] table serves producer and consumer, so "a
+        // consumer property ignored by this producer" is expected.
+        if (std::string_view(fac) == "CONFWARN"
+            && std::string_view(buf).find("will be ignored") != std::string_view::npos) {
+            spdlog::debug("kafka: {}: {}", fac, buf);
+        } else if (level <= 3) {
             spdlog::error("kafka: {}: {}", fac, buf);
         } else if (level == 4) {
             spdlog::warn("kafka: {}: {}", fac, buf);
