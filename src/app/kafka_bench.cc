@@ -125,7 +125,8 @@ int bench_kafka(const config& base, double seconds, double rate) {
     }
     std::string brokers = (*mc)->bootstrap();
     const int32_t parts = 8;
-    for (const char* t : {"bench.mdsp", "bench.kcat", "market.ticks", "market.candles", "market.deadletter"}) {
+    for (const char* t :
+         {"bench.mdsp", "bench.kcat", "market.ticks", "market.candles", "market.deadletter"}) {
         if (auto r = (*mc)->create_topic(t, std::string_view(t) == "market.deadletter" ? 1 : parts, 1); !r) {
             spdlog::error("bench kafka: {}", r.error().what());
             return 1;
@@ -213,13 +214,16 @@ int bench_kafka(const config& base, double seconds, double rate) {
     double cons_s = static_cast<double>(mono_nanos() - t0) / 1e9;
     (*cons)->close();
 
-    std::printf("          produce (mdsp, Avro-encoded, %zu B values, acks=all, idempotent, lz4): %.0f ticks/s\n",
-                avg, static_cast<double>(n) / ours_s);
+    std::printf(
+        "          produce (mdsp, Avro-encoded, %zu B values, acks=all, idempotent, lz4): %.0f ticks/s\n",
+        avg, static_cast<double>(n) / ours_s);
     if (kcat_s) {
         double ratio = *kcat_s / ours_s;
-        std::printf("          produce (kcat -P, %zu B values, same settings, same run):           %.0f msgs/s\n",
-                    avg, static_cast<double>(n) / *kcat_s);
-        std::printf("          ratio mdsp/kcat %.2f (goal >= 0.80 -> %s)\n", ratio, ratio >= 0.8 ? "met" : "NOT met");
+        std::printf(
+            "          produce (kcat -P, %zu B values, same settings, same run):           %.0f msgs/s\n",
+            avg, static_cast<double>(n) / *kcat_s);
+        std::printf("          ratio mdsp/kcat %.2f (goal >= 0.80 -> %s)\n", ratio,
+                    ratio >= 0.8 ? "met" : "NOT met");
     } else {
         std::printf("          kcat: %s\n", kcat_s.error().what().c_str());
     }
@@ -234,7 +238,8 @@ int bench_kafka(const config& base, double seconds, double rate) {
     cfg.kafka.brokers = brokers;
     cfg.kafka.group = "bench-process";
     auto st = store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", {});
-    auto pcons = bus::kafka_consumer::open(bus::kafka_consumer_config{{brokers, {}, "mdsp"}, cfg.kafka.group});
+    auto pcons =
+        bus::kafka_consumer::open(bus::kafka_consumer_config{{brokers, {}, "mdsp"}, cfg.kafka.group});
     auto pprod = bus::kafka_producer::open(producer_cfg(brokers));
     if (!st || !pcons || !pprod) {
         spdlog::error("bench kafka: cannot open the process stage");
@@ -291,7 +296,8 @@ int bench_kafka(const config& base, double seconds, double rate) {
     std::filesystem::remove_all(cfg.data_dir);
     size_t skip = std::min(lat.size(), static_cast<size_t>(rate));
     std::vector<int64_t> v(lat.begin() + static_cast<long>(skip), lat.end());
-    std::printf("          end to end at %.0f ticks/s (ingest -> Kafka -> candle readable in the store), %zu ticks:\n",
+    std::printf("          end to end at %.0f ticks/s (ingest -> Kafka -> candle readable in the store), %zu "
+                "ticks:\n",
                 rate, v.size());
     std::printf("          p50 %.3f ms   p99 %.3f ms   p99.9 %.3f ms\n", percentile(v, 0.5) / 1000.0,
                 percentile(v, 0.99) / 1000.0, percentile(v, 0.999) / 1000.0);

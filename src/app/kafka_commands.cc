@@ -155,8 +155,10 @@ int cmd_ingest_kafka(const config& cfg, const run_options&) {
 
 namespace {
 
-int run_process(const config& cfg, bool serve_http, bool exit_when_done, const std::atomic<bool>* source_done,
-                const char* what) {
+// Finalizes every window once caught up (after the source is done, when
+// source_done is given) if finish_when_done, and then exits if exit_after.
+int run_process(const config& cfg, bool serve_http, bool finish_when_done, bool exit_after,
+                const std::atomic<bool>* source_done, const char* what) {
     auto st = open_store(cfg);
     if (!st) {
         spdlog::error("{}: {}", what, st.error().what());
@@ -205,7 +207,7 @@ int run_process(const config& cfg, bool serve_http, bool exit_when_done, const s
             break;
         }
         ready = !proc.owned().empty();
-        bool may_finish = exit_when_done && (source_done == nullptr || source_done->load());
+        bool may_finish = finish_when_done && (source_done == nullptr || source_done->load());
         if (*n == 0 && may_finish && !finished && mono_nanos() - last_check > 200'000'000) {
             last_check = mono_nanos();
             auto up = proc.caught_up();
@@ -224,7 +226,7 @@ int run_process(const config& cfg, bool serve_http, bool exit_when_done, const s
                 done_gauge.set(1);
                 spdlog::info("{}: caught up on partitions [{}] after {} ticks; every window is final", what,
                              fmt::join(proc.owned(), ","), proc.ticks_processed());
-                if (source_done == nullptr) {
+                if (exit_after) {
                     break;
                 }
             }
@@ -252,7 +254,7 @@ int cmd_process_kafka(const config& cfg, const kafka_options& ko) {
         spdlog::error("mdsp process: {}", r.error().what());
         return 1;
     }
-    return run_process(cfg, ko.serve_http, ko.exit_when_done, nullptr, "mdsp process");
+    return run_process(cfg, ko.serve_http, ko.exit_when_done, ko.exit_when_done, nullptr, "mdsp process");
 }
 
 int cmd_up_kafka(const config& cfg, const run_options& opts) {
@@ -272,12 +274,10 @@ int cmd_up_kafka(const config& cfg, const run_options& opts) {
         }
         source_done = true;
     });
-    // With --exit-when-done, the run ends once the bounded source is in the
-    // store; otherwise it runs until Ctrl-C.
-    int rc = run_process(cfg, true, opts.exit_when_done, &source_done, "mdsp up");
-    if (opts.exit_when_done) {
-        g_stop = true;
-    }
+    // A bounded source once fully in the store is finalized, as embedded;
+    // with --exit-when-done the run then ends, otherwise at Ctrl-C.
+    int rc = run_process(cfg, true, true, opts.exit_when_done, &source_done, "mdsp up");
+    g_stop = true;
     ingest.join();
     return ingest_failed ? 1 : rc;
 }
