@@ -1,6 +1,7 @@
 #include "app/kafka_process.h"
 
 #include <algorithm>
+#include <charconv>
 #include <random>
 #include <ranges>
 
@@ -61,16 +62,24 @@ std::string encode_anchors(const std::deque<std::pair<int64_t, int64_t>>& a) {
     }
     return s;
 }
-std::deque<std::pair<int64_t, int64_t>> decode_anchors(std::string_view s) {
+// nullopt for a malformed value (a corrupt store).
+std::optional<std::deque<std::pair<int64_t, int64_t>>> decode_anchors(std::string_view s) {
     std::deque<std::pair<int64_t, int64_t>> out;
+    auto num = [](std::string_view t, int64_t& v) {
+        auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        return ec == std::errc() && p == t.data() + t.size();
+    };
     while (!s.empty()) {
         auto comma = s.find(',');
         auto item = s.substr(0, comma);
         auto colon = item.find(':');
-        if (colon != std::string_view::npos) {
-            out.emplace_back(std::stoll(std::string(item.substr(0, colon))),
-                             std::stoll(std::string(item.substr(colon + 1))));
+        int64_t w = 0;
+        int64_t o = 0;
+        if (colon == std::string_view::npos || !num(item.substr(0, colon), w)
+            || !num(item.substr(colon + 1), o)) {
+            return std::nullopt;
         }
+        out.emplace_back(w, o);
         s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
     }
     return out;
@@ -165,7 +174,15 @@ void kafka_process_stage::on_assigned(const std::vector<partition_id>& ps) {
                 if (rest.starts_with(stream::candle_engine::state_prefix)) {
                     engine_state.emplace_back(std::string(rest), std::move(v));
                 } else if (rest.starts_with("a/")) {
-                    pp->symbols[std::string(rest.substr(2))].a = decode_anchors(v);
+                    auto a = decode_anchors(v);
+                    if (!a) {
+                        _callback_error = make_error(errc::bad_config,
+                                                     "the store in {} has a corrupt key {}; delete the store "
+                                                     "folder to rebuild this replica from Kafka",
+                                                     _cfg.data_dir, k);
+                        return;
+                    }
+                    pp->symbols[std::string(rest.substr(2))].a = std::move(*a);
                 } else if (rest == "m") {
                     pp->max_event = from_be64(v);
                 }
