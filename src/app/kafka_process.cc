@@ -461,6 +461,13 @@ result<void> kafka_process_stage::commit_offsets() {
         return r;
     }
     if (auto r = _in.commit(next); !r) {
+        if (r.error().code == make_error_code(bus::errc::rebalance)) {
+            // The group is moving partitions: whoever owns them next starts
+            // from the previous commit, which is safe. Try again later.
+            spdlog::info("process: offsets not committed now: {}", r.error().what());
+            _offsets_due = true;
+            return ok();
+        }
         return r;
     }
     for (const auto& [p, o] : next) {

@@ -106,9 +106,26 @@ mdsp::error kafka_error(rd_kafka_resp_err_t err, std::string_view what) {
     default:
         break;
     }
-    auto code = err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                    ? errc::unknown_topic
-                    : errc::io_error;
+    auto code = errc::io_error;
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        code = errc::unknown_topic;
+        break;
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
+    case RD_KAFKA_RESP_ERR__STATE:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+        code = errc::rebalance;
+        break;
+    default:
+        break;
+    }
     return make_error(code, "{}: {} ({}){}", what, rd_kafka_err2str(err), rd_kafka_err2name(err), hint);
 }
 

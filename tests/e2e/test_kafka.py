@@ -4,6 +4,7 @@ Kafka, process and store; two process replicas in one group splitting the
 partitions, one killed with SIGKILL mid-run, both restarted, with the same
 candles as one uninterrupted replica."""
 import os
+import traceback
 import random
 import re
 import signal
@@ -104,9 +105,13 @@ class replica(server):
         super().__init__(["process", "--kafka", boot, "-d", d, "--group", group, "--log-level", "info"] + GROUP)
 
     def metrics(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"mdsp process exited {self.proc.returncode}:\n" + "".join(self.lines[-40:]))
-        return super().metrics()
+        try:
+            return super().metrics()
+        except OSError:
+            time.sleep(0.5)
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mdsp process exited {self.proc.returncode}:\n" + "".join(self.lines[-40:]))
+            raise
 
     def owned(self):
         m = self.metrics()
