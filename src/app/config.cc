@@ -11,6 +11,7 @@
 
 #include "base/time.h"
 #include "bus/kafka.h"
+#include "http/registry_client.h"
 
 namespace {
 std::string errc_message(mdsp::app::errc e) {
@@ -133,6 +134,17 @@ parse_fn bool_setting(std::function<bool&(config&)> field) {
     };
 }
 
+parse_fn symbols_setting(std::function<std::vector<std::string>&(config&)> field) {
+    return [=](config& c, const std::string& v) -> std::optional<std::string> {
+        auto l = split_list(v);
+        if (l.empty()) {
+            return std::string("the list of symbols is empty: give at least one, like AAPL,EUR/USD");
+        }
+        field(c) = l;
+        return std::nullopt;
+    };
+}
+
 std::string dur(int64_t us) {
     return us < 0 ? "off" : format_duration(us);
 }
@@ -152,10 +164,11 @@ const std::vector<setting>& settings() {
         {"http.port", "HTTP port (0 picks a free one)",
          number_setting<int>([](config& c) -> int& { return c.http.port; }, 0, 65535, "a port"),
          [](const config& c) { return std::to_string(c.http.port); }},
-        {"source.spec", "Where ticks come from: sim, or replay:FILE",
+        {"source.spec", "Where ticks come from: sim, replay:FILE, twelvedata or binance",
          [](config& c, const std::string& v) -> std::optional<std::string> {
-             if (v != "sim" && !(v.rfind("replay:", 0) == 0 && v.size() > 7)) {
-                 return fmt::format("'{}' is not a source: use sim or replay:FILE", v);
+             if (v != "sim" && v != "twelvedata" && v != "binance"
+                 && !(v.rfind("replay:", 0) == 0 && v.size() > 7)) {
+                 return fmt::format("'{}' is not a source: use sim, replay:FILE, twelvedata or binance", v);
              }
              c.source.spec = v;
              return std::nullopt;
@@ -269,9 +282,66 @@ const std::vector<setting>& settings() {
         {"process.store_ticks", "Keep every raw tick in the ticks table",
          bool_setting([](config& c) -> bool& { return c.process.store_ticks; }),
          [](const config& c) { return std::string(c.process.store_ticks ? "true" : "false"); }},
-        {"store.ticks_retention", "Age after which raw ticks are deleted from the store (off = keep)",
+        {"store.ticks_retention",
+         "Raw ticks older than this behind the newest stored tick are deleted (off = keep)",
          duration_setting([](config& c) -> int64_t& { return c.store.ticks_retention_us; }, true),
          [](const config& c) { return dur(c.store.ticks_retention_us); }},
+        {"twelvedata.symbols", "TwelveData symbols, comma-separated (key: TWELVEDATA_API_KEY)",
+         symbols_setting([](config& c) -> std::vector<std::string>& { return c.twelvedata.symbols; }),
+         [](const config& c) { return fmt::format("{}", fmt::join(c.twelvedata.symbols, ",")); }},
+        {"twelvedata.ws_url", "TwelveData price WebSocket endpoint",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.twelvedata.ws_url; }),
+         [](const config& c) { return c.twelvedata.ws_url; }},
+        {"twelvedata.ca_file", "Extra trusted CA certificate (PEM) for the TwelveData endpoint",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.twelvedata.ca_file; }),
+         [](const config& c) { return c.twelvedata.ca_file; }},
+        {"twelvedata.heartbeat", "Time between heartbeats sent to TwelveData",
+         duration_setting([](config& c) -> int64_t& { return c.twelvedata.heartbeat_us; }, false),
+         [](const config& c) { return dur(c.twelvedata.heartbeat_us); }},
+        {"twelvedata.watchdog", "Reconnect when TwelveData sends nothing for this long",
+         duration_setting([](config& c) -> int64_t& { return c.twelvedata.watchdog_us; }, false),
+         [](const config& c) { return dur(c.twelvedata.watchdog_us); }},
+        {"twelvedata.backoff_min", "First wait before reconnecting (doubles per failure, with jitter)",
+         duration_setting([](config& c) -> int64_t& { return c.twelvedata.backoff_min_us; }, false),
+         [](const config& c) { return dur(c.twelvedata.backoff_min_us); }},
+        {"twelvedata.backoff_max", "Longest wait before reconnecting",
+         duration_setting([](config& c) -> int64_t& { return c.twelvedata.backoff_max_us; }, false),
+         [](const config& c) { return dur(c.twelvedata.backoff_max_us); }},
+        {"twelvedata.future_tolerance",
+         "How far ahead of the clock a timestamp may be before it counts as bad",
+         duration_setting([](config& c) -> int64_t& { return c.twelvedata.future_tolerance_us; }, false),
+         [](const config& c) { return dur(c.twelvedata.future_tolerance_us); }},
+        {"twelvedata.clamp_future", "Clamp too-new timestamps to now (false: dead-letter them)",
+         bool_setting([](config& c) -> bool& { return c.twelvedata.clamp_future; }),
+         [](const config& c) { return std::string(c.twelvedata.clamp_future ? "true" : "false"); }},
+        {"binance.symbols", "Binance pairs, comma-separated, like btcusdt,ethusdt (no key needed)",
+         symbols_setting([](config& c) -> std::vector<std::string>& { return c.binance.symbols; }),
+         [](const config& c) { return fmt::format("{}", fmt::join(c.binance.symbols, ",")); }},
+        {"binance.ws_url", "Binance combined-stream WebSocket endpoint",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.binance.ws_url; }),
+         [](const config& c) { return c.binance.ws_url; }},
+        {"binance.ca_file", "Extra trusted CA certificate (PEM) for the Binance endpoint",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.binance.ca_file; }),
+         [](const config& c) { return c.binance.ca_file; }},
+        {"binance.watchdog", "Reconnect when Binance sends nothing (no trade, no ping) for this long",
+         duration_setting([](config& c) -> int64_t& { return c.binance.watchdog_us; }, false),
+         [](const config& c) { return dur(c.binance.watchdog_us); }},
+        {"binance.max_connection_age", "Open a successor connection after this long (Binance closes at 24h)",
+         duration_setting([](config& c) -> int64_t& { return c.binance.max_connection_age_us; }, false),
+         [](const config& c) { return dur(c.binance.max_connection_age_us); }},
+        {"schema_registry.url",
+         "External Confluent-compatible schema registry, http://HOST:PORT (empty: mdsp serves its own at "
+         "/subjects)",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             if (!v.empty()) {
+                 if (auto r = http::registry_client::create(v); !r) {
+                     return r.error().what();
+                 }
+             }
+             c.schema_registry.url = v;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.schema_registry.url; }},
         {"kafka.brokers", "Kafka bootstrap servers, HOST:PORT[,HOST:PORT]; empty = the local log",
          string_setting(nullptr, [](config& c) -> std::string& { return c.kafka.brokers; }),
          [](const config& c) { return c.kafka.brokers; }},

@@ -72,6 +72,33 @@ struct config {
         int64_t ticks_retention_us = 30 * 24 * 3600LL * 1'000'000; // 0 = keep
     } store;
 
+    // Live feeds (source.spec twelvedata / binance). The TwelveData key comes
+    // only from the environment variable TWELVEDATA_API_KEY, never from here.
+    struct twelvedata_t {
+        std::vector<std::string> symbols{"AAPL", "EUR/USD"};
+        std::string ws_url = "wss://ws.twelvedata.com/v1/quotes/price";
+        std::string ca_file; // extra trusted CA (PEM), added to the system store
+        int64_t heartbeat_us = 10'000'000;
+        int64_t watchdog_us = 30'000'000;
+        int64_t backoff_min_us = 1'000'000;
+        int64_t backoff_max_us = 60'000'000;
+        int64_t future_tolerance_us = 5'000'000;
+        bool clamp_future = false;
+    } twelvedata;
+
+    struct binance_t {
+        std::vector<std::string> symbols{"btcusdt"};
+        std::string ws_url = "wss://stream.binance.com:9443/stream";
+        std::string ca_file;
+        int64_t watchdog_us = 60'000'000;
+        int64_t max_connection_age_us = 23 * 3600LL * 1'000'000;
+    } binance;
+    struct schema_registry_t {
+        // An external Confluent-compatible registry (http://HOST:PORT); empty:
+        // mdsp's own, served with the HTTP API.
+        std::string url;
+    } schema_registry;
+
     // The distributed bus (`--kafka BROKERS`); empty brokers = the local log.
     struct kafka_t {
         std::string brokers;                    // bootstrap.servers

@@ -52,6 +52,14 @@ void add_http(CLI::App* cmd, flag_settings& fs) {
         "HTTP listen address, ADDR:PORT or PORT [127.0.0.1:8080]");
 }
 
+void add_schema_registry(CLI::App* cmd, flag_settings& fs) {
+    cmd->add_option_function<std::string>(
+        "--schema-registry",
+        [&fs](const std::string& v) { fs.values.emplace_back("schema_registry.url", v); },
+        "External Confluent-compatible schema registry, http://HOST:PORT; the model schemas are registered "
+        "there (default: mdsp serves its own at /subjects on the HTTP port)");
+}
+
 void add_replay_flags(CLI::App* cmd, flag_settings& fs) {
     cmd->add_option_function<std::string>(
         "--speed", [&fs](const std::string& v) { fs.values.emplace_back("replay.speed", v); },
@@ -120,12 +128,20 @@ int main(int argc, char** argv) {
     add_common(up, fs);
     add_http(up, fs);
     add_replay_flags(up, fs);
+    add_schema_registry(up, fs);
     up->add_option_function<std::string>(
         "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
-        "Where ticks come from: sim, or replay:FILE [sim]");
+        "Where ticks come from: sim, replay:FILE, twelvedata (live; needs TWELVEDATA_API_KEY) or binance "
+        "(live trades, no key) [sim]");
     up->add_option_function<std::string>(
-        "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
-        "Simulated symbols, comma-separated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD]");
+        "--symbols",
+        [&fs](const std::string& v) {
+            fs.values.emplace_back("sim.symbols", v);
+            fs.values.emplace_back("twelvedata.symbols", v);
+            fs.values.emplace_back("binance.symbols", v);
+        },
+        "Symbols, comma-separated: simulated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD], TwelveData [AAPL,EUR/USD] "
+        "or Binance pairs [btcusdt]");
     up->add_option_function<std::string>(
         "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
         "Simulated ticks per second, 0 = as fast as possible [1000]");
@@ -146,6 +162,7 @@ int main(int argc, char** argv) {
     auto* serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
     add_common(serve, fs);
     add_http(serve, fs);
+    add_schema_registry(serve, fs);
 
     auto* bench =
         app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
@@ -249,6 +266,12 @@ int main(int argc, char** argv) {
         return mdsp::app::cmd_kafka_mock(cfg, kopts);
     }
     if (up->parsed()) {
+        if (cfg.source.spec == "twelvedata" && !std::getenv("TWELVEDATA_API_KEY")) {
+            std::fprintf(stderr, "mdsp: the twelvedata source needs an API key: set the environment variable "
+                                 "TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys), "
+                                 "or use --source binance, which needs no key\n");
+            return 2;
+        }
         return mdsp::app::cmd_up(cfg, opts);
     }
     if (replay->parsed()) {

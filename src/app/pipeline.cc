@@ -8,11 +8,15 @@
 
 #include "app/ingest.h"
 #include "app/process.h"
+#include "app/schema_registry.h"
 #include "app/sources.h"
 #include "base/metrics.h"
 #include "base/time.h"
 #include "bus/local.h"
+#include "feed/live.h"
 #include "http/api.h"
+#include "http/registry.h"
+#include "http/registry_request.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "store/rocks_store.h"
@@ -28,6 +32,7 @@ struct pipeline_parts {
     std::unique_ptr<bus::local_consumer> consumer;
     std::unique_ptr<bus::local_producer> process_producer;
     std::unique_ptr<process_stage> process;
+    std::unique_ptr<http::schema_registry> registry; // outlives the server that routes to it
     std::unique_ptr<http::server> http;
 };
 
@@ -111,6 +116,9 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     }
 
     if (opts.ingest) {
+        if (auto r = check_registry_for_embedded_log(cfg); !r) {
+            return r.error();
+        }
         parts.ingest_producer = std::make_unique<bus::local_producer>(*parts.log);
         auto* self = p.get();
         auto src = make_source(cfg, [self](model::dead_letter d) {
@@ -151,6 +159,7 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         http::server_config hc;
         hc.address = cfg.http.address;
         hc.port = static_cast<uint16_t>(cfg.http.port);
+        hc.max_body_bytes = std::max(hc.max_body_bytes, http::max_registry_body_bytes); // schemas up to 1 MiB
         auto* self = p.get();
         parts.http = std::make_unique<http::server>(hc, [self]() {
             http::readiness r;
@@ -161,11 +170,26 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
             if (self->_failed.load()) {
                 r.reasons.emplace_back("a pipeline stage failed; see the log");
             }
+            for (auto& why : feed::feed_not_ready_reasons()) {
+                r.ready = false;
+                r.reasons.push_back(std::move(why));
+            }
             return r;
         });
         http::api_options ao;
         ao.intervals = cfg.engine.intervals;
         http::add_api_routes(*parts.http, *parts.store, ao);
+        if (cfg.schema_registry.url.empty()) {
+            auto reg = http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry"
+                                                   / "schemas.jsonl");
+            if (!reg) {
+                return reg.error();
+            }
+            parts.registry = std::move(*reg);
+            http::add_registry_routes(*parts.http, *parts.registry);
+        } else {
+            spdlog::info("schema registry: {} (not serving /subjects here)", cfg.schema_registry.url);
+        }
     }
     return p;
 }
@@ -278,8 +302,16 @@ void pipeline::process_loop() {
         }
         if (mono_nanos() - last_retention > 60'000'000'000LL) {
             last_retention = mono_nanos();
-            if (auto r = _parts->store->enforce_retention(event_time_now()); !r) {
-                spdlog::warn("store retention: {}", r.error().what());
+            // Ticks age by event time against the newest tick stored, not the
+            // wall clock: a replay of 2019's trades keeps its last 30 days.
+            if (auto latest = _parts->store->latest(); latest && !latest->empty()) {
+                event_time newest = latest->front().event_time;
+                for (const auto& t : *latest) {
+                    newest = std::max(newest, t.event_time);
+                }
+                if (auto r = _parts->store->enforce_retention(newest); !r) {
+                    spdlog::warn("store retention: {}", r.error().what());
+                }
             }
         }
     }

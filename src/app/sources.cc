@@ -1,7 +1,11 @@
 #include "app/sources.h"
 
+#include <cstdlib>
+
+#include "feed/binance.h"
 #include "feed/replay.h"
 #include "feed/simulator.h"
+#include "feed/twelvedata.h"
 
 namespace mdsp::app {
 
@@ -33,7 +37,40 @@ result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_
         }
         return std::unique_ptr<feed::source>(std::move(*r));
     }
-    return make_error(errc::bad_config, "source '{}' is not one of: sim, replay:FILE", spec);
+    if (spec == "twelvedata") {
+        feed::twelvedata_config tc;
+        tc.symbols = cfg.twelvedata.symbols;
+        const char* key = std::getenv("TWELVEDATA_API_KEY");
+        tc.api_key = key ? key : "";
+        tc.ws_url = cfg.twelvedata.ws_url;
+        tc.tls.ca_file = cfg.twelvedata.ca_file;
+        tc.heartbeat_ms = cfg.twelvedata.heartbeat_us / 1000;
+        tc.watchdog_ms = cfg.twelvedata.watchdog_us / 1000;
+        tc.backoff_min_ms = cfg.twelvedata.backoff_min_us / 1000;
+        tc.backoff_max_ms = cfg.twelvedata.backoff_max_us / 1000;
+        tc.future_tolerance_us = cfg.twelvedata.future_tolerance_us;
+        tc.clamp_future = cfg.twelvedata.clamp_future;
+        auto s = feed::twelvedata::create(std::move(tc), std::move(sink));
+        if (!s) {
+            return s.error();
+        }
+        return std::unique_ptr<feed::source>(std::move(*s));
+    }
+    if (spec == "binance") {
+        feed::binance_config bc;
+        bc.symbols = cfg.binance.symbols;
+        bc.ws_url = cfg.binance.ws_url;
+        bc.tls.ca_file = cfg.binance.ca_file;
+        bc.watchdog_ms = cfg.binance.watchdog_us / 1000;
+        bc.max_connection_age_ms = cfg.binance.max_connection_age_us / 1000;
+        auto s = feed::binance::create(std::move(bc), std::move(sink));
+        if (!s) {
+            return s.error();
+        }
+        return std::unique_ptr<feed::source>(std::move(*s));
+    }
+    return make_error(errc::bad_config, "source '{}' is not one of: sim, replay:FILE, twelvedata, binance",
+                      spec);
 }
 
 } // namespace mdsp::app

@@ -69,7 +69,7 @@ class server:
 
     def get(self, path, expect=200):
         try:
-            with urllib.request.urlopen(self.url(path), timeout=30) as r:
+            with urllib.request.urlopen(self.url(path), timeout=120) as r:
                 body = r.read().decode()
                 code = r.status
                 ctype = r.headers.get("Content-Type", "")

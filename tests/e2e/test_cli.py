@@ -17,7 +17,7 @@ def test_help_on_every_subcommand():
 def test_bad_flag_names_the_fix():
     rc, out, err = run(["up", "--source", "kafka:x"], check=False)
     check(rc == 2, f"exit code 2 for a bad source, got {rc}")
-    check("sim or replay:FILE" in err, f"the error says what is accepted: {err}")
+    check("use sim, replay:FILE" in err, f"the error says what is accepted: {err}")
     rc, out, err = run(["up", "--set", "engine.allowed_lateness=soon"], check=False)
     check(rc == 2 and "500ms, 2s" in err, f"a bad duration says how to write one: {err}")
 

@@ -69,4 +69,16 @@ TEST(config, describe_lists_every_setting_with_its_variable) {
     EXPECT_TRUE(found);
 }
 
+TEST(config, schema_registry_url_must_be_an_http_url) {
+    config c;
+    ASSERT_TRUE(set(c, "schema_registry.url", "http://127.0.0.1:8081"));
+    EXPECT_EQ(c.schema_registry.url, "http://127.0.0.1:8081");
+    auto bad = set(c, "schema_registry.url", "127.0.0.1:8081");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().what().find("http://HOST:PORT"), std::string::npos) << bad.error().what();
+    EXPECT_EQ(c.schema_registry.url, "http://127.0.0.1:8081");
+    ASSERT_TRUE(set(c, "schema_registry.url", ""));
+    EXPECT_TRUE(c.schema_registry.url.empty());
+}
+
 } // namespace mdsp::app

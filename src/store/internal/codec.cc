@@ -1,5 +1,6 @@
 #include "store/internal/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mdsp::store::internal {
@@ -273,7 +274,11 @@ bool decode_ticks_into(std::string_view in, int64_t base, std::string_view symbo
         return false;
     }
     const size_t first = out.size();
-    out.reserve(first + n);
+    // Grow geometrically: an exact reserve per chunk would reallocate (and
+    // move every tick so far) once per chunk of a range query.
+    if (out.capacity() < first + n) {
+        out.reserve(std::max<size_t>(first + n, out.capacity() * 2));
+    }
     int64_t prev_time = base;
     int64_t prev_seq = 0;
     int64_t prev_trade = 0;

@@ -1,0 +1,523 @@
+#include "http/registry.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "model/framing.h"
+#include "model/schemas.h"
+
+namespace {
+std::string reg_errc_message(mdsp::http::reg::errc e) {
+    using mdsp::http::reg::errc;
+    switch (e) {
+    case errc::io_error:
+        return "schema registry file I/O error";
+    case errc::corrupt:
+        return "schema registry file is corrupt";
+    }
+    return "unknown schema registry error";
+}
+} // namespace
+
+MDSP_DEFINE_ERRC_CATEGORY(mdsp::http::reg, "mdsp.http.registry", reg_errc_message)
+
+namespace mdsp::http {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array<std::pair<std::string_view, compat_level>, 7> levels{{
+    {"NONE", compat_level::none},
+    {"BACKWARD", compat_level::backward},
+    {"BACKWARD_TRANSITIVE", compat_level::backward_transitive},
+    {"FORWARD", compat_level::forward},
+    {"FORWARD_TRANSITIVE", compat_level::forward_transitive},
+    {"FULL", compat_level::full},
+    {"FULL_TRANSITIVE", compat_level::full_transitive},
+}};
+
+registry_error subject_not_found(std::string_view s) {
+    return {404, 40401, fmt::format("Subject '{}' not found.", s)};
+}
+
+registry_error invalid_schema(const mdsp::error& e) {
+    return {422, 42201, fmt::format("Invalid schema: {}", e.what())};
+}
+
+bool transitive(compat_level l) {
+    return l == compat_level::backward_transitive || l == compat_level::forward_transitive
+           || l == compat_level::full_transitive;
+}
+
+std::optional<registry_error> check_subject(std::string_view s) {
+    if (s.empty() || s.size() > max_subject_bytes) {
+        return registry_error{422, 42208,
+                              fmt::format("Invalid subject: a subject is 1 to {} bytes", max_subject_bytes)};
+    }
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) {
+            return registry_error{422, 42208, "Invalid subject: control characters are not allowed"};
+        }
+    }
+    return std::nullopt;
+}
+
+// "latest", "-1" or 1..2^31-1; 0 for latest.
+std::optional<int32_t> parse_version(std::string_view v) {
+    if (v == "latest" || v == "-1") {
+        return 0;
+    }
+    if (v.empty() || v.size() > 10) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        n = n * 10 + (c - '0');
+    }
+    if (n < 1 || n > std::numeric_limits<int32_t>::max()) {
+        return std::nullopt;
+    }
+    return static_cast<int32_t>(n);
+}
+
+registry_error bad_version(std::string_view v) {
+    return {
+        422, 42202,
+        fmt::format("The specified version '{}' is not a valid version id. Allowed values are between [1, "
+                    "2^31-1] and the string \"latest\"",
+                    v.substr(0, 64))};
+}
+
+} // namespace
+
+std::string_view level_name(compat_level l) {
+    for (const auto& [n, v] : levels) {
+        if (v == l) {
+            return n;
+        }
+    }
+    return "NONE";
+}
+
+std::optional<compat_level> parse_level(std::string_view s) {
+    for (const auto& [n, v] : levels) {
+        if (n.size() == s.size() && std::equal(n.begin(), n.end(), s.begin(), [](char a, char b) {
+                return a == (b >= 'a' && b <= 'z' ? static_cast<char>(b - 'a' + 'A') : b);
+            })) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+schema_registry::~schema_registry() {
+    if (_fd >= 0) {
+        ::close(_fd);
+    }
+}
+
+result<std::unique_ptr<schema_registry>> schema_registry::open(std::filesystem::path file) {
+    std::unique_ptr<schema_registry> r(new schema_registry());
+    struct builtin {
+        const char* subject;
+        uint32_t id;
+        std::string_view text;
+    };
+    for (const auto& b :
+         {builtin{"market.ticks-value", model::tick_schema_id, model::tick_schema()},
+          builtin{"market.candles-value", model::candle_schema_id, model::candle_schema()},
+          builtin{"market.deadletter-value", model::dead_letter_schema_id, model::dead_letter_schema()}}) {
+        auto s = avro::schema::parse(b.text);
+        MDSP_ASSERT(s.has_value(), "the embedded schema of {} does not parse: {}", b.subject,
+                    s.has_value() ? "" : s.error().what());
+        auto id = r->add_schema(std::make_shared<avro::schema>(std::move(*s)), static_cast<int32_t>(b.id));
+        r->_subjects[b.subject].ids.push_back(id);
+        ++r->_version_count;
+    }
+    r->_file = std::move(file);
+    if (r->_file.empty()) {
+        return r;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(r->_file.parent_path(), ec);
+    if (ec) {
+        return make_error(reg::errc::io_error, "cannot create {} for the schema registry: {}",
+                          r->_file.parent_path().string(), ec.message());
+    }
+    if (auto rp = r->replay(); !rp) {
+        return rp.error();
+    }
+    r->_fd = ::open(r->_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (r->_fd < 0) {
+        return make_error(reg::errc::io_error, "cannot open {} for writing: {}", r->_file.string(),
+                          std::strerror(errno));
+    }
+    return r;
+}
+
+result<void> schema_registry::replay() {
+    std::ifstream in(_file, std::ios::binary);
+    if (!in) {
+        return ok(); // a new data folder
+    }
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t pos = 0;
+    size_t line_no = 0;
+    while (pos < all.size()) {
+        ++line_no;
+        auto nl = all.find('\n', pos);
+        if (nl == std::string::npos) {
+            // A crash during the append left half a line; what was answered
+            // before it is whole. Cut it so the next append starts clean.
+            spdlog::warn("schema registry: {} ends in an incomplete line {} ({} bytes); dropping it",
+                         _file.string(), line_no, all.size() - pos);
+            std::filesystem::resize_file(_file, pos);
+            break;
+        }
+        std::string_view line(all.data() + pos, nl - pos);
+        pos = nl + 1;
+        auto corrupt = [&](std::string_view why) {
+            return make_error(reg::errc::corrupt,
+                              "{}:{}: {}; the schema registry cannot start. Move the file away to start with "
+                              "an empty registry, or fix the line",
+                              _file.string(), line_no, why);
+        };
+        std::error_code ec;
+        auto v = json::parse(line, ec);
+        if (ec || !v.is_object()) {
+            return corrupt("not a JSON object");
+        }
+        const auto& o = v.get_object();
+        auto* subject = o.if_contains("subject");
+        if (auto* lvl = o.if_contains("compatibility")) {
+            auto l = lvl->is_string() ? parse_level(lvl->get_string()) : std::nullopt;
+            if (!l) {
+                return corrupt("unknown compatibility level");
+            }
+            if (subject && subject->is_string()) {
+                _subject_levels[std::string(subject->get_string())] = *l;
+            } else {
+                _global = *l;
+            }
+            continue;
+        }
+        auto* id = o.if_contains("id");
+        auto* text = o.if_contains("schema");
+        if (!subject || !subject->is_string() || !id || !id->is_int64() || id->get_int64() < 1
+            || id->get_int64() > std::numeric_limits<int32_t>::max() || !text || !text->is_string()) {
+            return corrupt("a registration needs subject, id and schema");
+        }
+        auto s = avro::schema::parse(text->get_string());
+        if (!s) {
+            return corrupt(s.error().what());
+        }
+        auto known = _by_id.find(static_cast<int32_t>(id->get_int64()));
+        if (known != _by_id.end() && known->second.parsed->canonical() != s->canonical()) {
+            return corrupt("the id is used by another schema");
+        }
+        auto sid =
+            add_schema(std::make_shared<avro::schema>(std::move(*s)), static_cast<int32_t>(id->get_int64()));
+        _subjects[std::string(subject->get_string())].ids.push_back(sid);
+        ++_version_count;
+    }
+    return ok();
+}
+
+result<void> schema_registry::append(const std::string& line) {
+    if (_fd < 0) {
+        return ok();
+    }
+    std::string buf = line + "\n";
+    size_t done = 0;
+    while (done < buf.size()) {
+        auto n = ::write(_fd, buf.data() + done, buf.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return make_error(reg::errc::io_error, "cannot append to {}: {}", _file.string(),
+                              std::strerror(errno));
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fdatasync(_fd) != 0) {
+        return make_error(reg::errc::io_error, "cannot sync {}: {}", _file.string(), std::strerror(errno));
+    }
+    return ok();
+}
+
+int32_t schema_registry::add_schema(std::shared_ptr<const avro::schema> s, int32_t id) {
+    if (auto it = _id_by_text.find(s->canonical()); it != _id_by_text.end()) {
+        return it->second;
+    }
+    _text_bytes += s->canonical().size();
+    _id_by_text.emplace(s->canonical(), id);
+    _by_id.emplace(id, entry{id, std::move(s)});
+    return id;
+}
+
+compat_level schema_registry::level_locked(std::string_view subject) const {
+    if (auto it = _subject_levels.find(subject); it != _subject_levels.end()) {
+        return it->second;
+    }
+    return _global;
+}
+
+compat_level schema_registry::level(std::string_view subject) const {
+    std::lock_guard g(_mu);
+    return subject.empty() ? _global : level_locked(subject);
+}
+
+registry_result<schema_registry::compat_answer>
+schema_registry::check_locked(const avro::schema& candidate, const subject_state& st, size_t version_index,
+                              bool all_before, compat_level lvl) const {
+    compat_answer out;
+    if (lvl == compat_level::none) {
+        return out;
+    }
+    const bool backward = lvl != compat_level::forward && lvl != compat_level::forward_transitive;
+    const bool forward = lvl != compat_level::backward && lvl != compat_level::backward_transitive;
+    size_t first = all_before ? 0 : version_index;
+    for (size_t i = first; i <= version_index && i < st.ids.size(); ++i) {
+        const auto& old = *_by_id.at(st.ids[i]).parsed;
+        auto note = [&](const char* dir, const avro::compatibility& c) {
+            for (const auto& m : c.messages) {
+                out.messages.push_back(fmt::format("version {} ({}): {}", i + 1, dir, m));
+            }
+        };
+        if (backward) {
+            auto c = avro::can_read(candidate, old);
+            out.compatible = out.compatible && c.compatible;
+            note("the new schema reading the old one's data", c);
+        }
+        if (forward) {
+            auto c = avro::can_read(old, candidate);
+            out.compatible = out.compatible && c.compatible;
+            note("the old schema reading the new one's data", c);
+        }
+    }
+    return out;
+}
+
+registry_result<int32_t> schema_registry::register_schema(std::string_view subject, std::string_view text) {
+    if (auto e = check_subject(subject)) {
+        return *e;
+    }
+    auto parsed = avro::schema::parse(text);
+    if (!parsed) {
+        return invalid_schema(parsed.error());
+    }
+    auto s = std::make_shared<avro::schema>(std::move(*parsed));
+    std::lock_guard g(_mu);
+    auto sub = _subjects.find(subject);
+    auto known = _id_by_text.find(s->canonical());
+    if (sub != _subjects.end() && known != _id_by_text.end()) {
+        if (std::find(sub->second.ids.begin(), sub->second.ids.end(), known->second)
+            != sub->second.ids.end()) {
+            return known->second; // already a version of this subject
+        }
+    }
+    if (sub != _subjects.end() && !sub->second.ids.empty()) {
+        auto lvl = level_locked(subject);
+        auto c = check_locked(*s, sub->second, sub->second.ids.size() - 1, transitive(lvl), lvl);
+        auto& ans = std::get<compat_answer>(c);
+        if (!ans.compatible) {
+            std::string details;
+            for (const auto& m : ans.messages) {
+                details += (details.empty() ? "" : "; ") + m;
+            }
+            return registry_error{
+                409, 409,
+                fmt::format("Schema being registered is incompatible with an earlier schema for "
+                            "subject \"{}\" (compatibility {}), details: [{}]",
+                            subject, level_name(lvl), details)};
+        }
+    }
+    const bool fresh = known == _id_by_text.end();
+    if (_version_count >= max_registry_versions || (fresh && _by_id.size() >= max_registry_schemas)
+        || (fresh && _text_bytes + s->canonical().size() > max_registry_bytes)) {
+        return registry_error{
+            422, 42201,
+            fmt::format("the registry holds its maximum of {} schemas, {} versions or {} MiB of "
+                        "schema text",
+                        max_registry_schemas, max_registry_versions, max_registry_bytes >> 20)};
+    }
+    if (known == _id_by_text.end() && _by_id.rbegin()->first == std::numeric_limits<int32_t>::max()) {
+        return registry_error{500, 50001, "the registry has no schema ids left"};
+    }
+    int32_t id = known != _id_by_text.end() ? known->second : _by_id.rbegin()->first + 1;
+    json::object line{{"subject", subject}, {"id", id}, {"schema", s->canonical()}};
+    if (auto a = append(json::serialize(line)); !a) {
+        spdlog::error("schema registry: {}", a.error().what());
+        return registry_error{500, 50001,
+                              fmt::format("Error while registering the schema: {}", a.error().what())};
+    }
+    add_schema(s, id);
+    _subjects[std::string(subject)].ids.push_back(id);
+    ++_version_count;
+    return id;
+}
+
+registry_result<subject_version> schema_registry::lookup(std::string_view subject,
+                                                         std::string_view text) const {
+    if (auto e = check_subject(subject)) {
+        return *e;
+    }
+    auto parsed = avro::schema::parse(text);
+    if (!parsed) {
+        return invalid_schema(parsed.error());
+    }
+    std::lock_guard g(_mu);
+    auto sub = _subjects.find(subject);
+    if (sub == _subjects.end()) {
+        return subject_not_found(subject);
+    }
+    auto known = _id_by_text.find(parsed->canonical());
+    if (known != _id_by_text.end()) {
+        const auto& ids = sub->second.ids;
+        for (size_t i = 0; i < ids.size(); ++i) {
+            if (ids[i] == known->second) {
+                return subject_version{std::string(subject), static_cast<int32_t>(i + 1), ids[i],
+                                       parsed->canonical()};
+            }
+        }
+    }
+    return registry_error{404, 40403, "Schema not found"};
+}
+
+registry_result<std::string> schema_registry::schema_by_id(int32_t id) const {
+    std::lock_guard g(_mu);
+    auto it = _by_id.find(id);
+    if (it == _by_id.end()) {
+        return registry_error{404, 40403, fmt::format("Schema {} not found", id)};
+    }
+    return it->second.parsed->canonical();
+}
+
+registry_result<std::vector<std::pair<std::string, int32_t>>> schema_registry::subjects_of(int32_t id) const {
+    std::lock_guard g(_mu);
+    if (!_by_id.contains(id)) {
+        return registry_error{404, 40403, fmt::format("Schema {} not found", id)};
+    }
+    std::vector<std::pair<std::string, int32_t>> out;
+    for (const auto& [name, st] : _subjects) {
+        for (size_t i = 0; i < st.ids.size(); ++i) {
+            if (st.ids[i] == id) {
+                out.emplace_back(name, static_cast<int32_t>(i + 1));
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> schema_registry::subjects() const {
+    std::lock_guard g(_mu);
+    std::vector<std::string> out;
+    for (const auto& [name, st] : _subjects) {
+        out.push_back(name);
+    }
+    return out;
+}
+
+registry_result<std::vector<int32_t>> schema_registry::versions(std::string_view subject) const {
+    std::lock_guard g(_mu);
+    auto sub = _subjects.find(subject);
+    if (sub == _subjects.end()) {
+        return subject_not_found(subject);
+    }
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < sub->second.ids.size(); ++i) {
+        out.push_back(static_cast<int32_t>(i + 1));
+    }
+    return out;
+}
+
+registry_result<subject_version> schema_registry::version(std::string_view subject,
+                                                          std::string_view v) const {
+    auto n = parse_version(v);
+    if (!n) {
+        return bad_version(v);
+    }
+    std::lock_guard g(_mu);
+    auto sub = _subjects.find(subject);
+    if (sub == _subjects.end()) {
+        return subject_not_found(subject);
+    }
+    const auto& ids = sub->second.ids;
+    size_t idx = *n == 0 ? ids.size() : static_cast<size_t>(*n);
+    if (idx == 0 || idx > ids.size()) {
+        return registry_error{404, 40402, fmt::format("Version {} not found.", v)};
+    }
+    int32_t id = ids[idx - 1];
+    return subject_version{std::string(subject), static_cast<int32_t>(idx), id,
+                           _by_id.at(id).parsed->canonical()};
+}
+
+registry_result<schema_registry::compat_answer>
+schema_registry::test_compatibility(std::string_view subject, std::string_view v,
+                                    std::string_view text) const {
+    auto n = parse_version(v);
+    if (!n) {
+        return bad_version(v);
+    }
+    auto parsed = avro::schema::parse(text);
+    if (!parsed) {
+        return invalid_schema(parsed.error());
+    }
+    std::lock_guard g(_mu);
+    auto sub = _subjects.find(subject);
+    if (sub == _subjects.end()) {
+        return subject_not_found(subject);
+    }
+    const auto& ids = sub->second.ids;
+    size_t idx = *n == 0 ? ids.size() : static_cast<size_t>(*n);
+    if (idx == 0 || idx > ids.size()) {
+        return registry_error{404, 40402, fmt::format("Version {} not found.", v)};
+    }
+    auto lvl = level_locked(subject);
+    return check_locked(*parsed, sub->second, idx - 1, *n == 0 && transitive(lvl), lvl);
+}
+
+registry_result<compat_level> schema_registry::set_level(std::string_view subject, std::string_view text) {
+    auto l = parse_level(text);
+    if (!l) {
+        return registry_error{422, 42203,
+                              "Invalid compatibility level. Valid values are none, backward, forward, full, "
+                              "backward_transitive, forward_transitive, and full_transitive"};
+    }
+    if (!subject.empty()) {
+        if (auto e = check_subject(subject)) {
+            return *e;
+        }
+    }
+    std::lock_guard g(_mu);
+    json::object line{{"compatibility", level_name(*l)}};
+    if (!subject.empty()) {
+        line["subject"] = subject;
+    }
+    if (auto a = append(json::serialize(line)); !a) {
+        spdlog::error("schema registry: {}", a.error().what());
+        return registry_error{500, 50001, a.error().what()};
+    }
+    if (subject.empty()) {
+        _global = *l;
+    } else {
+        _subject_levels[std::string(subject)] = *l;
+    }
+    return *l;
+}
+
+} // namespace mdsp::http

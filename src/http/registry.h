@@ -1,0 +1,168 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/result.h"
+#include "http/avro_schema.h"
+#include "http/server.h"
+
+// A schema registry with the HTTP API of Confluent's Schema Registry, for the
+// calls Kafka clients and tools make (confluent-kafka's SchemaRegistryClient,
+// kcat -s avro -r, Kafka Connect converters). Avro schemas only.
+namespace mdsp::http {
+
+namespace reg {
+enum class errc {
+    io_error = 1, // the registry file cannot be read or written
+    corrupt,      // the registry file has a line that is not a registration
+};
+} // namespace reg
+
+inline constexpr size_t max_subject_bytes = 255;
+inline constexpr size_t max_registry_schemas = 100'000;  // distinct schemas (ids)
+inline constexpr size_t max_registry_versions = 100'000; // versions over all subjects
+inline constexpr size_t max_registry_bytes = 256 << 20;  // schema text over all schemas
+
+// Confluent's compatibility levels. BACKWARD: the new schema reads data
+// written with the latest version; FORWARD: the latest reads the new one's
+// data; FULL: both; *_TRANSITIVE: against every version, not just the latest.
+enum class compat_level {
+    none,
+    backward,
+    backward_transitive,
+    forward,
+    forward_transitive,
+    full,
+    full_transitive
+};
+std::string_view level_name(compat_level l);
+std::optional<compat_level> parse_level(std::string_view s); // case-insensitive
+
+// An answer in Confluent's error format: HTTP status, error_code, message.
+struct registry_error {
+    unsigned status = 500;
+    int code = 50001;
+    std::string message;
+};
+
+template<typename T>
+using registry_result = std::variant<T, registry_error>;
+
+struct subject_version {
+    std::string subject;
+    int32_t version = 0;
+    int32_t id = 0;
+    std::string schema; // canonical text
+};
+
+// The registry's state and its durable record.
+//
+// Persistence: every registration and configuration change is one JSON line
+// appended to `file` and fdatasync'ed before it is answered (registrations
+// are rare; a line is readable with cat and jq). open() replays the file; a
+// torn last line (a crash mid-append) is cut off, any other bad line is an
+// error naming the line.
+//
+// The three model schemas (Tick id 1, Candle id 2, DeadLetter id 3, as
+// model/framing.h pins them) are registered on open, version 1 of the
+// subjects market.ticks-value, market.candles-value and
+// market.deadletter-value; they are not written to the file. New schemas get
+// ids above every id in use.
+//
+// Threads: every method may be called from any thread (one mutex).
+class schema_registry {
+public:
+    // file empty: in memory only (tests).
+    static result<std::unique_ptr<schema_registry>> open(std::filesystem::path file);
+    ~schema_registry();
+    schema_registry(const schema_registry&) = delete;
+    schema_registry& operator=(const schema_registry&) = delete;
+
+    // POST /subjects/{s}/versions: the id (the existing one when this schema
+    // is registered already, under any subject). 409 when the subject's
+    // compatibility level refuses it, 422/42201 when it is not valid Avro.
+    registry_result<int32_t> register_schema(std::string_view subject, std::string_view schema_text);
+    // POST /subjects/{s}: the version of the subject that has this schema.
+    registry_result<subject_version> lookup(std::string_view subject, std::string_view schema_text) const;
+    registry_result<std::string> schema_by_id(int32_t id) const;
+    // [{subject, version}] using an id.
+    registry_result<std::vector<std::pair<std::string, int32_t>>> subjects_of(int32_t id) const;
+    std::vector<std::string> subjects() const;
+    registry_result<std::vector<int32_t>> versions(std::string_view subject) const;
+    // version: "latest", "-1" or 1..2^31-1.
+    registry_result<subject_version> version(std::string_view subject, std::string_view version) const;
+    struct compat_answer {
+        bool compatible = true;
+        std::vector<std::string> messages;
+    };
+    // POST /compatibility/subjects/{s}/versions/{v}: the candidate against
+    // that version under the subject's level (NONE: always compatible; a
+    // transitive level checks every version when version is "latest").
+    registry_result<compat_answer> test_compatibility(std::string_view subject, std::string_view version,
+                                                      std::string_view schema_text) const;
+
+    // The level of a subject (its own, else the global one); empty subject = global.
+    compat_level level(std::string_view subject) const;
+    registry_result<compat_level> set_level(std::string_view subject, std::string_view level);
+
+private:
+    schema_registry() = default;
+    struct entry {
+        int32_t id = 0;
+        std::shared_ptr<const avro::schema> parsed;
+    };
+    struct subject_state {
+        std::vector<int32_t> ids; // index = version - 1
+    };
+    result<void> replay();
+    result<void> append(const std::string& line);
+    // Under the lock.
+    int32_t add_schema(std::shared_ptr<const avro::schema> s, int32_t id);
+    compat_level level_locked(std::string_view subject) const;
+    registry_result<compat_answer> check_locked(const avro::schema& candidate, const subject_state& st,
+                                                size_t version_index, bool all_before,
+                                                compat_level lvl) const;
+
+    std::filesystem::path _file;
+    int _fd = -1;
+    mutable std::mutex _mu;
+    std::map<int32_t, entry> _by_id;
+    std::map<std::string, int32_t, std::less<>> _id_by_text;
+    std::map<std::string, subject_state, std::less<>> _subjects;
+    std::map<std::string, compat_level, std::less<>> _subject_levels;
+    compat_level _global = compat_level::backward;
+    size_t _version_count = 0;
+    size_t _text_bytes = 0;
+};
+
+// The routes of Confluent's API on a server (before its start()):
+//   GET  /subjects                                    ["s", ...]
+//   POST /subjects/{s}/versions                       {"id":N}
+//   POST /subjects/{s}                                {"subject","version","id","schema"}
+//   GET  /subjects/{s}/versions                       [1, 2, ...]
+//   GET  /subjects/{s}/versions/{v|latest}            {"subject","version","id","schema"}
+//   GET  /subjects/{s}/versions/{v|latest}/schema     the schema itself
+//   GET  /schemas/ids/{id}                            {"schema":"..."}
+//   GET  /schemas/ids/{id}/versions                   [{"subject","version"}]
+//   GET  /schemas/types                               ["AVRO"]
+//   POST /compatibility/subjects/{s}/versions/{v}     {"is_compatible":bool[,"messages"]} (?verbose=true)
+//   GET|PUT /config, /config/{s}                      {"compatibilityLevel"} / {"compatibility"}
+// Errors are {"error_code":N,"message":"..."}: 40401 subject not found, 40402
+// version not found, 40403 schema not found, 409 incompatible, 42201 invalid
+// schema, 42202 invalid version, 42203 invalid compatibility level, 400
+// malformed request body, 415 unsupported content type. Answers are
+// application/vnd.schemaregistry.v1+json. The registry must outlive the server.
+void add_registry_routes(server& srv, schema_registry& reg);
+
+} // namespace mdsp::http
+
+MDSP_DECLARE_ERRC(mdsp::http::reg)

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "http/registry.h"
+
+// Decoding of schema registry requests: pure functions over outside bytes
+// (the request target and body), fuzzed by registry_fuzz.
+namespace mdsp::http {
+
+inline constexpr size_t max_registry_body_bytes = avro::max_schema_bytes + 64 * 1024;
+inline constexpr size_t max_registry_path_segments = 8;
+
+// The path of a request target (before any '?'), split on '/' and each
+// segment percent-decoded on its own, so a subject may contain an encoded
+// "/" (%2F). Empty segments are dropped. nullopt for a bad escape, a target
+// that is not a path, or more than max_registry_path_segments segments.
+std::optional<std::vector<std::string>> split_registry_path(std::string_view target);
+
+// A register / lookup / compatibility body: {"schema": "...", "schemaType":
+// "AVRO"?, "references": []?}. Other fields are ignored, as Confluent does.
+struct schema_body {
+    std::string schema;
+};
+// 400/400 for a body that is not a JSON object; 422/42201 for a missing
+// schema, a schemaType other than AVRO, or references.
+std::variant<schema_body, registry_error> parse_schema_body(std::string_view body);
+
+// PUT /config body {"compatibility": "BACKWARD"}: the level's text (checked
+// later), or 400/422 errors as above (42203 for a missing level).
+std::variant<std::string, registry_error> parse_config_body(std::string_view body);
+
+// A schema id in a path: 1..2^31-1 in decimal.
+std::optional<int32_t> parse_schema_id(std::string_view s);
+
+} // namespace mdsp::http
