@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/commands.h"
+#include "app/kafka_commands.h"
 #include "app/pipeline.h"
 #include "base/time.h"
 #include "feed/simulator.h"
@@ -283,6 +284,10 @@ int cmd_bench(const config& cfg, const run_options& opts) {
     }
     if (wanted(opts, "log")) {
         rc |= bench_log(cfg);
+    }
+    // Optional: only when asked for by name (it runs kcat).
+    if (("," + opts.bench_only + ",").find(",kafka,") != std::string::npos) {
+        rc |= bench_kafka(cfg, opts.bench_seconds, opts.bench_latency_rate);
     }
     return rc;
 }

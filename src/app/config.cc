@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include "base/time.h"
+#include "bus/kafka.h"
 #include "http/registry_client.h"
 
 namespace {
@@ -340,9 +342,32 @@ const std::vector<setting>& settings() {
              return std::nullopt;
          },
          [](const config& c) { return c.schema_registry.url; }},
+        {"kafka.brokers", "Kafka bootstrap servers, HOST:PORT[,HOST:PORT]; empty = the local log",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.kafka.brokers; }),
+         [](const config& c) { return c.kafka.brokers; }},
+        {"kafka.group", "Consumer group of `mdsp process` (its replicas share the partitions)",
+         string_setting(nullptr, [](config& c) -> std::string& { return c.kafka.group; }),
+         [](const config& c) { return c.kafka.group; }},
+        {"kafka.partitions", "Partitions of market.ticks when mdsp creates it",
+         number_setting<int>([](config& c) -> int& { return c.kafka.partitions; }, 1, 10000,
+                             "a partition count"),
+         [](const config& c) { return std::to_string(c.kafka.partitions); }},
+        {"kafka.replication_factor", "Replication factor of topics mdsp creates (-1 = the broker's default)",
+         number_setting<int>([](config& c) -> int& { return c.kafka.replication_factor; }, -1, 32,
+                             "a replication factor"),
+         [](const config& c) { return std::to_string(c.kafka.replication_factor); }},
+        {"kafka.create_topics", "Create missing topics through the Admin API",
+         bool_setting([](config& c) -> bool& { return c.kafka.create_topics; }),
+         [](const config& c) { return std::string(c.kafka.create_topics ? "true" : "false"); }},
+        {"kafka.commit_interval", "Longest between two consumer-offset commits to Kafka",
+         duration_setting([](config& c) -> int64_t& { return c.kafka.commit_interval_us; }, false),
+         [](const config& c) { return dur(c.kafka.commit_interval_us); }},
     };
     return all;
 }
+
+// [kafka.properties] "name" = value: passed to librdkafka as they are.
+constexpr std::string_view kafka_properties_prefix = "kafka.properties.";
 
 std::string env_name(std::string_view path) {
     std::string out = "MDSP_";
@@ -407,6 +432,15 @@ result<void> walk(config& c, const toml::table& t, const std::string& prefix, co
             continue;
         }
         const auto& src = v.source();
+        if (path.rfind(kafka_properties_prefix, 0) == 0) {
+            auto text = node_text(v);
+            if (!text || path.size() == kafka_properties_prefix.size()) {
+                return make_error(errc::bad_config, "{}:{}: {} needs a text, number or boolean value", file,
+                                  src.begin.line, path);
+            }
+            c.kafka.properties[path.substr(kafka_properties_prefix.size())] = *text;
+            continue;
+        }
         const setting* s = find(path);
         if (!s) {
             return make_error(errc::bad_config, "{}:{}: unknown setting '{}'; the settings are: {}", file,
@@ -431,10 +465,23 @@ std::vector<setting_info> describe(const config& c) {
     for (const auto& s : settings()) {
         out.push_back({s.path, env_name(s.path), s.help, s.print(c)});
     }
+    for (const auto& [k, v] : c.kafka.properties) {
+        std::string path = std::string(kafka_properties_prefix) + k;
+        std::string env = "MDSP_KAFKA_PROPERTIES_";
+        for (char ch : k) {
+            env += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        }
+        out.push_back({path, env, "librdkafka property, passed as it is",
+                       bus::is_secret_property(k) ? std::string("***") : v});
+    }
     return out;
 }
 
 result<void> set(config& c, const std::string& path, const std::string& value) {
+    if (path.rfind(kafka_properties_prefix, 0) == 0 && path.size() > kafka_properties_prefix.size()) {
+        c.kafka.properties[path.substr(kafka_properties_prefix.size())] = value;
+        return ok();
+    }
     const setting* s = find(path);
     if (!s) {
         return make_error(errc::bad_config, "unknown setting '{}'; the settings are: {}", path,
@@ -469,6 +516,21 @@ result<void> load_env(config& c) {
                 return make_error(errc::bad_config, "environment variable {}: {}", name, *err);
             }
         }
+    }
+    // MDSP_KAFKA_PROPERTIES_SASL_PASSWORD=... sets sasl.password: how secrets
+    // reach librdkafka without a file.
+    constexpr std::string_view prop_env = "MDSP_KAFKA_PROPERTIES_";
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        auto eq = kv.find('=');
+        if (kv.rfind(prop_env, 0) != 0 || eq == std::string_view::npos || eq == prop_env.size()) {
+            continue;
+        }
+        std::string name;
+        for (char ch : kv.substr(prop_env.size(), eq - prop_env.size())) {
+            name += ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        c.kafka.properties[name] = std::string(kv.substr(eq + 1));
     }
     return ok();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,6 +98,19 @@ struct config {
         // mdsp's own, served with the HTTP API.
         std::string url;
     } schema_registry;
+
+    // The distributed bus (`--kafka BROKERS`); empty brokers = the local log.
+    struct kafka_t {
+        std::string brokers;                    // bootstrap.servers
+        std::string group = "mdsp-process";     // consumer group of `mdsp process`
+        int partitions = 8;                     // of market.ticks when mdsp creates it
+        int replication_factor = -1;            // of topics mdsp creates; -1 = the broker's default
+        bool create_topics = true;              // create missing topics through the Admin API
+        int64_t commit_interval_us = 1'000'000; // longest between two offset commits to Kafka
+        // librdkafka properties as they are ([kafka.properties] in TOML,
+        // --set kafka.properties.NAME=V, MDSP_KAFKA_PROPERTIES_NAME with _ for .).
+        std::map<std::string, std::string> properties;
+    } kafka;
 };
 
 // One documented setting: its TOML path ("http.port"), environment variable,

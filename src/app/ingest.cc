@@ -96,7 +96,10 @@ result<feed::poll_status> ingest_stage::step() {
     }
     _sent += _ticks.size();
     ticks_counter().inc(_ticks.size());
-    if (!_ticks.empty() || *st == feed::poll_status::end) {
+    bool flush_due = _flush_every_ns == 0 || *st == feed::poll_status::end
+                     || mono_nanos() - _last_flush_ns >= _flush_every_ns;
+    if ((!_ticks.empty() || *st == feed::poll_status::end) && flush_due) {
+        _last_flush_ns = mono_nanos();
         if (auto r = _out.flush(); !r) {
             return r.error();
         }

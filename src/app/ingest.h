@@ -36,6 +36,11 @@ public:
     // Publishes a dead letter (from the source's sink) to market.deadletter.
     void dead_letter(const model::dead_letter& d);
 
+    // Flush (wait for acknowledgements) and checkpoint at most this often
+    // instead of after every poll of the source; 0 = after every poll. A
+    // remote bus (Kafka) uses 100 ms so one round trip does not pace the feed.
+    void set_flush_every(int64_t ns) noexcept { _flush_every_ns = ns; }
+
     uint64_t ticks_sent() const noexcept { return _sent; }
     uint64_t dead_letters() const noexcept { return _dead; }
 
@@ -51,6 +56,8 @@ private:
     uint64_t _dead = 0;
     int64_t _last_checkpoint_ns = 0;
     std::string _last_position;
+    int64_t _flush_every_ns = 0;
+    int64_t _last_flush_ns = 0;
 };
 
 // The checkpoint file of a source id inside data_dir.

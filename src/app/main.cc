@@ -9,6 +9,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/kafka_commands.h"
 #include "base/logging.h"
 
 namespace {
@@ -170,7 +171,9 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     bench->add_option("--latency-rate", opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
         ->check(CLI::PositiveNumber);
-    bench->add_option("--only", opts.bench_only, "Comma-separated subset of pipeline,latency,engine,log");
+    bench->add_option("--only", opts.bench_only,
+                      "Comma-separated subset of pipeline,latency,engine,log; kafka (only when named) runs "
+                      "the Kafka bus on a mock cluster beside kcat");
 
     auto* cfgcmd =
         app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
@@ -179,6 +182,64 @@ int main(int argc, char** argv) {
     auto* dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");
     add_common(dl, fs);
     dl->add_option("-n,--limit", opts.limit, "Print at most this many, newest last [100]");
+
+    // Kafka as the bus (README "Kafka").
+    mdsp::app::kafka_options kopts;
+    auto add_kafka = [&fs](CLI::App* cmd) {
+        cmd->add_option_function<std::string>(
+            "--kafka", [&fs](const std::string& v) { fs.values.emplace_back("kafka.brokers", v); },
+            "Kafka bootstrap servers HOST:PORT[,HOST:PORT]: use Kafka as the bus instead of the local log "
+            "(also kafka.brokers; librdkafka properties under [kafka.properties])");
+    };
+    add_kafka(up);
+    auto* ingest = app.add_subcommand("ingest", "Read the source into Kafka's market.ticks (needs --kafka)");
+    add_common(ingest, fs);
+    add_replay_flags(ingest, fs);
+    add_kafka(ingest);
+    ingest->add_option_function<std::string>(
+        "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
+        "Where ticks come from: sim, or replay:FILE [sim]");
+    ingest->add_option_function<std::string>(
+        "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
+        "Simulated ticks per second, 0 = as fast as possible [1000]");
+    ingest->add_option_function<std::string>(
+        "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
+        "Simulated symbols, comma-separated");
+    auto* process = app.add_subcommand(
+        "process",
+        "Consume Kafka's market.ticks in a consumer group into this data folder's store (needs --kafka)");
+    add_common(process, fs);
+    add_kafka(process);
+    process->add_option_function<std::string>(
+        "--group", [&fs](const std::string& v) { fs.values.emplace_back("kafka.group", v); },
+        "Consumer group; replicas in one group share the partitions [mdsp-process]");
+    process->add_option_function<std::string>(
+        "--http",
+        [&fs, &kopts](const std::string& v) {
+            kopts.serve_http = true;
+            auto colon = v.rfind(':');
+            if (colon == std::string::npos) {
+                fs.values.emplace_back("http.port", v);
+            } else {
+                if (colon > 0) {
+                    fs.values.emplace_back("http.address", v.substr(0, colon));
+                }
+                fs.values.emplace_back("http.port", v.substr(colon + 1));
+            }
+        },
+        "Also serve the API and /metrics over this replica's store at ADDR:PORT or PORT (0 = any)");
+    process->add_flag("--exit-when-done", kopts.exit_when_done,
+                      "Once every assigned partition is read to its end: finalize every window, commit, exit "
+                      "(for a bounded input already in the topic)");
+    auto* kmock = app.add_subcommand(
+        "kafka-mock",
+        "Run librdkafka's mock Kafka cluster on loopback, print its bootstrap address, run until "
+        "Ctrl-C (for tests; no Java)");
+    add_common(kmock, fs);
+    kmock->add_option("--brokers", kopts.mock_brokers, "Number of brokers [3]")->check(CLI::Range(1, 64));
+    kmock->add_option_function<std::string>(
+        "--partitions", [&fs](const std::string& v) { fs.values.emplace_back("kafka.partitions", v); },
+        "Partitions of market.ticks and market.candles [8]");
 
     try {
         app.parse(argc, argv);
@@ -192,6 +253,18 @@ int main(int argc, char** argv) {
     }
     mdsp::init_logging(cfg.log_level);
 
+    if (up->parsed() && !cfg.kafka.brokers.empty()) {
+        return mdsp::app::cmd_up_kafka(cfg, opts);
+    }
+    if (ingest->parsed()) {
+        return mdsp::app::cmd_ingest_kafka(cfg, opts);
+    }
+    if (process->parsed()) {
+        return mdsp::app::cmd_process_kafka(cfg, kopts);
+    }
+    if (kmock->parsed()) {
+        return mdsp::app::cmd_kafka_mock(cfg, kopts);
+    }
     if (up->parsed()) {
         if (cfg.source.spec == "twelvedata" && !std::getenv("TWELVEDATA_API_KEY")) {
             std::fprintf(stderr, "mdsp: the twelvedata source needs an API key: set the environment variable "

@@ -20,6 +20,8 @@ std::string errc_message(errc e) {
         return "corrupt data";
     case errc::config:
         return "configuration error";
+    case errc::rebalance:
+        return "consumer group rebalancing";
     }
     return "unknown bus error";
 }

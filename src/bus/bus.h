@@ -27,6 +27,7 @@ enum class errc {
     io_error,
     corrupt,
     config,
+    rebalance, // the group is rebalancing (Kafka): a commit can be retried after it
 };
 
 // One consumed record. The views point into the poll_result that holds it and

@@ -1,0 +1,366 @@
+#include <cstring>
+#include <map>
+#include <optional>
+#include <ranges>
+#include <string>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "base/metrics.h"
+#include "base/time.h"
+#include "bus/internal/rdkafka.h"
+#include "bus/kafka.h"
+
+namespace mdsp::bus {
+
+using internal::kafka_error;
+using internal::tpl_ptr;
+
+struct kafka_consumer::impl {
+    kafka_consumer_config cfg;
+    internal::rk_ptr rk;
+    std::string topic;
+    std::optional<rebalance_listener> listener;
+    bool in_assign = false; // inside on_assigned: seek() records here
+    std::map<int32_t, int64_t> pending_seeks;
+    std::map<int32_t, metrics::gauge*> lag; // assigned partitions
+    int64_t last_lag_ns = 0;
+    std::string commit_metadata;
+    bool closed = false;
+    metrics::counter* polled = nullptr;
+    metrics::counter* commits = nullptr;
+
+    std::vector<partition_id> ids(const rd_kafka_topic_partition_list_t* l) const {
+        std::vector<partition_id> out;
+        for (int i = 0; i < l->cnt; ++i) {
+            out.emplace_back(l->elems[i].partition);
+        }
+        return out;
+    }
+
+    metrics::gauge* lag_gauge(int32_t p) {
+        return &metrics::global().get_gauge("mdsp_consumer_lag",
+                                            "Records in a partition not yet read by this consumer",
+                                            {{"topic", topic}, {"partition", std::to_string(p)}});
+    }
+
+    metrics::gauge& owned_gauge(int32_t p) {
+        return metrics::global().get_gauge("mdsp_kafka_assigned",
+                                           "1 while this consumer owns the partition in its group",
+                                           {{"topic", topic}, {"partition", std::to_string(p)}});
+    }
+
+    void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+        bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            pending_seeks.clear();
+            in_assign = true;
+            auto got = ids(parts);
+            spdlog::info("kafka: group {} assigned {} [{}]", cfg.group, topic,
+                         fmt::join(got | std::views::transform([](partition_id p) { return p(); }), ","));
+            if (listener && listener->on_assigned) {
+                listener->on_assigned(got);
+            }
+            in_assign = false;
+            for (int i = 0; i < parts->cnt; ++i) {
+                auto& e = parts->elems[i];
+                auto it = pending_seeks.find(e.partition);
+                e.offset = it != pending_seeks.end() ? it->second : RD_KAFKA_OFFSET_INVALID;
+                lag[e.partition] = lag_gauge(e.partition);
+                owned_gauge(e.partition).set(1);
+            }
+            pending_seeks.clear();
+            if (cooperative) {
+                if (auto* e = rd_kafka_incremental_assign(rk.get(), parts)) {
+                    spdlog::error("kafka: incremental assign: {}", rd_kafka_error_string(e));
+                    rd_kafka_error_destroy(e);
+                }
+            } else if (auto e = rd_kafka_assign(rk.get(), parts); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                spdlog::error("kafka: assign: {}", rd_kafka_err2str(e));
+            }
+            return;
+        }
+        auto lost = ids(parts);
+        spdlog::info("kafka: group {} revoked {} [{}]", cfg.group, topic,
+                     fmt::join(lost | std::views::transform([](partition_id p) { return p(); }), ","));
+        if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && listener && listener->on_revoked) {
+            listener->on_revoked(lost);
+        }
+        for (auto p : lost) {
+            owned_gauge(p()).set(0);
+            if (auto it = lag.find(p()); it != lag.end()) {
+                it->second->set(0);
+                lag.erase(it);
+            }
+        }
+        if (cooperative) {
+            if (auto* e = rd_kafka_incremental_unassign(rk.get(), parts)) {
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_assign(rk.get(), nullptr);
+        }
+    }
+
+    static void rebalance_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                             void* opaque) {
+        static_cast<impl*>(opaque)->on_rebalance(err, parts);
+    }
+
+    void update_lag() {
+        for (auto& [p, g] : lag) {
+            int64_t lo = 0;
+            int64_t hi = 0;
+            if (rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
+                != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                continue;
+            }
+            tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+            rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
+            if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR
+                || l->elems[0].offset < 0) {
+                continue;
+            }
+            g->set(static_cast<double>(std::max<int64_t>(0, hi - l->elems[0].offset)));
+        }
+    }
+};
+
+kafka_consumer::kafka_consumer(std::unique_ptr<impl> i)
+  : _impl(std::move(i)) {}
+
+kafka_consumer::~kafka_consumer() {
+    close();
+}
+
+result<std::unique_ptr<kafka_consumer>> kafka_consumer::open(const kafka_consumer_config& cfg) {
+    auto im = std::make_unique<impl>();
+    im->cfg = cfg;
+    std::map<std::string, std::string> defaults{
+        {"group.id", cfg.group},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", cfg.auto_offset_reset},
+        {"enable.partition.eof", "false"},
+        {"fetch.wait.max.ms", "10"},
+    };
+    auto conf = internal::make_conf(cfg.kafka, defaults);
+    if (!conf) {
+        return conf.error();
+    }
+    rd_kafka_conf_set_rebalance_cb(conf->get(), &impl::rebalance_cb);
+    rd_kafka_conf_set_opaque(conf->get(), im.get());
+    auto rk = internal::make_client(RD_KAFKA_CONSUMER, std::move(*conf));
+    if (!rk) {
+        return rk.error();
+    }
+    im->rk = std::move(*rk);
+    rd_kafka_poll_set_consumer(im->rk.get());
+    im->polled = &metrics::global().get_counter("mdsp_kafka_consumed_total", "Records read from Kafka");
+    im->commits = &metrics::global().get_counter("mdsp_kafka_offset_commits_total",
+                                                 "Consumer-offset commits the group coordinator accepted");
+    return std::unique_ptr<kafka_consumer>(new kafka_consumer(std::move(im)));
+}
+
+void kafka_consumer::close() {
+    if (!_impl || _impl->closed) {
+        return;
+    }
+    _impl->closed = true;
+    // Leaves the group; the rebalance callback runs on_revoked from here.
+    if (auto e = rd_kafka_consumer_close(_impl->rk.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        spdlog::warn("kafka: closing the consumer: {}", rd_kafka_err2str(e));
+    }
+}
+
+result<void> kafka_consumer::assign(std::string_view topic, const offsets& start) {
+    _impl->topic = std::string(topic);
+    tpl_ptr l(rd_kafka_topic_partition_list_new(static_cast<int>(start.size())));
+    for (const auto& [p, o] : start) {
+        rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p())->offset = o();
+        _impl->lag[p()] = _impl->lag_gauge(p());
+    }
+    if (auto e = rd_kafka_assign(_impl->rk.get(), l.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(e, fmt::format("cannot assign {}", topic));
+    }
+    return ok();
+}
+
+result<void> kafka_consumer::subscribe(std::string_view topic, rebalance_listener listener) {
+    _impl->topic = std::string(topic);
+    _impl->listener = std::move(listener);
+    tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto e = rd_kafka_subscribe(_impl->rk.get(), l.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(e, fmt::format("cannot subscribe to {}", topic));
+    }
+    return ok();
+}
+
+result<void> kafka_consumer::seek(partition_id p, mdsp::offset o) {
+    if (_impl->in_assign) {
+        _impl->pending_seeks[p()] = o();
+        return ok();
+    }
+    tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p())->offset = o();
+    if (auto* e = rd_kafka_seek_partitions(_impl->rk.get(), l.get(), 10'000)) {
+        auto err = kafka_error(rd_kafka_error_code(e), fmt::format("cannot seek {} [{}]", _impl->topic, p()));
+        rd_kafka_error_destroy(e);
+        return err;
+    }
+    if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(l->elems[0].err, fmt::format("cannot seek {} [{}]", _impl->topic, p()));
+    }
+    return ok();
+}
+
+result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) {
+    struct pending {
+        int32_t partition;
+        int64_t offset;
+        int64_t ts;
+        size_t key_at, key_len, value_at, value_len;
+    };
+    std::vector<pending> got;
+    std::string buf;
+    buf.reserve(4096); // on the heap, so moving the string keeps the views valid
+    int wait_ms = static_cast<int>(timeout.count());
+    while (got.size() < max_records) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(_impl->rk.get(), got.empty() ? wait_ms : 0);
+        if (m == nullptr) {
+            break;
+        }
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            auto err = m->err;
+            std::string what = m->payload != nullptr
+                                   ? std::string(static_cast<const char*>(m->payload), m->len)
+                                   : std::string(rd_kafka_err2str(err));
+            rd_kafka_message_destroy(m);
+            if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                continue;
+            }
+            if (err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                || err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+                return kafka_error(err, fmt::format("consuming {}: {}", _impl->topic, what));
+            }
+            spdlog::warn("kafka: consuming {}: {} (retrying)", _impl->topic, what);
+            break;
+        }
+        pending p{m->partition, m->offset, 0, buf.size(), m->key_len, 0, m->len};
+        rd_kafka_timestamp_type_t tt{};
+        p.ts = rd_kafka_message_timestamp(m, &tt);
+        buf.append(static_cast<const char*>(m->key), m->key_len);
+        p.value_at = buf.size();
+        buf.append(static_cast<const char*>(m->payload), m->len);
+        got.push_back(p);
+        rd_kafka_message_destroy(m);
+    }
+    if (!got.empty()) {
+        out.storage.push_back(std::move(buf));
+        const std::string& s = out.storage.back();
+        for (const auto& p : got) {
+            out.records.push_back(record_view{partition_id(p.partition), mdsp::offset(p.offset), p.ts,
+                                              std::string_view(s).substr(p.key_at, p.key_len),
+                                              std::string_view(s).substr(p.value_at, p.value_len)});
+        }
+        _impl->polled->inc(got.size());
+    }
+    if (mono_nanos() - _impl->last_lag_ns > 1'000'000'000) {
+        _impl->last_lag_ns = mono_nanos();
+        _impl->update_lag();
+    }
+    return ok();
+}
+
+result<void> kafka_consumer::commit(const offsets& next) {
+    if (next.empty()) {
+        return ok();
+    }
+    tpl_ptr l(rd_kafka_topic_partition_list_new(static_cast<int>(next.size())));
+    for (const auto& [p, o] : next) {
+        auto* e = rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p());
+        e->offset = o();
+        if (!_impl->commit_metadata.empty()) {
+            // librdkafka copies the metadata into the request and frees it with the list.
+            e->metadata = ::strdup(_impl->commit_metadata.c_str());
+            e->metadata_size = _impl->commit_metadata.size();
+        }
+    }
+    if (auto e = rd_kafka_commit(_impl->rk.get(), l.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(
+            e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
+    }
+    for (int i = 0; i < l->cnt; ++i) {
+        if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return kafka_error(l->elems[i].err, fmt::format("cannot commit {} [{}] in group {}", _impl->topic,
+                                                            l->elems[i].partition, _impl->cfg.group));
+        }
+    }
+    _impl->commits->inc();
+    return ok();
+}
+
+result<std::optional<mdsp::offset>> kafka_consumer::committed(partition_id p) {
+    auto c = committed_with_metadata(p);
+    if (!c) {
+        return c.error();
+    }
+    if (!*c) {
+        return std::optional<mdsp::offset>{};
+    }
+    return std::optional<mdsp::offset>((*c)->first);
+}
+
+result<std::optional<std::pair<mdsp::offset, std::string>>>
+kafka_consumer::committed_with_metadata(partition_id p) {
+    tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p());
+    if (auto e = rd_kafka_committed(_impl->rk.get(), l.get(), 10'000); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(e, fmt::format("cannot read the committed offset of {} [{}] in group {}",
+                                          _impl->topic, p(), _impl->cfg.group));
+    }
+    const auto& e = l->elems[0];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(e.err, fmt::format("committed offset of {} [{}]", _impl->topic, p()));
+    }
+    if (e.offset < 0) {
+        return std::optional<std::pair<mdsp::offset, std::string>>{};
+    }
+    std::string md = e.metadata != nullptr
+                         ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
+                         : std::string();
+    return std::optional<std::pair<mdsp::offset, std::string>>(std::pair(mdsp::offset(e.offset), md));
+}
+
+void kafka_consumer::set_commit_metadata(std::string md) {
+    _impl->commit_metadata = std::move(md);
+}
+
+result<mdsp::offset> kafka_consumer::end_offset(partition_id p) {
+    int64_t lo = 0;
+    int64_t hi = 0;
+    if (auto e =
+            rd_kafka_query_watermark_offsets(_impl->rk.get(), _impl->topic.c_str(), p(), &lo, &hi, 10'000);
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(e, fmt::format("cannot read the end of {} [{}]", _impl->topic, p()));
+    }
+    return mdsp::offset(hi);
+}
+
+std::vector<partition_id> kafka_consumer::assignment() const {
+    std::vector<partition_id> out;
+    rd_kafka_topic_partition_list_t* l = nullptr;
+    if (rd_kafka_assignment(_impl->rk.get(), &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l != nullptr) {
+        for (int i = 0; i < l->cnt; ++i) {
+            out.emplace_back(l->elems[i].partition);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    return out;
+}
+
+} // namespace mdsp::bus

@@ -1,0 +1,239 @@
+"""Kafka as the bus, against librdkafka's mock cluster (`mdsp kafka-mock`, a
+real Kafka protocol peer, no Java): the Binance reference through ingest,
+Kafka, process and store; two process replicas in one group splitting the
+partitions, one killed with SIGKILL mid-run, both restarted, with the same
+candles as one uninterrupted replica."""
+import os
+import random
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from mdsp_e2e import TRADES, all_candles, check, main, mdsp_binary, run, server, tempdir
+from test_reference import compare, klines
+
+PARTITIONS = 4
+SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH"]
+# Fast group membership, so a killed replica's partitions move in seconds.
+GROUP = ["--set", "kafka.properties.session.timeout.ms=6000", "--set", "kafka.properties.heartbeat.interval.ms=500"]
+
+
+class mock:
+    def __init__(self):
+        self.proc = subprocess.Popen([mdsp_binary(), "kafka-mock", "--brokers", "3", "--partitions", str(PARTITIONS)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.bootstrap = self.proc.stdout.readline().strip()
+        check(re.match(r"^127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}$", self.bootstrap),
+              f"kafka-mock prints three loopback brokers: {self.bootstrap!r}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def write_ticks(path, start_s, seconds, seed):
+    """A generic CSV: the 8 symbols, one tick every 10 s each, prices a random walk.
+    (The mock cluster keeps a bounded log per partition: stay well below it.)"""
+    rnd = random.Random(seed)
+    price = {s: 100.0 + i for i, s in enumerate(SYMBOLS)}
+    with open(path, "w") as f:
+        f.write("time,symbol,price,size\n")
+        for t in range(start_s, start_s + seconds, 10):
+            for i, s in enumerate(SYMBOLS):
+                price[s] = round(max(1.0, price[s] + rnd.uniform(-0.5, 0.5)), 2)
+                ms = t * 1000 + i * 7
+                f.write(f"{ms},{s},{price[s]},{rnd.randint(1, 50)}\n")
+
+
+def murmur2_partition(key, n):
+    """Kafka's default partitioner (the Java client's Utils.murmur2)."""
+    data = key.encode()
+    m, r, h = 0x5bd1e995, 24, (0x9747b28c ^ len(data)) & 0xffffffff
+    for i in range(0, len(data) // 4 * 4, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & 0xffffffff
+        k ^= k >> r
+        k = (k * m) & 0xffffffff
+        h = ((h * m) & 0xffffffff) ^ k
+    tail = data[len(data) // 4 * 4:]
+    if len(tail) >= 3:
+        h ^= tail[2] << 16
+    if len(tail) >= 2:
+        h ^= tail[1] << 8
+    if len(tail) >= 1:
+        h ^= tail[0]
+        h = (h * m) & 0xffffffff
+    h ^= h >> 13
+    h = (h * m) & 0xffffffff
+    h ^= h >> 15
+    return (h & 0x7fffffff) % n
+
+
+def ingest(boot, path, d):
+    run(["ingest", "--kafka", boot, "--source", f"replay:{path}", "-d", d, "--log-level", "warn"])
+
+
+def candles_of(dirs):
+    """Every candle of every symbol and interval in the stores of dirs, merged:
+    per window the most advanced version (final, revision, trade_count)."""
+    out = {}
+    for d in dirs:
+        with server(["serve", "-d", d]) as s:
+            for sym in SYMBOLS:
+                for iv in ["1m", "1h", "1d"]:
+                    for c in all_candles(s, sym, iv):
+                        k = (sym, iv, c["time"])
+                        rank = (c["final"], c["revision"], c["trade_count"])
+                        if k not in out or rank > out[k][0]:
+                            out[k] = (rank, c)
+    return {k: v[1] for k, v in out.items()}
+
+
+class replica(server):
+    """`mdsp process --kafka` with its API on an ephemeral port."""
+
+    def __init__(self, boot, d, group):
+        super().__init__(["process", "--kafka", boot, "-d", d, "--group", group, "--log-level", "info"] + GROUP)
+
+    def metrics(self):
+        try:
+            return super().metrics()
+        except OSError:
+            time.sleep(0.5)
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mdsp process exited {self.proc.returncode}:\n" + "".join(self.lines[-40:]))
+            raise
+
+    def owned(self):
+        m = self.metrics()
+        return {int(re.search(r'partition="(\d+)"', k).group(1)) for k, v in m.items()
+                if k.startswith("mdsp_kafka_assigned{") and v == 1}
+
+    def lag(self):
+        return sum(v for k, v in self.metrics().items() if k.startswith("mdsp_consumer_lag{"))
+
+    def ticks(self):
+        return self.metric('mdsp_process_ticks_total{outcome="accepted"}')
+
+
+def wait_caught_up(reps):
+    """Until the live replicas own every partition between them and have no lag, twice in a row."""
+    deadline = time.time() + 300
+    good = 0
+    while time.time() < deadline:
+        owned = [r.owned() for r in reps]
+        union = set().union(*owned)
+        disjoint = sum(len(o) for o in owned) == len(union)
+        if union == set(range(PARTITIONS)) and disjoint and all(r.lag() == 0 for r in reps):
+            good += 1
+            if good >= 3:
+                return owned
+        else:
+            good = 0
+        time.sleep(1.2)
+    raise AssertionError("replicas did not catch up: " + "".join(reps[0].lines[-20:]))
+
+
+def test_reference_through_kafka():
+    with mock() as m:
+        d = tempdir("kafka-ref")
+        ingest(m.bootstrap, TRADES, os.path.join(d, "ingest"))
+        run(["process", "--kafka", m.bootstrap, "-d", os.path.join(d, "p"), "--exit-when-done", "--log-level",
+             "warn"])
+        with server(["serve", "-d", os.path.join(d, "p")]) as s:
+            compare(all_candles(s, "XRPETH", "1m"), klines())
+
+
+def test_up_with_kafka():
+    with mock() as m:
+        d = tempdir("kafka-up")
+        with server(["up", "--kafka", m.bootstrap, "--source", f"replay:{TRADES}", "-d", d]) as s:
+            s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the replay to be in the store")
+            compare(all_candles(s, "XRPETH", "1m"), klines())
+            delivered = s.metric('mdsp_kafka_delivered_total{topic="market.ticks",outcome="ok"}')
+            check(delivered == 12477, f"the brokers acknowledged every tick: {delivered}")
+            check(s.stop() == 0, "mdsp up --kafka exits 0 on Ctrl-C")
+
+
+def test_two_replicas_kill_and_restart():
+    d = tempdir("kafka-group")
+    part1, part2 = os.path.join(d, "part1.csv"), os.path.join(d, "part2.csv")
+    day = 1704067200  # 2024-01-01
+    write_ticks(part1, day, 3 * 86400, 1)       # three days: 1d windows close; 207,360 ticks
+    write_ticks(part2, day + 3 * 86400, 21600, 2)  # six more hours
+    with mock() as m:
+        # The uninterrupted run: one replica, its own group.
+        with replica(m.bootstrap, os.path.join(d, "base"), "base") as base:
+            r1 = replica(m.bootstrap, os.path.join(d, "r1"), "g")
+            r2 = replica(m.bootstrap, os.path.join(d, "r2"), "g")
+            try:
+                owned = wait_until_split(r1, r2)
+                check(owned[0] and owned[1] and not (owned[0] & owned[1]),
+                      f"two replicas split the partitions: {owned}")
+                # The ticks arrive while the replicas run: three days in about 15 s.
+                feed = subprocess.Popen([mdsp_binary(), "ingest", "--kafka", m.bootstrap, "--source",
+                                         f"replay:{part1}", "--speed", "20000", "-d", os.path.join(d, "ingest"),
+                                         "--log-level", "warn"])
+                # Kill replica 1 in the third day, once the first two days'
+                # windows are closed, so its commits are past offset 0.
+                share = sum(1 for s in SYMBOLS if murmur2_partition(s, PARTITIONS) in owned[0]) * 3 * 8640
+                r1.wait_for(lambda: r1.ticks() > 0.8 * share and r1.metric("mdsp_kafka_offset_commits_total") > 0,
+                            what="replica 1 to process ticks and commit offsets")
+                r1.kill()  # SIGKILL mid-run
+                check(feed.wait(timeout=300) == 0, "ingest of part 1 succeeds")
+                wait_caught_up([r2])  # r2 took over r1's partitions
+                took = [l for l in r2.lines if re.search(r"is rebuilt from offset \d+ \(committed by mdsp-replica:", l)]
+                print("takeover:", "".join(took).strip(), flush=True)
+                check(took, "replica 2 rebuilt a partition from replica 1's committed offset:\n" + "".join(r2.lines[-30:]))
+                check(r2.stop() == 0, "replica 2 stops cleanly")
+            finally:
+                r1.kill()
+                r2.kill()
+            # Both restart; more ticks come; the base goes on too.
+            ingest(m.bootstrap, part2, os.path.join(d, "ingest"))
+            r1 = replica(m.bootstrap, os.path.join(d, "r1"), "g")
+            r2 = replica(m.bootstrap, os.path.join(d, "r2"), "g")
+            try:
+                wait_caught_up([r1, r2])
+                wait_caught_up([base])
+                # Which partitions resume from a replica's own store and which are
+                # rebuilt depends on how the group's joins interleave; both must
+                # give the same candles.
+                resumed = [l for r in (r1, r2) for l in r.lines if "from this replica's state" in l]
+                print(f"after the restart, {len(resumed)} partitions resumed from their replica's own store",
+                      flush=True)
+                check(r1.stop() == 0 and r2.stop() == 0, "replicas stop cleanly")
+            finally:
+                r1.kill()
+                r2.kill()
+            check(base.stop() == 0, "the base replica stops cleanly")
+    want = candles_of([os.path.join(d, "base")])
+    got = candles_of([os.path.join(d, "r1"), os.path.join(d, "r2")])
+    check(len(want) > 3000, f"the base run has candles: {len(want)}")
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
+    diff = [k for k in want if want[k] != got[k]]
+    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs {[got[k] for k in diff[:1]]}")
+
+
+def wait_until_split(r1, r2):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        o = [r1.owned(), r2.owned()]
+        if o[0] and o[1] and (o[0] | o[1]) == set(range(PARTITIONS)):
+            return o
+        time.sleep(0.3)
+    raise AssertionError(f"the replicas did not split the partitions: {[r1.owned(), r2.owned()]}")
+
+
+if __name__ == "__main__":
+    main([test_reference_through_kafka, test_up_with_kafka, test_two_replicas_kill_and_restart])
