@@ -4,11 +4,13 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/http_surface.h"
 #include "app/ingest.h"
 #include "app/kafka_process.h"
 #include "app/sources.h"
@@ -71,12 +73,8 @@ result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
     return store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
 }
 
-result<std::unique_ptr<http::server>> start_http(const config& cfg, store::store& st,
-                                                 std::atomic<bool>& ready) {
-    http::server_config hc;
-    hc.address = cfg.http.address;
-    hc.port = static_cast<uint16_t>(cfg.http.port);
-    auto srv = std::make_unique<http::server>(hc, [&ready]() {
+result<http_surface> start_http(const config& cfg, store::store& st, std::atomic<bool>& ready) {
+    auto s = make_http_surface(cfg, st, [&ready]() {
         http::readiness r;
         r.ready = ready.load();
         if (!r.ready) {
@@ -84,15 +82,15 @@ result<std::unique_ptr<http::server>> start_http(const config& cfg, store::store
         }
         return r;
     });
-    http::api_options ao;
-    ao.intervals = cfg.engine.intervals;
-    http::add_api_routes(*srv, st, ao);
-    if (auto r = srv->start(); !r) {
+    if (!s) {
+        return s.error();
+    }
+    if (auto r = s->server->start(); !r) {
         return r.error();
     }
     std::fprintf(stderr, "mdsp: API listening on http://%s:%u\n", cfg.http.address.c_str(),
-                 static_cast<unsigned>(srv->port()));
-    return srv;
+                 static_cast<unsigned>(s->server->port()));
+    return s;
 }
 
 // The ingest side: source -> kafka producer until the source ends or stop.
@@ -181,7 +179,7 @@ int run_process(const config& cfg, bool serve_http, bool finish_when_done, bool 
     }
     kafka_process_stage proc(cfg, **cons, **prod, **st);
     std::atomic<bool> ready{false};
-    std::unique_ptr<http::server> srv;
+    std::optional<http_surface> srv;
     if (serve_http) {
         auto s = start_http(cfg, **st, ready);
         if (!s) {
@@ -237,7 +235,7 @@ int run_process(const config& cfg, bool serve_http, bool finish_when_done, bool 
         rc = 1;
     }
     if (srv) {
-        srv->stop();
+        srv->server->stop();
     }
     if (auto r = (*st)->sync(); !r) {
         spdlog::error("{}: {}", what, r.error().what());

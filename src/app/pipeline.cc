@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/http_surface.h"
 #include "app/ingest.h"
 #include "app/process.h"
 #include "app/schema_registry.h"
@@ -168,12 +169,8 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
     }
 
     if (opts.http) {
-        http::server_config hc;
-        hc.address = cfg.http.address;
-        hc.port = static_cast<uint16_t>(cfg.http.port);
-        hc.max_body_bytes = std::max(hc.max_body_bytes, http::max_registry_body_bytes); // schemas up to 1 MiB
         auto* self = p.get();
-        parts.http = std::make_unique<http::server>(hc, [self]() {
+        auto surface = make_http_surface(cfg, *parts.store, [self]() {
             http::readiness r;
             r.ready = self->_ready.load() && !self->_failed.load();
             if (!self->_ready.load()) {
@@ -188,26 +185,12 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
             }
             return r;
         });
-        http::api_options ao;
-        ao.intervals = cfg.engine.intervals;
-        http::add_api_routes(*parts.http, *parts.store, ao);
-        if (cfg.schema_registry.url.empty()) {
-            auto reg = http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry"
-                                                   / "schemas.jsonl");
-            if (!reg) {
-                return reg.error();
-            }
-            parts.registry = std::move(*reg);
-            http::add_registry_routes(*parts.http, *parts.registry);
-        } else {
-            spdlog::info("schema registry: {} (not serving /subjects here)", cfg.schema_registry.url);
+        if (!surface) {
+            return surface.error();
         }
-        http::live_config lc;
-        lc.intervals = cfg.engine.intervals;
-        parts.live = std::make_unique<http::live_hub>(lc);
-        parts.live->attach(*parts.http);
-        http::add_pipeline_route(*parts.http, parts.live.get());
-        http::add_static_routes(*parts.http, web::dashboard_files());
+        parts.registry = std::move(surface->registry);
+        parts.live = std::move(surface->live);
+        parts.http = std::move(surface->server);
         if (parts.process) {
             parts.process->on_commit(
                 [hub = parts.live.get()](auto candles, auto latest) { hub->publish(candles, latest); });
