@@ -24,7 +24,8 @@ result<http_surface> make_http_surface(const config& cfg, store::store& st, http
     ao.intervals = cfg.engine.intervals;
     http::add_api_routes(*s.server, st, ao);
     if (cfg.schema_registry.url.empty()) {
-        auto reg = http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry" / "schemas.jsonl");
+        auto reg =
+            http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry" / "schemas.jsonl");
         if (!reg) {
             return reg.error();
         }

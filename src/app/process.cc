@@ -7,43 +7,12 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "app/stage_state.h"
 #include "base/time.h"
 #include "model/codec.h"
 #include "model/framing.h"
 
 namespace mdsp::app {
-
-namespace {
-std::string be64(int64_t v) {
-    std::string s(8, '\0');
-    auto u = static_cast<uint64_t>(v);
-    for (int i = 7; i >= 0; --i) {
-        s[static_cast<size_t>(i)] = static_cast<char>(u & 0xff);
-        u >>= 8;
-    }
-    return s;
-}
-int64_t from_be64(std::string_view s) {
-    uint64_t u = 0;
-    for (char c : s.substr(0, 8)) {
-        u = (u << 8) | static_cast<uint8_t>(c);
-    }
-    return static_cast<int64_t>(u);
-}
-
-stream::engine_config engine_cfg(const config& c) {
-    stream::engine_config e;
-    e.intervals = c.engine.intervals;
-    e.out_of_orderness_us = c.engine.out_of_orderness_us;
-    e.allowed_lateness_us = c.engine.allowed_lateness_us;
-    e.fill_gaps = c.engine.fill_gaps;
-    return e;
-}
-
-bool newer(const model::tick& a, const model::tick& b) {
-    return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
-}
-} // namespace
 
 std::string process_stage::position_key(int32_t partition) {
     return fmt::format("pos/{}/{:05}", bus::ticks_topic, partition);
