@@ -141,6 +141,15 @@ public:
             beast::get_lowest_layer(_ws).socket().close(ec);
             return finish("closed by the client");
         }
+        if (!_writes.empty()) {
+            // A write is in flight: a close handshake would be a second write
+            // on the stream, and re-arming the timer with a read and a write
+            // pending breaks Beast's contract (it asserts). Close hard; the
+            // pending operations complete with operation_aborted.
+            beast::error_code ec;
+            beast::get_lowest_layer(_ws).socket().close(ec);
+            return finish("closed by the client");
+        }
         auto self = shared_from_this();
         beast::get_lowest_layer(_ws).expires_after(std::chrono::seconds(2));
         _ws.async_close(websocket::close_code::normal,
