@@ -287,12 +287,7 @@ result<size_t> kafka_process_stage::step(int timeout_ms) {
             _m_ticks.inc();
             p.max_event = std::max(p.max_event, t->event_time());
             note_anchor(p, t->symbol, t->event_time(), rec.offset());
-            auto lt = _latest.find(t->symbol);
-            if (lt == _latest.end()) {
-                _latest.emplace(t->symbol, *t);
-            } else if (newer(*t, lt->second)) {
-                lt->second = *t;
-            }
+            keep_newest(_latest, *t);
             _pending_ingest.push_back(t->ingest_time());
             if (_cfg.process.store_ticks) {
                 _ticks.push_back(std::move(*t));

@@ -144,12 +144,7 @@ result<size_t> process_stage::step(int timeout_ms) {
         switch (_engine.add(*t, rec.partition)) {
         case stream::tick_outcome::accepted: {
             _m_ticks.inc();
-            auto it = _latest.find(t->symbol);
-            if (it == _latest.end()) {
-                _latest.emplace(t->symbol, *t);
-            } else if (newer(*t, it->second)) {
-                it->second = *t;
-            }
+            keep_newest(_latest, *t);
             _pending_ingest.push_back(t->ingest_time());
             if (_cfg.process.store_ticks) {
                 _ticks.push_back(std::move(*t));

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "app/config.h"
 #include "model/tick.h"
@@ -44,6 +45,16 @@ inline stream::engine_config engine_cfg(const config& c) {
 // By (event_time, seq): the order open/close and the latest table use.
 inline bool newer(const model::tick& a, const model::tick& b) {
     return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
+}
+
+// Keeps in latest the newest tick of each symbol, for the latest table.
+inline void keep_newest(std::unordered_map<std::string, model::tick>& latest, const model::tick& t) {
+    auto it = latest.find(t.symbol);
+    if (it == latest.end()) {
+        latest.emplace(t.symbol, t);
+    } else if (newer(t, it->second)) {
+        it->second = t;
+    }
 }
 
 } // namespace mdsp::app
