@@ -74,6 +74,7 @@ boost::json::object candle_json(const model::candle& c) {
         {"last_event_time", format_iso8601(c.last_event_time())},
         {"final", c.final},
         {"revision", c.revision},
+        {"backfilled", c.backfilled},
     };
 }
 

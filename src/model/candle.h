@@ -25,6 +25,7 @@ struct candle {
     mdsp::event_time last_event_time;  // of the close tick
     bool final = false;                // the watermark has passed the window's end
     int64_t revision = 0;              // bumps with every change after the first final emission
+    bool backfilled = false;           // from a data vendor's bars (gap repair, mdsp backfill), not ticks
 
     bool operator==(const candle&) const = default;
 };

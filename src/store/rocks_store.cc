@@ -353,6 +353,15 @@ result<void> rocks_store::write(const write_batch& b) {
                               c.symbol, c.interval.micros());
         }
         key = internal::candle_key(c.symbol, c.interval.micros(), c.window_start());
+        if (c.trade_count == 0 && !c.backfilled) {
+            auto stored = stored_candle(key, c);
+            if (!stored) {
+                return stored.error();
+            }
+            if (*stored && (*stored)->backfilled) {
+                continue; // a filler says less than the vendor's bar
+            }
+        }
         value.clear();
         internal::encode_candle(value, c);
         wb.Put(_candles, key, value);
@@ -387,6 +396,71 @@ result<void> rocks_store::write(const write_batch& b) {
     m.candles.inc(b.candles.size());
     m.write_seconds.observe(static_cast<double>(mono_nanos() - started) / 1e9);
     return ok();
+}
+
+result<std::optional<model::candle>> rocks_store::stored_candle(const std::string& key,
+                                                                const model::candle& like) {
+    std::string value;
+    auto s = _db->Get(rocksdb::ReadOptions(), _candles, key, &value);
+    if (s.IsNotFound()) {
+        return std::optional<model::candle>();
+    }
+    if (!s.ok()) {
+        return status_error(s, "reading a candle", _dir);
+    }
+    model::candle c;
+    c.symbol = like.symbol;
+    c.interval = like.interval;
+    c.window_start = like.window_start;
+    if (!internal::decode_candle(value, c)) {
+        return make_error(errc::corrupt, "a stored candle of {} in {} does not decode", like.symbol,
+                          _dir.string());
+    }
+    return std::optional<model::candle>(std::move(c));
+}
+
+result<backfill_outcome> rocks_store::write_backfill(std::span<const model::candle> candles) {
+    std::lock_guard lock(_write_mu);
+    if (auto r = check_open(); !r) {
+        return r.error();
+    }
+    backfill_outcome out;
+    rocksdb::WriteBatch wb;
+    std::string key;
+    std::string value;
+    for (const auto& given : candles) {
+        if (!valid_symbol(given.symbol)) {
+            return bad_symbol(given.symbol);
+        }
+        if (given.interval.micros() <= 0 || given.window_start() % given.interval.micros() != 0) {
+            return make_error(errc::bad_query,
+                              "backfilled candle of {} at {} us is not aligned to its interval", given.symbol,
+                              given.window_start());
+        }
+        key = internal::candle_key(given.symbol, given.interval.micros(), given.window_start());
+        auto stored = stored_candle(key, given);
+        if (!stored) {
+            return stored.error();
+        }
+        if (*stored && !(*stored)->backfilled && (*stored)->trade_count > 0) {
+            ++out.kept_live;
+            continue;
+        }
+        model::candle c = given;
+        c.backfilled = true;
+        value.clear();
+        internal::encode_candle(value, c);
+        wb.Put(_candles, key, value);
+        ++out.written;
+    }
+    if (wb.Count() > 0) {
+        auto s = _db->Write(rocksdb::WriteOptions(), &wb);
+        if (!s.ok()) {
+            return status_error(s, "writing backfilled candles", _dir);
+        }
+        store_stats().candles.inc(out.written);
+    }
+    return out;
 }
 
 result<std::vector<model::candle>> rocks_store::candles(std::string_view symbol, model::interval iv,

@@ -52,6 +52,7 @@ public:
     rocks_store& operator=(const rocks_store&) = delete;
 
     result<void> write(const write_batch& b) override;
+    result<backfill_outcome> write_backfill(std::span<const model::candle> candles) override;
     result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
                                                const range& r) override;
     result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) override;
@@ -95,6 +96,8 @@ private:
     rocksdb::ColumnFamilyHandle* _state = nullptr;
     std::atomic<bool> _closed{false};
 
+    // The stored candle's flags (internal/codec.h), or nullopt when there is none.
+    result<std::optional<model::candle>> stored_candle(const std::string& key, const model::candle& like);
     // Writer-only state, under _write_mu.
     std::mutex _write_mu;
     uint64_t _next_chunk = 0;

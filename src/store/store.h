@@ -47,10 +47,23 @@ struct write_batch {
 // The tables of DESIGN.md: ticks ((symbol, day), event_time, seq), candles
 // ((symbol, interval, bucket), window_start), latest (symbol). Thread-safe:
 // one writer and any number of readers at once.
+// What write_backfill() did with each candle it was given.
+struct backfill_outcome {
+    size_t written = 0;   // stored (new, over a filler, or over an older backfilled one)
+    size_t kept_live = 0; // a candle built from ticks was there already; it stays
+};
+
 class store {
 public:
     virtual ~store() = default;
+    // A filler candle (no ticks, not backfilled) in b never replaces a stored
+    // backfilled candle: a vendor's bar for a window the feed missed says more
+    // than "no trades seen".
     virtual result<void> write(const write_batch& b) = 0;
+    // Stores candles from a data vendor's bars (marked backfilled) in one
+    // atomic write, except over a stored candle built from ticks (live data
+    // wins, so nothing is counted twice). Safe beside the writer.
+    virtual result<backfill_outcome> write_backfill(std::span<const model::candle> candles) = 0;
     virtual result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
                                                        const range& r) = 0;
     virtual result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) = 0;

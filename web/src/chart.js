@@ -47,10 +47,17 @@ export class CandleChart {
   }
 
   static toBar(c) {
-    return {
+    const bar = {
       time: c.time, open: c.open, high: c.high, low: c.low, close: c.close,
       volume: c.volume, final: c.final, trades: c.trade_count, vwap: c.vwap,
+      backfilled: c.backfilled === true,
     };
+    if (bar.backfilled) {
+      // From the vendor's bars (gap repair or mdsp backfill), not our ticks: drawn hollow.
+      const edge = c.close >= c.open ? '#26a69a' : '#ef5350';
+      Object.assign(bar, { color: 'rgba(0,0,0,0)', borderColor: edge, wickColor: edge });
+    }
+    return bar;
   }
 
   volumeOf(b) {
@@ -124,10 +131,10 @@ export class CandleChart {
     const cls = b.close >= b.open ? 'up' : 'down';
     const when = new Date(b.time * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC');
     this.legend.innerHTML =
-      `<span class="muted">${when}${b.final ? '' : ' · forming'}</span> ` +
+      `<span class="muted">${when}${b.final ? '' : ' · forming'}${b.backfilled ? ' · backfilled' : ''}</span> ` +
       `O <b class="${cls}">${f(b.open)}</b> H <b class="${cls}">${f(b.high)}</b> ` +
       `L <b class="${cls}">${f(b.low)}</b> C <b class="${cls}">${f(b.close)}</b> ` +
       `<span class="muted">Vol</span> ${Number(b.volume || 0).toLocaleString(undefined, { maximumFractionDigits: 4 })}` +
-      (b.trades !== undefined ? ` <span class="muted">Trades</span> ${b.trades}` : '');
+      (b.trades !== undefined && !b.backfilled ? ` <span class="muted">Trades</span> ${b.trades}` : '');
   }
 }

@@ -332,13 +332,18 @@ TEST(codec, candle_with_an_unknown_interval_fails) {
 
 TEST(codec, candle_final_must_be_a_boolean) {
     std::string b = encoded(full_candle());
-    // final is the byte before revision (3 -> one byte 0x06).
-    ASSERT_EQ(b[b.size() - 2], 0x01);
-    b[b.size() - 2] = 0x02;
+    // final is the byte before revision (3 -> one byte 0x06) and backfilled.
+    ASSERT_EQ(b[b.size() - 3], 0x01);
+    b[b.size() - 3] = 0x02;
     auto r = decode_candle(b);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::bad_boolean);
     EXPECT_THAT(r.error().message, HasSubstr("candle.final"));
+    b = encoded(full_candle());
+    b.back() = 0x05;
+    r = decode_candle(b);
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, HasSubstr("candle.backfilled"));
 }
 
 TEST(codec, decode_into_reuses_and_resets) {
@@ -396,6 +401,10 @@ TEST(codec, decodes_the_python_written_seeds) {
     ASSERT_TRUE(c) << c.error().what();
     EXPECT_EQ(c->interval.micros(), 5 * micros_per_minute);
     EXPECT_TRUE(c->final);
+    EXPECT_FALSE(c->backfilled);
+    auto b = decode_candle(seed("candle_backfilled"));
+    ASSERT_TRUE(b) << b.error().what();
+    EXPECT_TRUE(b->backfilled);
 
     auto d = decode_dead_letter(seed("dead_letter"));
     ASSERT_TRUE(d) << d.error().what();

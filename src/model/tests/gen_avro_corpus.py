@@ -48,7 +48,7 @@ CANDLE = {
     "symbol": "AAPL", "interval": "1m", "window_start": ts(1570752000000000), "open": 227.01,
     "high": 228.5, "low": 226.75, "close": 228.0, "volume": 1000.5, "vwap": 227.6, "trade_count": 12,
     "first_event_time": ts(1570752000000001), "last_event_time": ts(1570752059999999),
-    "final": True, "revision": 0,
+    "final": True, "revision": 0, "backfilled": False,
 }
 DEAD = {
     "source_topic": "market.ticks", "source_partition": 3, "source_offset": 123456,
@@ -81,7 +81,9 @@ def main():
         "bad_tick_huge_length": b"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01" + tick[7:],
         "bad_varint_11_bytes": b"\x0cXRPETH" + b"\x06sim" + b"\x00" * 4 + b"\x80" * 10 + b"\x00",
         "bad_candle_interval": b"\x08AAPL\x04" + b"0m" + candle[8:],
-        "bad_candle_final": candle[:-2] + b"\x02" + candle[-1:],
+        "bad_candle_final": candle[:-3] + b"\x02" + candle[-2:],
+        "bad_candle_backfilled": candle[:-1] + b"\x07",
+        "candle_backfilled": encode("candle.avsc", dict(CANDLE, backfilled=True)),
         "bad_frame_magic": b"\x01" + frame(1, tick)[1:],
         "bad_frame_id": frame(7, tick),
         "bad_utf8_symbol": b"\x0cXRP\xffTH" + tick[7:],

@@ -47,6 +47,7 @@ const std::vector<field_spec> candle_fields = {
     {"last_event_time", "timestamp"},
     {"final", "boolean"},
     {"revision", "long"},
+    {"backfilled", "boolean"},
 };
 const std::vector<field_spec> dead_letter_fields = {
     {"source_topic", "string"}, {"source_partition", "int"}, {"source_offset", "long"},

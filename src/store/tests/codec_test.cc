@@ -156,6 +156,14 @@ TEST(store_codec, candles_round_trip) {
     ASSERT_TRUE(decode_candle(bytes, back));
     EXPECT_EQ(back, c);
     EXPECT_FALSE(decode_candle(bytes.substr(0, bytes.size() - 1), back));
+    c.backfilled = true;
+    c.final = false;
+    bytes.clear();
+    encode_candle(bytes, c);
+    ASSERT_TRUE(decode_candle(bytes, back));
+    EXPECT_EQ(back, c);
+    bytes.back() = 4; // no such flag
+    EXPECT_FALSE(decode_candle(bytes, back));
 }
 
 } // namespace

@@ -441,3 +441,91 @@ TEST_F(rocks_store_test, bad_symbols_and_closed_store_are_errors) {
 
 } // namespace
 } // namespace mdsp::store
+
+namespace mdsp::store {
+namespace {
+
+class backfill_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        _dir = fs::temp_directory_path() / ("mdsp-backfill-test-" + std::to_string(::getpid()));
+        fs::remove_all(_dir);
+        auto s = rocks_store::open(_dir);
+        ASSERT_TRUE(s) << s.error().what();
+        _store = std::move(s).value();
+    }
+    void TearDown() override {
+        _store.reset();
+        fs::remove_all(_dir);
+    }
+    void write(std::vector<model::candle> cs) {
+        write_batch b;
+        b.candles = cs;
+        auto r = _store->write(b);
+        ASSERT_TRUE(r) << r.error().what();
+    }
+    backfill_outcome backfill(std::vector<model::candle> cs) {
+        auto r = _store->write_backfill(cs);
+        EXPECT_TRUE(r) << r.error().what();
+        return r ? *r : backfill_outcome{};
+    }
+    model::candle at(int64_t start) {
+        auto r = _store->candles("AAPL", one_minute,
+                                 {.from = mdsp::event_time(start), .to = mdsp::event_time(start + 1)});
+        EXPECT_TRUE(r && r->size() == 1);
+        return r && r->size() == 1 ? r->front() : model::candle{};
+    }
+    static model::candle filler(int64_t start) {
+        auto c = make_candle("AAPL", one_minute, start, 1.0);
+        c.volume = 0;
+        c.trade_count = 0;
+        return c;
+    }
+    static model::candle bar(int64_t start, double close) {
+        auto c = make_candle("AAPL", one_minute, start, close);
+        c.trade_count = 0;
+        c.volume = 77;
+        return c;
+    }
+    fs::path _dir;
+    std::unique_ptr<rocks_store> _store;
+};
+
+TEST_F(backfill_test, live_candles_win_and_fillers_never_replace_bars) {
+    const int64_t m = 60 * sec;
+    write({make_candle("AAPL", one_minute, 0, 5.0), filler(m)});
+    auto out = backfill({bar(0, 9.0), bar(m, 9.5), bar(2 * m, 9.75)});
+    EXPECT_EQ(out.written, 2u);
+    EXPECT_EQ(out.kept_live, 1u);
+    EXPECT_EQ(at(0).close, 5.0); // built from ticks: kept
+    EXPECT_FALSE(at(0).backfilled);
+    EXPECT_TRUE(at(m).backfilled); // the filler gave way to the bar
+    EXPECT_EQ(at(m).volume, 77);
+    EXPECT_TRUE(at(2 * m).backfilled);
+
+    // The engine emitting a filler for a backfilled window leaves the bar.
+    write({filler(2 * m)});
+    EXPECT_TRUE(at(2 * m).backfilled);
+    EXPECT_EQ(at(2 * m).close, 9.75);
+    // A late tick making it a real candle wins over the bar.
+    write({make_candle("AAPL", one_minute, 2 * m, 3.0)});
+    EXPECT_FALSE(at(2 * m).backfilled);
+    EXPECT_EQ(at(2 * m).close, 3.0);
+    // A newer backfill replaces an older one and survives a reopen.
+    EXPECT_EQ(backfill({bar(m, 8.0)}).written, 1u);
+    _store.reset();
+    auto s = rocks_store::open(_dir);
+    ASSERT_TRUE(s);
+    _store = std::move(s).value();
+    EXPECT_EQ(at(m).close, 8.0);
+    EXPECT_TRUE(at(m).backfilled);
+}
+
+TEST_F(backfill_test, unaligned_bars_are_refused) {
+    auto r = _store->write_backfill(std::vector<model::candle>{bar(30 * sec, 1.0)});
+    ASSERT_FALSE(r);
+    EXPECT_NE(std::string(r.error().what()).find("not aligned"), std::string::npos);
+}
+
+} // namespace
+} // namespace mdsp::store
