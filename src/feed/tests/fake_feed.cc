@@ -1,5 +1,6 @@
 #include "feed/tests/fake_feed.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -19,6 +20,9 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
+
+#include "base/time.h"
+#include "model/interval.h"
 
 namespace mdsp::feed::testing {
 
@@ -317,7 +321,7 @@ struct fake_feed::impl {
                 res->body() = R"({"code":400,"message":"symbol not found","status":"error"})";
             } else {
                 res->result(200);
-                res->body() = rest_body(target);
+                res->body() = rest_body(target, refused);
             }
         }
         res->prepare_payload();
@@ -325,10 +329,15 @@ struct fake_feed::impl {
         http::async_write(*st, *res, [st, res](beast::error_code, size_t) {});
     }
 
-    // One bar per minute from start_date to end_date (at most 100).
-    static std::string rest_body(const std::string& target) {
+    // Bars of the requested interval for every window from start_date to
+    // end_date, both inclusive (the REST API's edges are not documented, so
+    // the client must filter), at most outputsize of the newest, in the asked
+    // order (newest first by default, as TwelveData). Prices follow the window
+    // index; forex symbols (with a '/') have no volume, as on TwelveData.
+    static std::string rest_body(const std::string& target, const std::set<std::string>& refused) {
         auto u = boost::urls::parse_origin_form(target);
-        std::string symbol, from, to;
+        std::string symbol, from, to, interval = "1min", order = "desc";
+        int64_t outputsize = 30;
         if (u) {
             for (auto p : u->params()) {
                 if (p.key == "symbol") {
@@ -337,19 +346,53 @@ struct fake_feed::impl {
                     from = p.value;
                 } else if (p.key == "end_date") {
                     to = p.value;
+                } else if (p.key == "interval") {
+                    interval = p.value;
+                } else if (p.key == "order") {
+                    order = p.value;
+                } else if (p.key == "outputsize") {
+                    outputsize = std::clamp<int64_t>(std::atoll(std::string(p.value).c_str()), 1, 5000);
                 }
             }
         }
+        auto width = mdsp::model::interval::parse(interval == "1day" ? "1d" : interval);
+        auto a = mdsp::parse_time_micros(from);
+        auto b = mdsp::parse_time_micros(to);
+        if (!u || symbol.empty() || !width || !a || !b) {
+            return R"({"code":400,"message":"bad request","status":"error"})";
+        }
+        if (refused.count(symbol)) {
+            return fmt::format(
+                R"({{"code":400,"message":"**symbol** not found: {}. Please specify it correctly","status":"error"}})",
+                symbol);
+        }
+        int64_t w = width->micros();
+        int64_t first = (*a + w - 1) / w * w;
+        int64_t last = *b / w * w;
+        if (last < first) {
+            return R"({"code":400,"message":"No data is available on the specified dates. Try setting different start/end dates.","status":"error"})";
+        }
+        first = std::max(first, last - (outputsize - 1) * w);
         boost::json::array values;
-        // Dates are "YYYY-MM-DD HH:MM:SS"; step a minute by string math is
-        // not needed: the test asks for short ranges and reads them back.
-        values.push_back(boost::json::object{{"datetime", from},
-                                             {"open", "100.5"},
-                                             {"high", "101"},
-                                             {"low", "100"},
-                                             {"close", "100.75"},
-                                             {"volume", "42"}});
-        boost::json::object o{{"meta", boost::json::object{{"symbol", symbol}, {"interval", "1min"}}},
+        for (int64_t t = first; t <= last; t += w) {
+            int64_t i = t / w;
+            double base = 100 + 0.01 * static_cast<double>(i % 97);
+            std::string iso = mdsp::format_iso8601(t);
+            boost::json::object v{
+                {"datetime", iso.substr(0, 10) + (w % 86'400'000'000 == 0 ? "" : " " + iso.substr(11, 8))},
+                {"open", fmt::format("{}", base)},
+                {"high", fmt::format("{}", base + 0.5)},
+                {"low", fmt::format("{}", base - 0.25)},
+                {"close", fmt::format("{}", base + 0.125)}};
+            if (symbol.find('/') == std::string::npos) {
+                v["volume"] = fmt::format("{}", 10 + i % 7);
+            }
+            values.push_back(std::move(v));
+        }
+        if (order != "asc") {
+            std::reverse(values.begin(), values.end());
+        }
+        boost::json::object o{{"meta", boost::json::object{{"symbol", symbol}, {"interval", interval}}},
                               {"values", values},
                               {"status", "ok"}};
         return boost::json::serialize(o);
