@@ -80,7 +80,8 @@ TEST_F(rest_test, bars_come_oldest_first_across_pages_without_gaps_or_repeats) {
     }
     EXPECT_EQ(f.covered.back(), to);
     // The key went in the Authorization header, and the dates as UTC.
-    std::set<std::string> keys(fake->api_keys().begin(), fake->api_keys().end());
+    auto sent_keys = fake->api_keys();
+    std::set<std::string> keys(sent_keys.begin(), sent_keys.end());
     EXPECT_EQ(keys, std::set<std::string>{std::string("apikey ") + key});
     auto targets = fake->rest_targets();
     ASSERT_EQ(targets.size(), 2u);
