@@ -19,6 +19,13 @@ struct run_options {
     int limit = 100;
 };
 
+// mdsp backfill: the symbols are config.twelvedata.symbols.
+struct backfill_options {
+    std::string from;            // a time parse_time_micros accepts
+    std::string to;              // empty: now
+    std::string interval = "1m"; // one of the widths TwelveData has bars of
+};
+
 // Each returns the process exit code: 0 done, 1 failed at run time.
 int cmd_up(const config& cfg, const run_options& opts);
 int cmd_replay(const config& cfg, const run_options& opts);
@@ -26,5 +33,7 @@ int cmd_serve(const config& cfg, const run_options& opts);
 int cmd_bench(const config& cfg, const run_options& opts);
 int cmd_config(const config& cfg);
 int cmd_deadletters(const config& cfg, const run_options& opts);
+// 0 done, 1 a symbol failed (the others are done), 2 bad flags, 130 stopped.
+int cmd_backfill(const config& cfg, const backfill_options& opts);
 
 } // namespace mdsp::app

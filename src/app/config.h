@@ -84,6 +84,11 @@ struct config {
         int64_t backoff_max_us = 60'000'000;
         int64_t future_tolerance_us = 5'000'000;
         bool clamp_future = false;
+        // Gap repair and mdsp backfill: REST /time_series bars.
+        std::string rest_url = "https://api.twelvedata.com";
+        bool gap_repair = true;
+        int64_t gap_repair_max_us = 7 * 86'400'000'000LL; // longer gaps: mdsp backfill
+        int credits_per_minute = 8;                       // the free plan's
     } twelvedata;
 
     struct binance_t {

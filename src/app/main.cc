@@ -183,6 +183,26 @@ int main(int argc, char** argv) {
     add_common(dl, fs);
     dl->add_option("-n,--limit", opts.limit, "Print at most this many, newest last [100]");
 
+    mdsp::app::backfill_options bopts;
+    auto* backfill = app.add_subcommand(
+        "backfill", "Fetch history from TwelveData's REST API into the store as candles marked backfilled "
+                    "(needs TWELVEDATA_API_KEY; paced by your plan's credits)");
+    add_common(backfill, fs);
+    backfill
+        ->add_option_function<std::string>(
+            "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("twelvedata.symbols", v); },
+            "TwelveData symbols, comma-separated: AAPL,EUR/USD")
+        ->required();
+    backfill->add_option("--from", bopts.from, "Start: 2024-01-02, 2024-01-02T15:30:00Z or Unix seconds")
+        ->required();
+    backfill->add_option("--to", bopts.to, "End (exclusive), same forms [now]");
+    backfill->add_option("--interval", bopts.interval,
+                         "Bar width: 1m, 5m, 15m, 30m, 45m, 1h, 2h, 4h, 8h, 1d [1m]");
+    backfill->add_option_function<std::string>(
+        "--credits-per-minute",
+        [&fs](const std::string& v) { fs.values.emplace_back("twelvedata.credits_per_minute", v); },
+        "Requests per minute at most: your plan's API credits [8, the free plan's]");
+
     // Kafka as the bus (README "Kafka").
     mdsp::app::kafka_options kopts;
     auto add_kafka = [&fs](CLI::App* cmd) {
@@ -288,6 +308,15 @@ int main(int argc, char** argv) {
     }
     if (dl->parsed()) {
         return mdsp::app::cmd_deadletters(cfg, opts);
+    }
+    if (backfill->parsed()) {
+        if (!std::getenv("TWELVEDATA_API_KEY")) {
+            std::fprintf(
+                stderr, "mdsp backfill: TwelveData's REST API needs an API key: set the environment "
+                        "variable TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys)\n");
+            return 2;
+        }
+        return mdsp::app::cmd_backfill(cfg, bopts);
     }
     return 2;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/gap_repair.h"
 #include "app/http_surface.h"
 #include "app/ingest.h"
 #include "app/process.h"
@@ -32,6 +33,7 @@ struct pipeline_parts {
     std::unique_ptr<log::log> log;
     std::unique_ptr<store::rocks_store> store;
     std::unique_ptr<bus::local_producer> ingest_producer;
+    std::unique_ptr<gap_repair> repair; // outlives the source that reports gaps to it
     std::unique_ptr<feed::source> source;
     std::unique_ptr<ingest_stage> ingest;
     std::unique_ptr<bus::local_consumer> consumer;
@@ -134,11 +136,23 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         }
         parts.ingest_producer = std::make_unique<bus::local_producer>(*parts.log);
         auto* self = p.get();
-        auto src = make_source(cfg, [self](model::dead_letter d) {
-            if (self->_parts->ingest) {
-                self->_parts->ingest->dead_letter(d);
+        std::function<void(int64_t, int64_t)> on_gap;
+        if (cfg.source.spec == "twelvedata" && cfg.twelvedata.gap_repair) {
+            auto g = gap_repair::start(cfg, *parts.store);
+            if (!g) {
+                return g.error();
             }
-        });
+            parts.repair = std::move(*g);
+            on_gap = [r = parts.repair.get()](int64_t from, int64_t to) { r->on_gap(from, to); };
+        }
+        auto src = make_source(
+            cfg,
+            [self](model::dead_letter d) {
+                if (self->_parts->ingest) {
+                    self->_parts->ingest->dead_letter(d);
+                }
+            },
+            std::move(on_gap));
         if (!src) {
             return src.error();
         }

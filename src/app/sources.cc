@@ -9,7 +9,8 @@
 
 namespace mdsp::app {
 
-result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_letter_sink sink) {
+result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_letter_sink sink,
+                                                  std::function<void(int64_t, int64_t)> on_gap) {
     const std::string& spec = cfg.source.spec;
     if (spec == "sim") {
         feed::simulator_config sc;
@@ -50,6 +51,7 @@ result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_
         tc.backoff_max_ms = cfg.twelvedata.backoff_max_us / 1000;
         tc.future_tolerance_us = cfg.twelvedata.future_tolerance_us;
         tc.clamp_future = cfg.twelvedata.clamp_future;
+        tc.on_gap = std::move(on_gap);
         auto s = feed::twelvedata::create(std::move(tc), std::move(sink));
         if (!s) {
             return s.error();

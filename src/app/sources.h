@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "app/config.h"
@@ -8,8 +10,12 @@
 
 namespace mdsp::app {
 
-// The source that config.source.spec names ("sim" or "replay:FILE"), with
-// dead letters going to sink (called on the thread that polls the source).
-result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_letter_sink sink);
+// The source that config.source.spec names (sim, replay:FILE, twelvedata,
+// binance), with dead letters going to sink (called on the thread that polls
+// the source). on_gap, when given, hears of the time a live TwelveData feed
+// missed (restart, reconnect), from its io thread.
+result<std::unique_ptr<feed::source>>
+make_source(const config& cfg, feed::dead_letter_sink sink,
+            std::function<void(int64_t from_us, int64_t to_us)> on_gap = {});
 
 } // namespace mdsp::app

@@ -41,7 +41,6 @@ result<std::unique_ptr<binance>> binance::create(binance_config cfg, dead_letter
     }
     url->target += (url->target.find('?') == std::string::npos ? "?streams=" : "&streams=") + streams;
     std::unique_ptr<binance> b(new binance(std::move(cfg), std::move(*url), std::move(sink)));
-    b->start();
     return b;
 }
 

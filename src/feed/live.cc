@@ -124,6 +124,12 @@ bool live_source::push(model::dead_letter d) {
 }
 
 result<poll_status> live_source::poll(std::vector<model::tick>& out, size_t max) {
+    if (!_started) {
+        // The first poll starts the connection, so that resume() (called
+        // before it) is seen by the io thread.
+        _started = true;
+        start();
+    }
     std::vector<model::dead_letter> dead;
     {
         std::unique_lock lk(_mu);

@@ -43,7 +43,8 @@ void set_feed_not_ready(const std::string& source, std::string reason); // empty
 // is full the io thread waits (back-pressure); nothing is dropped.
 //
 // Threads: poll/position/resume/progress on the polling thread; push() on the
-// io thread. start() spawns the io thread, stop() (also in the destructor of
+// io thread. The first poll() (or start()) spawns the io thread, after any
+// resume(); stop() (also in the destructor of
 // the subclass) asks run_io to return and joins it.
 class live_source : public source {
 public:
@@ -85,6 +86,7 @@ private:
     std::deque<std::variant<model::tick, model::dead_letter>> _q;
     std::atomic<bool> _stop{false};
     std::thread _io;
+    bool _started = false; // polling thread
     int64_t _last_seq = 0; // polling thread
     int64_t _resumed_seq = 0;
 };

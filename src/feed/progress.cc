@@ -74,9 +74,9 @@ std::string format_progress(const progress_info& p, int bar_width) {
         out += '/';
         out += format_count(*p.total_lines);
     }
-    out += " lines  ";
+    out += fmt::format(" {}  ", p.done_unit);
     out += format_rate(p.ticks_per_second);
-    out += " ticks/s";
+    out += fmt::format(" {}/s", p.rate_unit);
     if (p.eta_seconds) {
         out += "  ETA ";
         out += format_eta(*p.eta_seconds);
@@ -108,6 +108,8 @@ void progress_bar::update(double fraction, int64_t lines, std::optional<int64_t>
     p.fraction = fraction;
     p.lines = lines;
     p.total_lines = total_lines;
+    p.done_unit = _done_unit;
+    p.rate_unit = _rate_unit;
     p.ticks_per_second = elapsed > 0 ? static_cast<double>(ticks) / elapsed : 0;
     if (fraction > 0 && elapsed > 0) {
         p.eta_seconds = elapsed * (1 - std::min(fraction, 1.0)) / fraction;

@@ -15,6 +15,8 @@ struct progress_info {
     std::optional<int64_t> total_lines; // when known
     double ticks_per_second = 0;
     std::optional<double> eta_seconds;
+    const char* done_unit = "lines"; // what lines counts
+    const char* rate_unit = "ticks"; // what the rate counts
 };
 
 // "[#########.........] 45%  5,612/12,477 lines  1.2M ticks/s  ETA 3s": a
@@ -41,6 +43,11 @@ public:
     progress_bar& operator=(const progress_bar&) = delete;
 
     bool enabled() const noexcept { return _enabled; }
+    // What the counts are of: "lines" and "ticks" unless set ("bars", "bars").
+    void set_units(const char* done_unit, const char* rate_unit) {
+        _done_unit = done_unit;
+        _rate_unit = rate_unit;
+    }
     // Redraws when 100 ms have passed since the last redraw.
     void update(double fraction, int64_t lines, std::optional<int64_t> total_lines, int64_t ticks);
     // Erases the line (idempotent; also done by the destructor).
@@ -51,6 +58,8 @@ private:
 
     int _fd;
     feed::clock* _clock;
+    const char* _done_unit = "lines";
+    const char* _rate_unit = "ticks";
     bool _enabled;
     bool _drawn = false;
     int64_t _start_nanos;

@@ -26,7 +26,8 @@ bool iequals(std::string_view a, std::string_view b) {
         return false;
     }
     for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+        if (std::tolower(static_cast<unsigned char>(a[i]))
+            != std::tolower(static_cast<unsigned char>(b[i]))) {
             return false;
         }
     }
@@ -46,21 +47,19 @@ public:
     void start() {
         auto self = this->shared_from_this();
         lowest().expires_after(std::chrono::milliseconds(_r.timeout_ms));
-        _resolver.async_resolve(_r.url.host, _r.url.port,
-                                [this, self](beast::error_code ec, tcp::resolver::results_type res) {
-                                    if (ec) {
-                                        return fail(fmt::format("cannot resolve {}: {}", _r.url.host,
-                                                                ec.message()));
-                                    }
-                                    lowest().async_connect(res, [this, self](beast::error_code ec,
-                                                                             const tcp::endpoint&) {
-                                        if (ec) {
-                                            return fail(fmt::format("cannot connect to {}:{}: {}", _r.url.host,
-                                                                    _r.url.port, describe(ec)));
-                                        }
-                                        handshake();
-                                    });
-                                });
+        _resolver.async_resolve(
+            _r.url.host, _r.url.port, [this, self](beast::error_code ec, tcp::resolver::results_type res) {
+                if (ec) {
+                    return fail(fmt::format("cannot resolve {}: {}", _r.url.host, ec.message()));
+                }
+                lowest().async_connect(res, [this, self](beast::error_code ec, const tcp::endpoint&) {
+                    if (ec) {
+                        return fail(fmt::format("cannot connect to {}:{}: {}", _r.url.host, _r.url.port,
+                                                describe(ec)));
+                    }
+                    handshake();
+                });
+            });
     }
 
     std::optional<result<rest_response>> outcome;
@@ -69,7 +68,8 @@ private:
     beast::tcp_stream& lowest() { return beast::get_lowest_layer(_stream); }
 
     std::string describe(const beast::error_code& ec) const {
-        return ec == beast::error::timeout ? fmt::format("no answer within {} ms", _r.timeout_ms) : ec.message();
+        return ec == beast::error::timeout ? fmt::format("no answer within {} ms", _r.timeout_ms)
+                                           : ec.message();
     }
 
     void handshake() {
@@ -115,7 +115,8 @@ private:
                                             _r.max_body_bytes));
                 }
                 if (ec) {
-                    return fail(fmt::format("reading the answer of {} failed: {}", _r.url.host, describe(ec)));
+                    return fail(
+                        fmt::format("reading the answer of {} failed: {}", _r.url.host, describe(ec)));
                 }
                 auto& res = _parser.get();
                 rest_response out;

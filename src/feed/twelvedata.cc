@@ -74,7 +74,6 @@ result<std::unique_ptr<twelvedata>> twelvedata::create(twelvedata_config cfg, de
                           "the TwelveData heartbeat and watchdog must be positive durations");
     }
     std::unique_ptr<twelvedata> s(new twelvedata(std::move(cfg), std::move(*url), std::move(sink)));
-    s->start();
     return s;
 }
 

@@ -83,9 +83,9 @@ bool twelvedata_rest::wait_until_us(int64_t wall_us, bars_summary& s) {
     return true;
 }
 
-result<bars_summary> twelvedata_rest::bars(
-    std::string_view symbol, model::interval iv, int64_t from_us, int64_t to_us,
-    const std::function<void(std::span<const model::candle>, int64_t)>& on_page) {
+result<bars_summary>
+twelvedata_rest::bars(std::string_view symbol, model::interval iv, int64_t from_us, int64_t to_us,
+                      const std::function<void(std::span<const model::candle>, int64_t)>& on_page) {
     bars_summary s;
     auto name = internal::twelvedata_interval_name(iv);
     if (!name) {
@@ -95,10 +95,11 @@ result<bars_summary> twelvedata_rest::bars(
     if (from_us >= to_us) {
         return s;
     }
-    auto& requests = metrics::global().get_counter("mdsp_twelvedata_rest_requests_total",
-                                                   "Requests sent to TwelveData's REST API, retries included");
-    auto& limited = metrics::global().get_counter("mdsp_twelvedata_rest_rate_limited_total",
-                                                  "Answers of 429 (credits of the minute spent) from TwelveData");
+    auto& requests = metrics::global().get_counter(
+        "mdsp_twelvedata_rest_requests_total", "Requests sent to TwelveData's REST API, retries included");
+    auto& limited =
+        metrics::global().get_counter("mdsp_twelvedata_rest_rate_limited_total",
+                                      "Answers of 429 (credits of the minute spent) from TwelveData");
     const int64_t width = iv.micros();
     // One page covers one window fewer than outputsize allows: should the
     // end date count as inclusive, outputsize (which keeps the newest bars)
@@ -109,10 +110,12 @@ result<bars_summary> twelvedata_rest::bars(
         int64_t page_to = (to_us - page_from > page_span) ? page_from + page_span : to_us;
         rest_request req;
         req.url = _base;
-        req.url.target = fmt::format(
-            "{}/time_series?symbol={}&interval={}&start_date={}&end_date={}&timezone=UTC&order=asc&outputsize={}",
-            _base.target, encode_param(symbol), *name, encode_param(td_datetime(page_from)),
-            encode_param(td_datetime(page_to)), internal::max_time_series_values);
+        req.url.target =
+            fmt::format("{}/"
+                        "time_series?symbol={}&interval={}&start_date={}&end_date={}&timezone=UTC&order=asc&"
+                        "outputsize={}",
+                        _base.target, encode_param(symbol), *name, encode_param(td_datetime(page_from)),
+                        encode_param(td_datetime(page_to)), internal::max_time_series_values);
         req.headers.emplace_back("Authorization", "apikey " + _cfg.api_key);
         req.timeout_ms = _cfg.timeout_ms;
 
@@ -127,7 +130,8 @@ result<bars_summary> twelvedata_rest::bars(
                 _sent_this_minute = 0;
                 _out_of_credits = false;
             }
-            if (_out_of_credits || (_cfg.credits_per_minute > 0 && _sent_this_minute >= _cfg.credits_per_minute)) {
+            if (_out_of_credits
+                || (_cfg.credits_per_minute > 0 && _sent_this_minute >= _cfg.credits_per_minute)) {
                 if (!wait_until_us(minute + _cfg.minute_us + 500'000 * (_cfg.minute_us >= 60'000'000), s)) {
                     return make_error(errc::io_error, "stopped");
                 }
@@ -160,7 +164,8 @@ result<bars_summary> twelvedata_rest::bars(
             if (parsed && page.k == internal::time_series_page::kind::rate_limited) {
                 ++s.rate_limited;
                 limited.inc();
-                spdlog::info("twelvedata: the API credits of this minute are spent; waiting for the next minute");
+                spdlog::info(
+                    "twelvedata: the API credits of this minute are spent; waiting for the next minute");
                 _out_of_credits = true;
                 continue; // waits above, then asks again
             }
@@ -168,20 +173,21 @@ result<bars_summary> twelvedata_rest::bars(
                 break;
             }
             if (++attempts >= _cfg.max_attempts) {
-                return make_error(errc::io_error, "TwelveData /time_series for {}: {} (gave up after {} attempts)",
-                                  symbol, scrub(error), attempts);
+                return make_error(errc::io_error,
+                                  "TwelveData /time_series for {}: {} (gave up after {} attempts)", symbol,
+                                  scrub(error), attempts);
             }
             int64_t wait_us = std::min<int64_t>(int64_t{500'000} << attempts, 30'000'000);
-            spdlog::warn("twelvedata: /time_series for {} failed ({}); retrying in {} ms", symbol, scrub(error),
-                         wait_us / 1000);
+            spdlog::warn("twelvedata: /time_series for {} failed ({}); retrying in {} ms", symbol,
+                         scrub(error), wait_us / 1000);
             if (!wait_until_us(now_micros() + wait_us, s)) {
                 return make_error(errc::io_error, "stopped");
             }
         }
         using kind = internal::time_series_page::kind;
         if (page.k == kind::error) {
-            return make_error(errc::bad_config, "TwelveData refused /time_series for {} {}: {} (code {})", symbol,
-                              *name, scrub(page.message), page.code);
+            return make_error(errc::bad_config, "TwelveData refused /time_series for {} {}: {} (code {})",
+                              symbol, *name, scrub(page.message), page.code);
         }
         std::vector<model::candle> bars;
         bars.reserve(page.bars.size());
@@ -190,8 +196,9 @@ result<bars_summary> twelvedata_rest::bars(
                 bars.push_back(std::move(c));
             }
         }
-        std::sort(bars.begin(), bars.end(),
-                  [](const model::candle& a, const model::candle& b) { return a.window_start() < b.window_start(); });
+        std::sort(bars.begin(), bars.end(), [](const model::candle& a, const model::candle& b) {
+            return a.window_start() < b.window_start();
+        });
         bars.erase(std::unique(bars.begin(), bars.end(),
                                [](const model::candle& a, const model::candle& b) {
                                    return a.window_start() == b.window_start();

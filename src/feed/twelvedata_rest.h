@@ -32,11 +32,11 @@ struct twelvedata_rest_config {
 
 // What one bars() call did.
 struct bars_summary {
-    size_t bars = 0;         // handed to on_page
-    size_t unaligned = 0;    // skipped: not aligned to the interval's windows (see bars())
-    int requests = 0;        // sent, retries included
-    int rate_limited = 0;    // answers of 429 (each followed by a wait for the next minute)
-    int64_t waited_us = 0;   // spent waiting for credits
+    size_t bars = 0;       // handed to on_page
+    size_t unaligned = 0;  // skipped: not aligned to the interval's windows (see bars())
+    int requests = 0;      // sent, retries included
+    int rate_limited = 0;  // answers of 429 (each followed by a wait for the next minute)
+    int64_t waited_us = 0; // spent waiting for credits
 };
 
 // TwelveData's REST /time_series as a source of candles. One thread at a time.
@@ -52,9 +52,9 @@ public:
     // skipped and counted. Paces itself by credits_per_minute and, on a 429
     // answer, waits for the next minute and goes on. Errors (unknown symbol,
     // plan limits, a bad key) name the symbol and TwelveData's message.
-    result<bars_summary> bars(std::string_view symbol, model::interval iv, int64_t from_us, int64_t to_us,
-                              const std::function<void(std::span<const model::candle>, int64_t covered_to_us)>&
-                                  on_page);
+    result<bars_summary>
+    bars(std::string_view symbol, model::interval iv, int64_t from_us, int64_t to_us,
+         const std::function<void(std::span<const model::candle>, int64_t covered_to_us)>& on_page);
 
 private:
     explicit twelvedata_rest(twelvedata_rest_config cfg);

@@ -85,7 +85,8 @@ TEST_F(rest_test, bars_come_oldest_first_across_pages_without_gaps_or_repeats) {
     EXPECT_EQ(keys, std::set<std::string>{std::string("apikey ") + key});
     auto targets = fake->rest_targets();
     ASSERT_EQ(targets.size(), 2u);
-    EXPECT_NE(targets[0].find("symbol=AAPL&interval=1min&start_date=2023-11-15%2000%3A00%3A00"), std::string::npos)
+    EXPECT_NE(targets[0].find("symbol=AAPL&interval=1min&start_date=2023-11-15%2000%3A00%3A00"),
+              std::string::npos)
         << targets[0];
     EXPECT_NE(targets[0].find("timezone=UTC"), std::string::npos);
     EXPECT_EQ(targets[0].find(key), std::string::npos);
@@ -201,16 +202,18 @@ TEST(time_series_parser, reads_bars_errors_and_empty_ranges) {
         R"({"code":400,"message":"No data is available on the specified dates.","status":"error"})", "AAPL",
         one_minute, p, error));
     EXPECT_EQ(p.k, time_series_page::kind::no_data);
-    ASSERT_TRUE(parse_time_series(R"({"code":401,"message":"bad key","status":"error"})", "AAPL", one_minute, p,
-                                  error));
+    ASSERT_TRUE(parse_time_series(R"({"code":401,"message":"bad key","status":"error"})", "AAPL", one_minute,
+                                  p, error));
     EXPECT_EQ(p.k, time_series_page::kind::error);
     EXPECT_EQ(p.code, 401);
 
-    for (const char* bad : {R"({"values":[],"status":"maybe"})", R"([1,2])", "{",
-                            R"({"values":[{"datetime":"x","open":"1","high":"1","low":"1","close":"1"}],"status":"ok"})",
-                            R"({"values":[{"datetime":"2023-11-15","open":"one","high":"1","low":"1","close":"1"}],"status":"ok"})",
-                            R"({"values":[{"datetime":"2023-11-15","high":"1","low":"1","close":"1"}],"status":"ok"})",
-                            R"({"values":[{"datetime":"2023-11-15","open":"1e999","high":"1","low":"1","close":"1"}],"status":"ok"})"}) {
+    for (
+        const char* bad :
+        {R"({"values":[],"status":"maybe"})", R"([1,2])", "{",
+         R"({"values":[{"datetime":"x","open":"1","high":"1","low":"1","close":"1"}],"status":"ok"})",
+         R"({"values":[{"datetime":"2023-11-15","open":"one","high":"1","low":"1","close":"1"}],"status":"ok"})",
+         R"({"values":[{"datetime":"2023-11-15","high":"1","low":"1","close":"1"}],"status":"ok"})",
+         R"({"values":[{"datetime":"2023-11-15","open":"1e999","high":"1","low":"1","close":"1"}],"status":"ok"})"}) {
         error.clear();
         EXPECT_FALSE(parse_time_series(bad, "AAPL", one_minute, p, error)) << bad;
         EXPECT_FALSE(error.empty()) << bad;

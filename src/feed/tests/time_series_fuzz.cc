@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(page.message.size() <= 500);
     for (const auto& c : page.bars) {
         check(c.backfilled && c.final && c.window_start() % iv.micros() == 0);
-        check(std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low) && std::isfinite(c.close));
+        check(std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low)
+              && std::isfinite(c.close));
     }
     return 0;
 }

@@ -1,0 +1,161 @@
+// `mdsp backfill`: history from TwelveData's REST bars into the store, as
+// candles marked backfilled.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.h"
+#include "base/time.h"
+#include "feed/progress.h"
+#include "feed/twelvedata_rest.h"
+#include "store/rocks_store.h"
+
+namespace mdsp::app {
+
+namespace {
+
+sigset_t stop_signals() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    return s;
+}
+
+} // namespace
+
+int cmd_backfill(const config& cfg, const backfill_options& b) {
+    auto iv = model::interval::parse(b.interval);
+    if (!iv) {
+        std::fprintf(stderr, "mdsp backfill: --interval %s is not an interval; write 1m, 5m, 1h or 1d\n",
+                     b.interval.c_str());
+        return 2;
+    }
+    auto from = parse_time_micros(b.from);
+    auto to = b.to.empty() ? std::optional<int64_t>(now_micros()) : parse_time_micros(b.to);
+    if (!from || !to) {
+        std::fprintf(stderr,
+                     "mdsp backfill: --%s %s is not a time; write a date (2024-01-02), a UTC date and time "
+                     "(2024-01-02T15:30:00Z) or Unix seconds\n",
+                     from ? "to" : "from", (from ? b.to : b.from).c_str());
+        return 2;
+    }
+    if (*from >= *to) {
+        std::fprintf(stderr, "mdsp backfill: --from %s is not before --to %s\n", format_iso8601(*from).c_str(),
+                     format_iso8601(*to).c_str());
+        return 2;
+    }
+    if (cfg.twelvedata.symbols.empty()) {
+        std::fprintf(stderr, "mdsp backfill: no symbols; pass --symbols AAPL,EUR/USD\n");
+        return 2;
+    }
+    // Whole windows only: from rounds down, to up.
+    const int64_t first = iv->window_start(*from);
+    const int64_t end = iv->window_start(*to - 1) + iv->micros();
+
+    std::atomic<bool> stop{false};
+    feed::twelvedata_rest_config rc;
+    const char* key = std::getenv("TWELVEDATA_API_KEY");
+    rc.api_key = key ? key : "";
+    rc.base_url = cfg.twelvedata.rest_url;
+    rc.tls.ca_file = cfg.twelvedata.ca_file;
+    rc.credits_per_minute = cfg.twelvedata.credits_per_minute;
+    rc.stopping = [&stop] { return stop.load(); };
+    auto rest = feed::twelvedata_rest::create(std::move(rc));
+    if (!rest) {
+        std::fprintf(stderr, "mdsp backfill: %s\n", rest.error().what().c_str());
+        return 2;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    auto st = store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store");
+    if (!st) {
+        spdlog::error("backfill: {}", st.error().what());
+        return 1;
+    }
+
+    // Signals go to sigtimedwait below, not to the worker.
+    sigset_t sigs = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    std::atomic<bool> done{false};
+    int failed = 0;
+    std::thread worker([&] {
+        feed::progress_bar bar;
+        bar.set_units("bars", "bars");
+        const auto& symbols = cfg.twelvedata.symbols;
+        const double per_symbol = static_cast<double>(end - first);
+        int64_t bars_total = 0;
+        for (size_t i = 0; i < symbols.size() && !stop; ++i) {
+            const auto& symbol = symbols[i];
+            store::backfill_outcome total;
+            std::string store_error;
+            auto s = (*rest)->bars(symbol, *iv, first, end, [&](std::span<const model::candle> page, int64_t covered) {
+                if (!store_error.empty()) {
+                    return;
+                }
+                auto w = (*st)->write_backfill(page);
+                if (!w) {
+                    store_error = w.error().what();
+                    stop = true;
+                    return;
+                }
+                total.written += w->written;
+                total.kept_live += w->kept_live;
+                bars_total += static_cast<int64_t>(page.size());
+                double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
+                           / static_cast<double>(symbols.size());
+                bar.update(f, bars_total, std::nullopt, bars_total);
+            });
+            bar.finish();
+            if (!store_error.empty()) {
+                spdlog::error("backfill: storing the bars of {} failed: {}", symbol, store_error);
+                ++failed;
+                break;
+            }
+            if (!s) {
+                if (stop) {
+                    break;
+                }
+                spdlog::error("backfill: {}", s.error().what());
+                ++failed;
+                continue;
+            }
+            std::printf("%s %s %s .. %s: %zu candles stored, %zu kept as the ticks made them, %d requests%s%s\n",
+                        symbol.c_str(), iv->name().c_str(), format_iso8601(first).c_str(),
+                        format_iso8601(end).c_str(), total.written, total.kept_live, s->requests,
+                        s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited).c_str() : "",
+                        s->unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
+                                                   "(hourly stock bars start at :30); use a smaller --interval",
+                                                   s->unaligned, iv->name())
+                                           .c_str()
+                                     : "");
+            std::fflush(stdout);
+        }
+        done = true;
+    });
+    while (!done) {
+        timespec ts{0, 100'000'000L};
+        if (sigtimedwait(&sigs, nullptr, &ts) > 0) {
+            spdlog::warn("backfill: stopping; the bars stored so far stay");
+            stop = true;
+        }
+    }
+    worker.join();
+    if (auto r = (*st)->sync(); !r) {
+        spdlog::error("backfill: {}", r.error().what());
+        return 1;
+    }
+    if (stop && failed == 0) {
+        return 130;
+    }
+    return failed == 0 ? 0 : 1;
+}
+
+} // namespace mdsp::app

@@ -1,0 +1,157 @@
+#include "app/gap_repair.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "base/metrics.h"
+#include "base/time.h"
+
+namespace mdsp::app {
+
+namespace {
+
+struct repair_metrics {
+    metrics::counter& gaps = metrics::global().get_counter(
+        "mdsp_gap_repair_gaps_total", "Feed gaps (restart or reconnect) handed to the gap repair");
+    metrics::counter& written = metrics::global().get_counter(
+        "mdsp_gap_repair_candles_total", "Candles from REST bars, by what became of them", {{"outcome", "written"}});
+    metrics::counter& kept_live = metrics::global().get_counter(
+        "mdsp_gap_repair_candles_total", "Candles from REST bars, by what became of them",
+        {{"outcome", "kept_live"}});
+    metrics::counter& failures = metrics::global().get_counter(
+        "mdsp_gap_repair_failures_total", "Symbols whose gap could not be fetched or stored");
+};
+
+repair_metrics& stats() {
+    static repair_metrics m;
+    return m;
+}
+
+} // namespace
+
+result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::store& st) {
+    feed::twelvedata_rest_config rc;
+    const char* key = std::getenv("TWELVEDATA_API_KEY");
+    rc.api_key = key ? key : "";
+    rc.base_url = cfg.twelvedata.rest_url;
+    rc.tls.ca_file = cfg.twelvedata.ca_file;
+    rc.credits_per_minute = cfg.twelvedata.credits_per_minute;
+    std::unique_ptr<gap_repair> g(new gap_repair(cfg, st));
+    rc.stopping = [p = g.get()] { return p->_stopping.load(); };
+    auto rest = feed::twelvedata_rest::create(std::move(rc));
+    if (!rest) {
+        return rest.error();
+    }
+    g->_rest = std::move(*rest);
+    g->_thread = std::thread([p = g.get()] { p->run(); });
+    return g;
+}
+
+gap_repair::gap_repair(const config& cfg, store::store& st)
+  : _symbols(cfg.twelvedata.symbols)
+  , _max_us(cfg.twelvedata.gap_repair_max_us)
+  , _store(st) {
+    (void)stats();
+}
+
+gap_repair::~gap_repair() {
+    {
+        std::lock_guard g(_mu);
+        _stop = true;
+    }
+    _stopping = true;
+    _cv.notify_all();
+    if (_thread.joinable()) {
+        _thread.join();
+    }
+}
+
+void gap_repair::on_gap(int64_t from_us, int64_t to_us) {
+    stats().gaps.inc();
+    {
+        std::lock_guard g(_mu);
+        if (_gaps.size() >= 64) {
+            // Many drops in a row: one repair from the oldest start covers them.
+            from_us = std::min(from_us, _gaps.front().first);
+            _gaps.clear();
+        }
+        _gaps.emplace_back(from_us, to_us);
+    }
+    _cv.notify_all();
+}
+
+void gap_repair::run() {
+    for (;;) {
+        std::pair<int64_t, int64_t> gap;
+        {
+            std::unique_lock lk(_mu);
+            _cv.wait(lk, [&] { return _stop || !_gaps.empty(); });
+            if (_stop) {
+                return;
+            }
+            gap = _gaps.front();
+            _gaps.pop_front();
+        }
+        repair(gap.first, gap.second);
+    }
+}
+
+void gap_repair::repair(int64_t from_us, int64_t to_us) {
+    const model::interval minute(micros_per_minute);
+    for (const auto& symbol : _symbols) {
+        {
+            std::lock_guard g(_mu);
+            if (_stop) {
+                return;
+            }
+        }
+        // From the newest tick stored for the symbol (more exact than the
+        // connection's view, and right after a restart too).
+        int64_t from = from_us;
+        auto newest = _store.latest(symbol);
+        if (newest && *newest) {
+            from = (*newest)->event_time();
+        } else if (newest) {
+            continue; // no tick of it stored yet: history is mdsp backfill's job
+        }
+        int64_t first = minute.window_start(from) + micros_per_minute; // after the minute with live ticks
+        int64_t end = minute.window_start(to_us);                       // before the minute of the reconnect
+        if (end - first > _max_us) {
+            spdlog::warn("twelvedata: {} missed {} of data; repairing the newest {} (twelvedata.gap_repair_max); "
+                         "run mdsp backfill --symbols {} --from {} for the rest",
+                         symbol, format_duration(end - first), format_duration(_max_us), symbol,
+                         format_iso8601(first));
+            first = minute.window_start(end - _max_us);
+        }
+        if (first >= end) {
+            continue; // no whole minute was missed
+        }
+        store::backfill_outcome total;
+        auto s = _rest->bars(symbol, minute, first, end, [&](std::span<const model::candle> page, int64_t) {
+            auto w = _store.write_backfill(page);
+            if (!w) {
+                spdlog::error("twelvedata: storing the repaired minutes of {} failed: {}", symbol, w.error().what());
+                stats().failures.inc();
+                return;
+            }
+            total.written += w->written;
+            total.kept_live += w->kept_live;
+        });
+        if (!s) {
+            stats().failures.inc();
+            spdlog::warn("twelvedata: repairing the gap {} .. {} of {} failed: {}", format_iso8601(first),
+                         format_iso8601(end), symbol, s.error().what());
+            continue;
+        }
+        stats().written.inc(total.written);
+        stats().kept_live.inc(total.kept_live);
+        spdlog::info("twelvedata: repaired the gap {} .. {} of {}: {} backfilled 1m candles, {} kept as the ticks "
+                     "made them ({} requests{})",
+                     format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live,
+                     s->requests, s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
+    }
+}
+
+} // namespace mdsp::app

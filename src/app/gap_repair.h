@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/config.h"
+#include "base/result.h"
+#include "feed/twelvedata_rest.h"
+#include "store/store.h"
+
+namespace mdsp::app {
+
+// Repairs the gaps of the live TwelveData feed: after a restart or a
+// reconnect the connector reports the time it missed (on_gap), and this
+// fetches the minutes in between as 1m bars from the REST API and stores them
+// as candles marked backfilled. Per symbol the gap starts after the minute of
+// its newest stored tick and ends before the minute of the reconnect, so the
+// minutes with live ticks at either edge stay as the ticks made them; and
+// the store never lets a bar replace a candle built from ticks
+// (store::write_backfill), so nothing is counted twice. Higher intervals are
+// not rebuilt from bars.
+//
+// Threads: on_gap from any thread; one worker thread does the requests
+// (paced by the plan's credits) so the feed never waits. Gaps still queued at
+// stop are dropped: after a restart the gap since the newest stored tick is
+// repaired again.
+class gap_repair {
+public:
+    static result<std::unique_ptr<gap_repair>> start(const config& cfg, store::store& st);
+    ~gap_repair();
+    gap_repair(const gap_repair&) = delete;
+    gap_repair& operator=(const gap_repair&) = delete;
+
+    void on_gap(int64_t from_us, int64_t to_us);
+
+private:
+    gap_repair(const config& cfg, store::store& st);
+    void run();
+    void repair(int64_t from_us, int64_t to_us);
+
+    std::vector<std::string> _symbols;
+    int64_t _max_us;
+    store::store& _store;
+    std::unique_ptr<feed::twelvedata_rest> _rest;
+    std::mutex _mu;
+    std::condition_variable _cv;
+    std::deque<std::pair<int64_t, int64_t>> _gaps;
+    bool _stop = false;
+    std::atomic<bool> _stopping{false}; // ends the REST client's waits
+    std::thread _thread;
+};
+
+} // namespace mdsp::app
