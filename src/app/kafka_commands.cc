@@ -187,6 +187,8 @@ int run_process(const config& cfg, bool serve_http, bool finish_when_done, bool 
             return 1;
         }
         srv = std::move(*s);
+        // The dashboard's live push, fed after each store write as `mdsp up` does.
+        proc.on_commit([hub = srv->live.get()](auto candles, auto latest) { hub->publish(candles, latest); });
     }
     if (auto r = proc.start(); !r) {
         spdlog::error("{}: {}", what, r.error().what());

@@ -66,15 +66,7 @@ kafka_process_stage::kafka_process_stage(const config& cfg, bus::kafka_consumer&
   : _cfg(cfg)
   , _in(in)
   , _out(out)
-  , _store(st)
-  , _m_ticks(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
-                                           {{"outcome", "accepted"}}))
-  , _m_dead(metrics::global().get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter",
-                                          {{"stage", "process"}}))
-  , _m_commits(metrics::global().get_counter("mdsp_store_writes_total", "Atomic store writes"))
-  , _m_candles(metrics::global().get_counter("mdsp_candles_written_total", "Candle upserts written"))
-  , _m_latency(metrics::global().get_histogram(
-        "mdsp_ingest_to_store_seconds", "From a tick's ingest to its candle being readable in the store")) {
+  , _store(st) {
     for (const auto& iv : cfg.engine.intervals) {
         _largest_us = std::max(_largest_us, iv.micros());
     }
@@ -215,7 +207,7 @@ void kafka_process_stage::dead_letter(const bus::record_view& r, const char* kin
         return;
     }
     ++_dead;
-    _m_dead.inc();
+    _metrics.dead_letter();
 }
 
 void kafka_process_stage::note_anchor(part& p, const std::string& symbol, int64_t event_us, int64_t offset) {
@@ -282,9 +274,10 @@ result<size_t> kafka_process_stage::step(int timeout_ms) {
             dead_letter(rec, "decode", t.error().what());
             continue;
         }
-        switch (p.engine.add(*t, rec.partition)) {
+        auto outcome = p.engine.add(*t, rec.partition);
+        _metrics.count(outcome);
+        switch (outcome) {
         case stream::tick_outcome::accepted: {
-            _m_ticks.inc();
             p.max_event = std::max(p.max_event, t->event_time());
             note_anchor(p, t->symbol, t->event_time(), rec.offset());
             keep_newest(_latest, *t);
@@ -297,10 +290,7 @@ result<size_t> kafka_process_stage::step(int timeout_ms) {
         case stream::tick_outcome::duplicate:
             break;
         case stream::tick_outcome::late:
-            dead_letter(rec, "late",
-                        fmt::format("tick of {} at {} is later than the allowed lateness ({})", t->symbol,
-                                    format_iso8601(t->event_time()),
-                                    format_duration(_cfg.engine.allowed_lateness_us)));
+            dead_letter(rec, "late", late_reason(*t, _cfg));
             break;
         }
     }
@@ -385,23 +375,18 @@ result<void> kafka_process_stage::commit() {
         _latest_vec.push_back(std::move(t));
     }
     _latest.clear();
+    int64_t t0 = mono_nanos();
     if (auto r = _store.write(store::write_batch{_ticks, _candles, _latest_vec, _state}); !r) {
         return r;
     }
-    int64_t done_us = now_micros();
-    for (int64_t ing : _pending_ingest) {
-        int64_t lat = done_us - ing;
-        if (_latency_sink) {
-            _latency_sink->push_back(lat);
-        }
-        _m_latency.observe(static_cast<double>(lat) / 1e6);
+    _metrics.written(t0, _candles.size(), _pending_ingest, now_micros(), _latency_sink);
+    if (_on_commit) {
+        _on_commit(_candles, _latest_vec);
     }
     _pending_ingest.clear();
     for (auto& [_, p] : _parts) {
         p->written = p->next;
     }
-    _m_commits.inc();
-    _m_candles.inc(_candles.size());
     _candles_written += _candles.size();
     _ticks.clear();
     _pending = 0;

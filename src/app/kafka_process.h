@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/stage_state.h"
 #include "base/metrics.h"
 #include "base/result.h"
 #include "bus/kafka.h"
@@ -70,6 +71,10 @@ public:
 
     // When set, every written tick's ingest-to-store latency in us is appended (bench).
     void record_latencies(std::vector<int64_t>* sink) { _latency_sink = sink; }
+    // Called after each successful store write (stage_state.h), as the
+    // embedded stage does: the live push of `mdsp up --kafka` and
+    // `mdsp process --kafka --http`. Unset, a write costs nothing more.
+    void on_commit(commit_observer f) { _on_commit = std::move(f); }
 
     uint64_t ticks_processed() const noexcept { return _processed; }
     uint64_t candles_written() const noexcept { return _candles_written; }
@@ -130,15 +135,12 @@ private:
     std::string _buf;
     std::vector<int64_t> _pending_ingest;
     std::vector<int64_t>* _latency_sink = nullptr;
+    commit_observer _on_commit;
 
     uint64_t _processed = 0;
     uint64_t _dead = 0;
     uint64_t _candles_written = 0;
-    metrics::counter& _m_ticks;
-    metrics::counter& _m_dead;
-    metrics::counter& _m_commits;
-    metrics::counter& _m_candles;
-    metrics::histogram& _m_latency;
+    stage_metrics _metrics;
 };
 
 } // namespace mdsp::app

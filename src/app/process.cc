@@ -24,23 +24,7 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
   , _in(in)
   , _dlq(dead_letters)
   , _store(st)
-  , _engine(engine_cfg(cfg))
-  , _m_ticks(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
-                                           {{"outcome", "accepted"}}))
-  , _m_dups(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
-                                          {{"outcome", "duplicate"}}))
-  , _m_late(metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
-                                          {{"outcome", "late"}}))
-  , _m_dead(metrics::global().get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter",
-                                          {{"stage", "process"}}))
-  , _m_commits(metrics::global().get_counter("mdsp_store_writes_total", "Atomic store writes"))
-  , _m_candles(metrics::global().get_counter("mdsp_candles_written_total", "Candle upserts written"))
-  , _m_latency(metrics::global().get_histogram(
-        "mdsp_ingest_to_store_seconds", "From a tick's ingest to its candle being readable in the store"))
-  , _m_commit_latency(
-        metrics::global().get_histogram("mdsp_store_write_seconds", "Time of one atomic store write")) {
-    _lat_buckets.assign(_m_latency.bounds().size() + 1, 0);
-}
+  , _engine(engine_cfg(cfg)) {}
 
 result<void> process_stage::restore(int32_t partitions) {
     auto st = _store.load_state(stream::candle_engine::state_prefix);
@@ -117,7 +101,7 @@ void process_stage::dead_letter(const bus::record_view& r, const char* kind, con
         return;
     }
     ++_dead;
-    _m_dead.inc();
+    _metrics.dead_letter();
 }
 
 result<size_t> process_stage::step(int timeout_ms) {
@@ -141,9 +125,10 @@ result<size_t> process_stage::step(int timeout_ms) {
             dead_letter(rec, "decode", t.error().what());
             continue;
         }
-        switch (_engine.add(*t, rec.partition)) {
+        auto outcome = _engine.add(*t, rec.partition);
+        _metrics.count(outcome);
+        switch (outcome) {
         case stream::tick_outcome::accepted: {
-            _m_ticks.inc();
             keep_newest(_latest, *t);
             _pending_ingest.push_back(t->ingest_time());
             if (_cfg.process.store_ticks) {
@@ -152,14 +137,9 @@ result<size_t> process_stage::step(int timeout_ms) {
             break;
         }
         case stream::tick_outcome::duplicate:
-            _m_dups.inc();
             break;
         case stream::tick_outcome::late:
-            _m_late.inc();
-            dead_letter(rec, "late",
-                        fmt::format("tick of {} at {} is later than the allowed lateness ({})", t->symbol,
-                                    format_iso8601(t->event_time()),
-                                    format_duration(_cfg.engine.allowed_lateness_us)));
+            dead_letter(rec, "late", late_reason(*t, _cfg));
             break;
         }
     }
@@ -211,28 +191,13 @@ result<void> process_stage::commit() {
     if (auto r = _store.write(b); !r) {
         return r;
     }
-    int64_t done_us = now_micros();
+    _metrics.written(t0, _candles.size(), _pending_ingest, now_micros(), _latency_sink);
     if (_on_commit) {
         _on_commit(_candles, _latest_vec);
     }
-    _m_commit_latency.observe(static_cast<double>(mono_nanos() - t0) / 1e9);
-    for (int64_t ing : _pending_ingest) {
-        int64_t lat = done_us - ing;
-        if (_latency_sink) {
-            _latency_sink->push_back(lat);
-        }
-        double s = static_cast<double>(lat) / 1e6;
-        _lat_buckets[_m_latency.bucket_index(s)]++;
-        _lat_sum += s;
-    }
-    _m_latency.add_counts(_lat_buckets, _lat_sum);
-    std::fill(_lat_buckets.begin(), _lat_buckets.end(), 0);
-    _lat_sum = 0;
     for (const auto& [p, next] : _next) {
         _written[p] = next;
     }
-    _m_commits.inc();
-    _m_candles.inc(_candles.size());
     _candles_written += _candles.size();
     _ticks.clear();
     _pending_ingest.clear();

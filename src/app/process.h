@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/stage_state.h"
 #include "base/metrics.h"
 #include "base/result.h"
 #include "bus/bus.h"
@@ -45,10 +46,7 @@ public:
     // microseconds is appended here (benchmarks).
     void record_latencies(std::vector<int64_t>* sink) { _latency_sink = sink; }
 
-    // Called on the processing thread after each successful store write,
-    // with the candles and latest ticks it wrote (live push). Must not block.
-    using commit_observer =
-        std::function<void(std::span<const model::candle>, std::span<const model::tick> latest)>;
+    // Called after each successful store write (stage_state.h).
     void on_commit(commit_observer f) { _on_commit = std::move(f); }
 
     // Records of market.ticks not consumed yet: the log end minus the next
@@ -107,16 +105,7 @@ private:
     uint64_t _dead = 0;
     uint64_t _candles_written = 0;
 
-    metrics::counter& _m_ticks;
-    metrics::counter& _m_dups;
-    metrics::counter& _m_late;
-    metrics::counter& _m_dead;
-    metrics::counter& _m_commits;
-    metrics::counter& _m_candles;
-    metrics::histogram& _m_latency;
-    metrics::histogram& _m_commit_latency;
-    std::vector<uint64_t> _lat_buckets;
-    double _lat_sum = 0;
+    stage_metrics _metrics;
 };
 
 } // namespace mdsp::app

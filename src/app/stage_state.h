@@ -1,11 +1,20 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "app/config.h"
+#include "base/metrics.h"
+#include "base/time.h"
+#include "model/candle.h"
 #include "model/tick.h"
 #include "stream/candle_engine.h"
 
@@ -56,5 +65,95 @@ inline void keep_newest(std::unordered_map<std::string, model::tick>& latest, co
         it->second = t;
     }
 }
+
+// Called on the processing thread after each successful store write, with
+// the candles and latest ticks it wrote (the dashboard's live push): only
+// what the store has is pushed. Must not block.
+using commit_observer =
+    std::function<void(std::span<const model::candle>, std::span<const model::tick> latest)>;
+
+// Why a tick was dead-lettered as late, for market.deadletter.
+inline std::string late_reason(const model::tick& t, const config& c) {
+    return fmt::format("tick of {} at {} is later than the allowed lateness ({})", t.symbol,
+                       format_iso8601(t.event_time()), format_duration(c.engine.allowed_lateness_us));
+}
+
+// The metrics both processing stages export, under the same names and
+// labels, so that /metrics, the dashboard and the alerts read the same
+// series whichever bus feeds the stage. Owned by the processing thread.
+class stage_metrics {
+public:
+    stage_metrics()
+      : _accepted(ticks("accepted"))
+      , _duplicate(ticks("duplicate"))
+      , _late(ticks("late"))
+      , _dead(metrics::global().get_counter("mdsp_dead_letters_total", "Messages sent to market.deadletter",
+                                            {{"stage", "process"}}))
+      , _writes(metrics::global().get_counter("mdsp_store_writes_total", "Atomic store writes"))
+      , _candles(metrics::global().get_counter("mdsp_candles_written_total", "Candle upserts written"))
+      , _latency(metrics::global().get_histogram(
+            "mdsp_ingest_to_store_seconds", "From a tick's ingest to its candle being readable in the store"))
+      , _write_latency(
+            metrics::global().get_histogram("mdsp_store_write_seconds", "Time of one atomic store write")) {
+        _lat_buckets.assign(_latency.bounds().size() + 1, 0);
+    }
+
+    // mdsp_process_ticks_total{outcome}: every tick the engine was given.
+    void count(stream::tick_outcome o) {
+        switch (o) {
+        case stream::tick_outcome::accepted:
+            _accepted.inc();
+            break;
+        case stream::tick_outcome::duplicate:
+            _duplicate.inc();
+            break;
+        case stream::tick_outcome::late:
+            _late.inc();
+            break;
+        }
+    }
+    void dead_letter() { _dead.inc(); }
+
+    // After a store write that began at mono_nanos() = t0_ns, wrote
+    // `candles` candles and made the ticks ingested at ingest_us (wall
+    // clock, us) readable at done_us. Each latency in us also goes to sink
+    // when given (benchmarks).
+    void written(int64_t t0_ns, size_t candles, std::span<const int64_t> ingest_us, int64_t done_us,
+                 std::vector<int64_t>* sink) {
+        _write_latency.observe(static_cast<double>(mono_nanos() - t0_ns) / 1e9);
+        double sum = 0;
+        for (int64_t ing : ingest_us) {
+            int64_t lat = done_us - ing;
+            if (sink) {
+                sink->push_back(lat);
+            }
+            double s = static_cast<double>(lat) / 1e6;
+            _lat_buckets[_latency.bucket_index(s)]++;
+            sum += s;
+        }
+        if (!ingest_us.empty()) {
+            _latency.add_counts(_lat_buckets, sum);
+            std::fill(_lat_buckets.begin(), _lat_buckets.end(), 0);
+        }
+        _writes.inc();
+        _candles.inc(candles);
+    }
+
+private:
+    static metrics::counter& ticks(const char* outcome) {
+        return metrics::global().get_counter("mdsp_process_ticks_total", "Ticks read from market.ticks",
+                                             {{"outcome", outcome}});
+    }
+
+    metrics::counter& _accepted;
+    metrics::counter& _duplicate;
+    metrics::counter& _late;
+    metrics::counter& _dead;
+    metrics::counter& _writes;
+    metrics::counter& _candles;
+    metrics::histogram& _latency;
+    metrics::histogram& _write_latency;
+    std::vector<uint64_t> _lat_buckets;
+};
 
 } // namespace mdsp::app

@@ -176,3 +176,89 @@ def main(tests):
             print(f"FAIL {t.__name__}: {e}", flush=True)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+class ws_client:
+    """A minimal WebSocket client (RFC 6455) over a plain socket, enough for
+    /api/v1/stream: the upgrade, masked text frames out, text frames in
+    (answering pings). The standard library has none, and this spares a package."""
+
+    def __init__(self, port, path="/api/v1/stream", timeout=30):
+        import base64
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                          .encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise AssertionError(f"{path}: the server closed during the upgrade: {head!r}")
+            head += chunk
+        head, _, self.buf = head.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0]
+        if b" 101 " not in status + b" ":
+            raise AssertionError(f"{path}: no WebSocket upgrade: {head.decode(errors='replace')}")
+
+    def _exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the WebSocket")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _send(self, opcode, payload):
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def send_json(self, obj):
+        self._send(0x1, json.dumps(obj).encode())
+
+    def recv_json(self):
+        """The next text message, parsed; answers pings on the way."""
+        data = b""
+        while True:
+            b0, b1 = self._exact(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = int.from_bytes(self._exact(2), "big")
+            elif n == 127:
+                n = int.from_bytes(self._exact(8), "big")
+            mask = self._exact(4) if b1 & 0x80 else None
+            payload = self._exact(n)
+            if mask:
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            opcode = b0 & 0x0f
+            if opcode == 0x9:
+                self._send(0xA, payload)
+            elif opcode == 0x8:
+                raise ConnectionError(f"the server closed the WebSocket: {payload[2:].decode(errors='replace')}")
+            elif opcode in (0x0, 0x1):
+                data += payload
+                if b0 & 0x80:
+                    return json.loads(data)
+
+    def close(self):
+        try:
+            self._send(0x8, (1000).to_bytes(2, "big"))
+        except OSError:
+            pass
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -2,7 +2,8 @@
 real Kafka protocol peer, no Java): the Binance reference through ingest,
 Kafka, process and store; two process replicas in one group splitting the
 partitions, one killed with SIGKILL mid-run, both restarted, with the same
-candles as one uninterrupted replica."""
+candles as one uninterrupted replica; the same tick outcomes in /metrics as
+the embedded path; the dashboard's live push fed by the Kafka stage."""
 import os
 import random
 import re
@@ -11,7 +12,9 @@ import subprocess
 import threading
 import time
 
-from mdsp_e2e import TRADES, all_candles, check, main, mdsp_binary, run, server, tempdir
+import urllib.parse
+
+from mdsp_e2e import TRADES, all_candles, check, main, mdsp_binary, run, server, tempdir, ws_client
 from test_reference import compare, klines
 
 PARTITIONS = 4
@@ -225,6 +228,83 @@ def test_two_replicas_kill_and_restart():
     check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs {[got[k] for k in diff[:1]]}")
 
 
+def write_dups_and_late(d, rows):
+    """A Binance file of the reference's first rows, each twice (the second a
+    duplicate: same trade id), then one trade a day before the first (late)."""
+    folder = os.path.join(d, "binance-dupeth")
+    os.makedirs(folder)
+    path = os.path.join(folder, "trades.csv")
+    with open(TRADES) as src, open(path, "w") as out:
+        out.write(src.readline())
+        lines = [src.readline() for _ in range(rows)]
+        for line in lines:
+            out.write(line + line)
+        first, last = lines[0].split(","), lines[-1].split(",")
+        last[0] = str(int(last[0]) + 1)
+        last[5] = str(int(first[5]) - 86400 * 1000)
+        out.write(",".join(last))
+    return path
+
+
+def outcomes(s):
+    m = s.metrics()
+    return {k: v for k, v in m.items() if k.startswith("mdsp_process_ticks_total{")
+            or k.startswith("mdsp_dead_letters_total{stage=\"process\"")}
+
+
+def test_outcomes_as_embedded():
+    """Duplicates and late ticks are counted by the Kafka stage as by the embedded one."""
+    d = tempdir("kafka-outcomes")
+    rows = 1500
+    path = write_dups_and_late(d, rows)
+    counts = {}
+    with mock() as m:
+        for name, args in [("embedded", []), ("kafka", ["--kafka", m.bootstrap])]:
+            with server(["up", "--source", f"replay:{path}", "-d", os.path.join(d, name)] + args) as s:
+                s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what=f"{name}: the replay in the store")
+                counts[name] = outcomes(s)
+                check(s.stop() == 0, f"mdsp up ({name}) exits 0 on Ctrl-C")
+    print("outcomes:", counts["kafka"], flush=True)
+    want = {'mdsp_process_ticks_total{outcome="accepted"}': rows,
+            'mdsp_process_ticks_total{outcome="duplicate"}': rows,
+            'mdsp_process_ticks_total{outcome="late"}': 1,
+            'mdsp_dead_letters_total{stage="process"}': 1}
+    check(counts["embedded"] == want, f"the embedded stage counts each outcome: {counts['embedded']}")
+    check(counts["kafka"] == counts["embedded"],
+          f"the Kafka stage counts as the embedded one: {counts['kafka']} vs {counts['embedded']}")
+
+
+def test_live_push_with_kafka():
+    """A dashboard client of /api/v1/stream gets forming candles and latest
+    prices from `mdsp up --kafka`, each already readable in the store."""
+    with mock() as m:
+        d = tempdir("kafka-live")
+        with server(["up", "--kafka", m.bootstrap, "--source", "sim", "-d", d]) as s:
+            with ws_client(s.port, timeout=120) as ws:
+                ws.send_json({"action": "subscribe", "symbol": "BTC/USD", "interval": "1m"})
+                ws.send_json({"action": "subscribe", "channel": "latest"})
+                candle = latest = None
+                deadline = time.time() + 300
+                while (candle is None or latest is None) and time.time() < deadline:
+                    try:
+                        msg = ws.recv_json()
+                    except TimeoutError:
+                        raise AssertionError("nothing pushed on /api/v1/stream for 120 s:\n" + "".join(s.lines[-20:]))
+                    check(msg["type"] != "error", f"the stream takes our subscriptions: {msg}")
+                    if msg["type"] == "candle":
+                        check(msg["symbol"] == "BTC/USD" and msg["interval"] == "1m",
+                              f"only the subscribed series is pushed: {msg}")
+                        candle = msg["candle"]
+                    elif msg["type"] == "latest":
+                        latest = msg["tick"]
+                check(candle is not None and latest is not None, "a candle and a latest tick were pushed")
+            q = urllib.parse.urlencode({"symbol": "BTC/USD", "interval": "1m", "from": candle["time"], "limit": 1})
+            stored = s.get(f"/api/v1/candles?{q}")["candles"]
+            check(stored and stored[0]["time"] == candle["time"] and stored[0]["revision"] >= candle["revision"],
+                  f"the pushed candle {candle} was in the store first: {stored}")
+            check(s.stop() == 0, "mdsp up --kafka exits 0 on Ctrl-C")
+
+
 def wait_until_split(r1, r2):
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -236,4 +316,5 @@ def wait_until_split(r1, r2):
 
 
 if __name__ == "__main__":
-    main([test_reference_through_kafka, test_up_with_kafka, test_two_replicas_kill_and_restart])
+    main([test_reference_through_kafka, test_up_with_kafka, test_outcomes_as_embedded, test_live_push_with_kafka,
+          test_two_replicas_kill_and_restart])
