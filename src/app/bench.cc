@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/kafka_commands.h"
 #include "app/pipeline.h"
+#include "app/twelvedata_bench.h"
 #include "base/time.h"
 #include "feed/simulator.h"
 #include "log/log.h"
@@ -284,6 +285,11 @@ int cmd_bench(const config& cfg, const run_options& opts) {
     }
     if (wanted(opts, "log")) {
         rc |= bench_log(cfg);
+    }
+    if (wanted(opts, "twelvedata")) {
+        std::string dir = bench_dir(cfg, "twelvedata");
+        rc |= bench_twelvedata(dir, opts.bench_seconds);
+        std::filesystem::remove_all(dir);
     }
     // Optional: only when asked for by name (it runs kcat).
     if (("," + opts.bench_only + ",").find(",kafka,") != std::string::npos) {

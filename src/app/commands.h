@@ -14,7 +14,7 @@ struct run_options {
     // mdsp bench
     double bench_seconds = 5;
     double bench_latency_rate = 50'000;
-    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log
+    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log,twelvedata
     // mdsp deadletters
     int limit = 100;
 };

@@ -171,9 +171,10 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     bench->add_option("--latency-rate", opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
         ->check(CLI::PositiveNumber);
-    bench->add_option("--only", opts.bench_only,
-                      "Comma-separated subset of pipeline,latency,engine,log; kafka (only when named) runs "
-                      "the Kafka bus on a mock cluster beside kcat");
+    bench->add_option(
+        "--only", opts.bench_only,
+        "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
+        "the Kafka bus on a mock cluster beside kcat");
 
     auto* cfgcmd =
         app.add_subcommand("config", "Print every setting: value, environment variable and meaning");

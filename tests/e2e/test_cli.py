@@ -1,6 +1,7 @@
-"""What a user sees: help, bad flags and config, malformed replay lines."""
+"""What a user sees: help, bad flags and config, malformed replay lines, bench."""
 import json
 import os
+import re
 
 from mdsp_e2e import TRADES, all_ticks, check, main, run, server, tempdir
 
@@ -88,6 +89,40 @@ def test_second_replay_into_the_same_folder_goes_on():
     check(out.strip() == "", f"no tick was dead-lettered as late: {out}")
 
 
+def test_bench_twelvedata_prints_both_rates():
+    """`mdsp bench --only twelvedata`: mdsp's and python3-avro's rates, and their ratio."""
+    d = tempdir("bench-td")
+    rc, out, err = run(["bench", "--only", "twelvedata", "--seconds", "0.3", "-d", d])
+    check("pipeline" not in out and "twelvedata TwelveData price events" in out, f"only the phase ran: {out}")
+    ours = re.search(r"^ +mdsp +(\d+) ticks/s per core .*; ([0-9.]+) bytes/tick\)$", out, re.M)
+    py = re.search(r"^ +python3 +(\d+) ticks/s \(json \+ python3-avro [0-9.]+, .*; ([0-9.]+) bytes/tick\)$",
+                   out, re.M)
+    check(ours and int(ours.group(1)) > 0, f"mdsp's rate is printed and positive: {out}")
+    check(py and int(py.group(1)) > 0, f"python3-avro's rate is printed and positive: {out}")
+    # The same records: the framed sizes differ only in the varints of seq and ingest time.
+    check(abs(float(ours.group(2)) - float(py.group(2))) < 8, f"both sides encode alike: {out}")
+    check(re.search(r"^ +ratio +[0-9.]+ +goal >= 100 -> (met|NOT met)$", out, re.M), f"the ratio is printed: {out}")
+    check(os.listdir(d) == [], f"the bench leaves nothing behind: {os.listdir(d)}")
+
+
+def test_bench_twelvedata_without_python3_avro_says_what_to_install():
+    d = tempdir("bench-td-noavro")
+    # An `avro` package that fails to import shadows Debian's for the child python3.
+    os.makedirs(os.path.join(d, "py", "avro"))
+    with open(os.path.join(d, "py", "avro", "__init__.py"), "w") as f:
+        f.write("raise ImportError('no avro here')\n")
+    import subprocess
+    from mdsp_e2e import mdsp_binary
+    env = dict(os.environ, PYTHONPATH=os.path.join(d, "py"))
+    p = subprocess.run([mdsp_binary(), "bench", "--only", "twelvedata", "--seconds", "0.2", "-d",
+                        os.path.join(d, "data")], capture_output=True, text=True, env=env, timeout=300)
+    check(p.returncode == 0, f"the bench still succeeds: {p.returncode} {p.stderr}")
+    check(re.search(r"^ +mdsp +\d+ ticks/s", p.stdout, re.M), f"mdsp's rate is still printed: {p.stdout}")
+    check("python3   not measured: python3-avro is missing" in p.stdout and "apt-get install python3 python3-avro"
+          in p.stdout, f"the line says what to install: {p.stdout}")
+
+
 if __name__ == "__main__":
     main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
-          test_malformed_replay_lines_are_dead_lettered, test_second_replay_into_the_same_folder_goes_on])
+          test_malformed_replay_lines_are_dead_lettered, test_second_replay_into_the_same_folder_goes_on,
+          test_bench_twelvedata_prints_both_rates, test_bench_twelvedata_without_python3_avro_says_what_to_install])

@@ -352,13 +352,13 @@ field_state json_number(const simdjson::dom::element& v, std::string_view name, 
     case element_type::UINT64:
     case element_type::DOUBLE: {
         out = v.get_double().value_unsafe();
-        auto text = fmt::format("{}", out);
+        // Errors only format the number: this is the per-message hot path.
         if (!std::isfinite(out)) {
-            error = fmt::format("{} {} is not a finite number", name, text);
+            error = fmt::format("{} {} is not a finite number", name, out);
             return field_state::bad;
         }
         if ((rule == sign_rule::positive && !(out > 0)) || (rule == sign_rule::non_negative && out < 0)) {
-            error = fmt::format("{} {} is {}", name, text,
+            error = fmt::format("{} {} is {}", name, out,
                                 rule == sign_rule::positive ? "not positive" : "negative");
             return field_state::bad;
         }
@@ -522,8 +522,12 @@ line_outcome twelvedata_parser::parse(std::string_view line, model::tick& t, std
     t.symbol.assign(symbol);
     t.event_time = event_time(micros);
     t.price = price;
+    // assign() reuses the capacity of the caller's tick (names like "PHYSICAL
+    // CURRENCY" are past the small-string buffer); emplace() would allocate.
     auto opt_str = [](std::optional<std::string>& dst, bool has, std::string_view v) {
-        if (has) {
+        if (has && dst) {
+            dst->assign(v);
+        } else if (has) {
             dst.emplace(v);
         } else {
             dst.reset();
