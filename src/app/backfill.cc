@@ -48,8 +48,8 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
         return 2;
     }
     if (*from >= *to) {
-        std::fprintf(stderr, "mdsp backfill: --from %s is not before --to %s\n", format_iso8601(*from).c_str(),
-                     format_iso8601(*to).c_str());
+        std::fprintf(stderr, "mdsp backfill: --from %s is not before --to %s\n",
+                     format_iso8601(*from).c_str(), format_iso8601(*to).c_str());
         return 2;
     }
     if (cfg.twelvedata.symbols.empty()) {
@@ -96,23 +96,24 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
             const auto& symbol = symbols[i];
             store::backfill_outcome total;
             std::string store_error;
-            auto s = (*rest)->bars(symbol, *iv, first, end, [&](std::span<const model::candle> page, int64_t covered) {
-                if (!store_error.empty()) {
-                    return;
-                }
-                auto w = (*st)->write_backfill(page);
-                if (!w) {
-                    store_error = w.error().what();
-                    stop = true;
-                    return;
-                }
-                total.written += w->written;
-                total.kept_live += w->kept_live;
-                bars_total += static_cast<int64_t>(page.size());
-                double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
-                           / static_cast<double>(symbols.size());
-                bar.update(f, bars_total, std::nullopt, bars_total);
-            });
+            auto s = (*rest)->bars(
+                symbol, *iv, first, end, [&](std::span<const model::candle> page, int64_t covered) {
+                    if (!store_error.empty()) {
+                        return;
+                    }
+                    auto w = (*st)->write_backfill(page);
+                    if (!w) {
+                        store_error = w.error().what();
+                        stop = true;
+                        return;
+                    }
+                    total.written += w->written;
+                    total.kept_live += w->kept_live;
+                    bars_total += static_cast<int64_t>(page.size());
+                    double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
+                               / static_cast<double>(symbols.size());
+                    bar.update(f, bars_total, std::nullopt, bars_total);
+                });
             bar.finish();
             if (!store_error.empty()) {
                 spdlog::error("backfill: storing the bars of {} failed: {}", symbol, store_error);
@@ -127,15 +128,16 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
                 ++failed;
                 continue;
             }
-            std::printf("%s %s %s .. %s: %zu candles stored, %zu kept as the ticks made them, %d requests%s%s\n",
-                        symbol.c_str(), iv->name().c_str(), format_iso8601(first).c_str(),
-                        format_iso8601(end).c_str(), total.written, total.kept_live, s->requests,
-                        s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited).c_str() : "",
-                        s->unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
-                                                   "(hourly stock bars start at :30); use a smaller --interval",
-                                                   s->unaligned, iv->name())
-                                           .c_str()
-                                     : "");
+            std::printf(
+                "%s %s %s .. %s: %zu candles stored, %zu kept as the ticks made them, %d requests%s%s\n",
+                symbol.c_str(), iv->name().c_str(), format_iso8601(first).c_str(),
+                format_iso8601(end).c_str(), total.written, total.kept_live, s->requests,
+                s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited).c_str() : "",
+                s->unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
+                                           "(hourly stock bars start at :30); use a smaller --interval",
+                                           s->unaligned, iv->name())
+                                   .c_str()
+                             : "");
             std::fflush(stdout);
         }
         done = true;

@@ -16,7 +16,8 @@ struct repair_metrics {
     metrics::counter& gaps = metrics::global().get_counter(
         "mdsp_gap_repair_gaps_total", "Feed gaps (restart or reconnect) handed to the gap repair");
     metrics::counter& written = metrics::global().get_counter(
-        "mdsp_gap_repair_candles_total", "Candles from REST bars, by what became of them", {{"outcome", "written"}});
+        "mdsp_gap_repair_candles_total", "Candles from REST bars, by what became of them",
+        {{"outcome", "written"}});
     metrics::counter& kept_live = metrics::global().get_counter(
         "mdsp_gap_repair_candles_total", "Candles from REST bars, by what became of them",
         {{"outcome", "kept_live"}});
@@ -39,6 +40,16 @@ result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::
     rc.tls.ca_file = cfg.twelvedata.ca_file;
     rc.credits_per_minute = cfg.twelvedata.credits_per_minute;
     std::unique_ptr<gap_repair> g(new gap_repair(cfg, st));
+    // Before the source starts: the newest tick of each symbol an earlier run stored.
+    for (const auto& symbol : cfg.twelvedata.symbols) {
+        auto t = st.latest(symbol);
+        if (!t) {
+            return t.error();
+        }
+        if (*t) {
+            g->_stored_before.emplace(symbol, (*t)->event_time());
+        }
+    }
     rc.stopping = [p = g.get()] { return p->_stopping.load(); };
     auto rest = feed::twelvedata_rest::create(std::move(rc));
     if (!rest) {
@@ -70,6 +81,7 @@ gap_repair::~gap_repair() {
 
 void gap_repair::on_gap(int64_t from_us, int64_t to_us) {
     stats().gaps.inc();
+    spdlog::debug("twelvedata: gap {} .. {} to repair", format_iso8601(from_us), format_iso8601(to_us));
     {
         std::lock_guard g(_mu);
         if (_gaps.size() >= 64) {
@@ -107,32 +119,38 @@ void gap_repair::repair(int64_t from_us, int64_t to_us) {
                 return;
             }
         }
-        // From the newest tick stored for the symbol (more exact than the
-        // connection's view, and right after a restart too).
+        // After a restart (from_us 0): from the symbol's newest tick stored
+        // before this process started; after a reconnect: from the last tick
+        // the connection saw.
         int64_t from = from_us;
-        auto newest = _store.latest(symbol);
-        if (newest && *newest) {
-            from = (*newest)->event_time();
-        } else if (newest) {
-            continue; // no tick of it stored yet: history is mdsp backfill's job
+        if (from_us == 0) {
+            auto it = _stored_before.find(symbol);
+            if (it == _stored_before.end()) {
+                continue; // never stored: history is mdsp backfill's job
+            }
+            from = it->second;
         }
         int64_t first = minute.window_start(from) + micros_per_minute; // after the minute with live ticks
-        int64_t end = minute.window_start(to_us);                       // before the minute of the reconnect
+        int64_t end = minute.window_start(to_us);                      // before the minute of the reconnect
         if (end - first > _max_us) {
-            spdlog::warn("twelvedata: {} missed {} of data; repairing the newest {} (twelvedata.gap_repair_max); "
-                         "run mdsp backfill --symbols {} --from {} for the rest",
-                         symbol, format_duration(end - first), format_duration(_max_us), symbol,
-                         format_iso8601(first));
+            spdlog::warn(
+                "twelvedata: {} missed {} of data; repairing the newest {} (twelvedata.gap_repair_max); "
+                "run mdsp backfill --symbols {} --from {} for the rest",
+                symbol, format_duration(end - first), format_duration(_max_us), symbol,
+                format_iso8601(first));
             first = minute.window_start(end - _max_us);
         }
         if (first >= end) {
-            continue; // no whole minute was missed
+            spdlog::debug("twelvedata: {} missed no whole minute ({} .. {})", symbol, format_iso8601(from),
+                          format_iso8601(to_us));
+            continue;
         }
         store::backfill_outcome total;
         auto s = _rest->bars(symbol, minute, first, end, [&](std::span<const model::candle> page, int64_t) {
             auto w = _store.write_backfill(page);
             if (!w) {
-                spdlog::error("twelvedata: storing the repaired minutes of {} failed: {}", symbol, w.error().what());
+                spdlog::error("twelvedata: storing the repaired minutes of {} failed: {}", symbol,
+                              w.error().what());
                 stats().failures.inc();
                 return;
             }
@@ -147,10 +165,11 @@ void gap_repair::repair(int64_t from_us, int64_t to_us) {
         }
         stats().written.inc(total.written);
         stats().kept_live.inc(total.kept_live);
-        spdlog::info("twelvedata: repaired the gap {} .. {} of {}: {} backfilled 1m candles, {} kept as the ticks "
-                     "made them ({} requests{})",
-                     format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live,
-                     s->requests, s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
+        spdlog::info(
+            "twelvedata: repaired the gap {} .. {} of {}: {} backfilled 1m candles, {} kept as the ticks "
+            "made them ({} requests{})",
+            format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live, s->requests,
+            s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
     }
 }
 

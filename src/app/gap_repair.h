@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,8 +21,9 @@ namespace mdsp::app {
 // Repairs the gaps of the live TwelveData feed: after a restart or a
 // reconnect the connector reports the time it missed (on_gap), and this
 // fetches the minutes in between as 1m bars from the REST API and stores them
-// as candles marked backfilled. Per symbol the gap starts after the minute of
-// its newest stored tick and ends before the minute of the reconnect, so the
+// as candles marked backfilled. The gap starts after the minute of the last
+// tick seen (after a restart: of the symbol's newest tick stored by the
+// earlier run) and ends before the minute of the reconnect, so the
 // minutes with live ticks at either edge stay as the ticks made them; and
 // the store never lets a bar replace a candle built from ticks
 // (store::write_backfill), so nothing is counted twice. Higher intervals are
@@ -46,6 +48,7 @@ private:
     void repair(int64_t from_us, int64_t to_us);
 
     std::vector<std::string> _symbols;
+    std::map<std::string, int64_t> _stored_before; // newest stored tick per symbol at start
     int64_t _max_us;
     store::store& _store;
     std::unique_ptr<feed::twelvedata_rest> _rest;

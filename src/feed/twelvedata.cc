@@ -117,10 +117,9 @@ void twelvedata::dead(std::string_view raw, std::string kind, std::string why) {
 void twelvedata::run_io() {
     _seq = std::max<int64_t>(_seq, resumed_seq());
     if (resumed_seq() > 0) {
-        // seq follows the wall clock in us: the resumed one says when the
-        // last stored tick came.
+        // An earlier run stored ticks: the time since its last one is a gap.
         _gap_pending = true;
-        _gap_from_us = std::min(resumed_seq(), now_micros());
+        _gap_from_us = 0;
     }
     boost::asio::io_context io;
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -225,7 +224,7 @@ void twelvedata::run_io() {
             if (got_status && _gap_pending && _cfg.on_gap) {
                 _gap_pending = false;
                 int64_t to = now_micros();
-                if (_gap_from_us > 0 && _gap_from_us < to) {
+                if (_gap_from_us < to) {
                     _cfg.on_gap(_gap_from_us, to);
                 }
             }

@@ -31,8 +31,10 @@ struct twelvedata_config {
     size_t max_message_bytes = 1 << 20; // TwelveData's limit
     uint64_t seed = 0;                  // jitter; 0 = from the clock
     // Called on the io thread with [from, to) in us once a connection is
-    // subscribed after a gap: at start (from the resumed position) and after
-    // each reconnect (from the last tick before the drop).
+    // subscribed after a gap: after each reconnect (from the event time of
+    // the last tick before the drop) and at a start that resumes an earlier
+    // run (from = 0: since the newest data stored before, which only the
+    // store knows).
     std::function<void(int64_t from_us, int64_t to_us)> on_gap;
 };
 
