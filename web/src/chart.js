@@ -53,9 +53,9 @@ export class CandleChart {
       backfilled: c.backfilled === true,
     };
     if (bar.backfilled) {
-      // From the vendor's bars (gap repair or mdsp backfill), not our ticks: drawn hollow.
-      const edge = c.close >= c.open ? '#26a69a' : '#ef5350';
-      Object.assign(bar, { color: 'rgba(0,0,0,0)', borderColor: edge, wickColor: edge });
+      // From the vendor's bars (gap repair or mdsp backfill), not our ticks: drawn faded.
+      const faded = c.close >= c.open ? 'rgba(38,166,154,0.4)' : 'rgba(239,83,80,0.4)';
+      Object.assign(bar, { color: faded, borderColor: faded, wickColor: faded });
     }
     return bar;
   }
