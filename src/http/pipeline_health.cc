@@ -90,6 +90,12 @@ void add_pipeline_route(server& srv, const live_hub* hub) {
             live = {{"clients", ls.clients}, {"closed_slow", ls.closed_slow}};
         }
         auto up = reg.total("mdsp_source_up");
+        // The embedded pipeline sums its lag itself; a Kafka consumer has one
+        // gauge per owned partition (revoked ones read 0).
+        auto lag_records = reg.total("mdsp_consumer_lag_records");
+        if (!lag_records) {
+            lag_records = reg.total("mdsp_consumer_lag");
+        }
         return json_response(200, {{"ingest",
                                     {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
                                      {"per_second", opt(s->ingest_rate)}}},
@@ -103,7 +109,7 @@ void add_pipeline_route(server& srv, const live_hub* hub) {
                                      {"p99_seconds", opt(s->p99)},
                                      {"observations", s->observations},
                                      {"window_seconds", s->window_s}}},
-                                   {"consumer_lag_records", opt(reg.total("mdsp_consumer_lag_records"))},
+                                   {"consumer_lag_records", opt(lag_records)},
                                    {"feed",
                                     {{"up", up ? boost::json::value(*up > 0) : boost::json::value(nullptr)},
                                      {"connections_open", opt(reg.total("mdsp_feed_connected"))}}},

@@ -302,6 +302,9 @@ def test_live_push_with_kafka():
             stored = s.get(f"/api/v1/candles?{q}")["candles"]
             check(stored and stored[0]["time"] == candle["time"] and stored[0]["revision"] >= candle["revision"],
                   f"the pushed candle {candle} was in the store first: {stored}")
+            health = s.get("/api/v1/pipeline")
+            check(health["consumer_lag_records"] is not None,
+                  f"the dashboard's lag tile has a figure with Kafka too: {health}")
             check(s.stop() == 0, "mdsp up --kafka exits 0 on Ctrl-C")
 
 
