@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
+#include "app/gap_repair.h"
 #include "base/time.h"
 #include "feed/progress.h"
 #include "feed/twelvedata_rest.h"
@@ -61,12 +62,7 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
     const int64_t end = iv->window_start(*to - 1) + iv->micros();
 
     std::atomic<bool> stop{false};
-    feed::twelvedata_rest_config rc;
-    const char* key = std::getenv("TWELVEDATA_API_KEY");
-    rc.api_key = key ? key : "";
-    rc.base_url = cfg.twelvedata.rest_url;
-    rc.tls.ca_file = cfg.twelvedata.ca_file;
-    rc.credits_per_minute = cfg.twelvedata.credits_per_minute;
+    feed::twelvedata_rest_config rc = twelvedata_rest_settings(cfg);
     rc.stopping = [&stop] { return stop.load(); };
     auto rest = feed::twelvedata_rest::create(std::move(rc));
     if (!rest) {

@@ -32,13 +32,18 @@ repair_metrics& stats() {
 
 } // namespace
 
-result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::store& st) {
+feed::twelvedata_rest_config twelvedata_rest_settings(const config& cfg) {
     feed::twelvedata_rest_config rc;
     const char* key = std::getenv("TWELVEDATA_API_KEY");
     rc.api_key = key ? key : "";
     rc.base_url = cfg.twelvedata.rest_url;
     rc.tls.ca_file = cfg.twelvedata.ca_file;
     rc.credits_per_minute = cfg.twelvedata.credits_per_minute;
+    return rc;
+}
+
+result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::store& st) {
+    feed::twelvedata_rest_config rc = twelvedata_rest_settings(cfg);
     std::unique_ptr<gap_repair> g(new gap_repair(cfg, st));
     // Before the source starts: the newest tick of each symbol an earlier run stored.
     for (const auto& symbol : cfg.twelvedata.symbols) {

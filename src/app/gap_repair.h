@@ -18,6 +18,10 @@
 
 namespace mdsp::app {
 
+// The REST client's settings from the config, with the key from
+// TWELVEDATA_API_KEY (empty when unset: create() then names the variable).
+feed::twelvedata_rest_config twelvedata_rest_settings(const config& cfg);
+
 // Repairs the gaps of the live TwelveData feed: after a restart or a
 // reconnect the connector reports the time it missed (on_gap), and this
 // fetches the minutes in between as 1m bars from the REST API and stores them

@@ -21,19 +21,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i]))
-            != std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // One request on a fresh connection; the io_context is run by the caller
 // until done.
 template<typename Stream>
@@ -161,7 +148,7 @@ result<rest_response> run(asio::io_context& io, Stream stream, const rest_reques
 
 std::string_view rest_response::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) {
+        if (beast::iequals(k, name)) {
             return v;
         }
     }

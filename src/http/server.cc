@@ -50,19 +50,6 @@ using beast_response = bhttp::response<bhttp::string_body>;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i]))
-            != std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::string echo(std::string_view v) {
     constexpr size_t max = 120;
     return v.size() <= max ? std::string(v) : std::string(v.substr(0, max)) + "...";
@@ -72,7 +59,7 @@ std::string echo(std::string_view v) {
 
 std::optional<std::string_view> request::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) {
+        if (beast::iequals(k, name)) {
             return std::string_view(v);
         }
     }
