@@ -122,6 +122,12 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
                 }
                 spdlog::error("backfill: {}", s.error().what());
                 ++failed;
+                if (s.error().code == make_error_code(feed::errc::io_error)) {
+                    // Unreachable, not a refusal of this symbol: the next would fail the same way.
+                    spdlog::error("backfill: stopping; check twelvedata.rest_url ({}) and the network",
+                                  cfg.twelvedata.rest_url);
+                    break;
+                }
                 continue;
             }
             std::printf(

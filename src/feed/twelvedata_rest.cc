@@ -132,7 +132,13 @@ twelvedata_rest::bars(std::string_view symbol, model::interval iv, int64_t from_
             }
             if (_out_of_credits
                 || (_cfg.credits_per_minute > 0 && _sent_this_minute >= _cfg.credits_per_minute)) {
-                if (!wait_until_us(minute + _cfg.minute_us + 500'000 * (_cfg.minute_us >= 60'000'000), s)) {
+                int64_t until = minute + _cfg.minute_us + 500'000 * (_cfg.minute_us >= 60'000'000);
+                if (!_out_of_credits) {
+                    spdlog::info(
+                        "twelvedata: the {} API credits of this minute are used; waiting {} s for the next",
+                        _cfg.credits_per_minute, (until - now + 999'999) / 1'000'000);
+                }
+                if (!wait_until_us(until, s)) {
                     return make_error(errc::io_error, "stopped");
                 }
                 continue;

@@ -54,6 +54,9 @@ result<ws_url> parse_ws_url(std::string_view url) {
                           redact_url(url));
     }
     out.port = u->has_port() ? std::string(u->port()) : (out.tls ? "443" : "80");
+    if (out.port.empty()) {
+        return make_error(errc::bad_config, "'{}' has a ':' but no port after the host", redact_url(url));
+    }
     out.target = std::string(u->encoded_resource());
     if (out.target.empty() || out.target.front() != '/') {
         out.target.insert(0, "/");
