@@ -97,7 +97,7 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
                     if (!store_error.empty()) {
                         return;
                     }
-                    auto w = (*st)->write_backfill(page);
+                    auto w = (*st)->write_backfill(page, {});
                     if (!w) {
                         store_error = w.error().what();
                         stop = true;

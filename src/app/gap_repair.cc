@@ -5,12 +5,16 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/stage_state.h"
 #include "base/metrics.h"
 #include "base/time.h"
 
 namespace mdsp::app {
 
 namespace {
+
+// State-table records of gaps not yet repaired: prefix + be64(from) + be64(to).
+constexpr std::string_view pending_prefix = "gap_repair/pending/";
 
 struct repair_metrics {
     metrics::counter& gaps = metrics::global().get_counter(
@@ -61,6 +65,20 @@ result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::
         return rest.error();
     }
     g->_rest = std::move(*rest);
+    // Gaps an earlier run recorded and did not finish.
+    auto pending = st.load_state(pending_prefix);
+    if (!pending) {
+        return pending.error();
+    }
+    for (auto& [k, v] : *pending) {
+        if (k.size() == pending_prefix.size() + 16) {
+            int64_t from = from_be64(std::string_view(k).substr(pending_prefix.size(), 8));
+            int64_t to = from_be64(std::string_view(k).substr(pending_prefix.size() + 8, 8));
+            spdlog::info("twelvedata: the gap {} .. {} of an earlier run is still to repair",
+                         from ? format_iso8601(from) : "the last stored tick", format_iso8601(to));
+            g->enqueue(from, to, k);
+        }
+    }
     g->_thread = std::thread([p = g.get()] { p->run(); });
     return g;
 }
@@ -87,42 +105,63 @@ gap_repair::~gap_repair() {
 void gap_repair::on_gap(int64_t from_us, int64_t to_us) {
     stats().gaps.inc();
     spdlog::debug("twelvedata: gap {} .. {} to repair", format_iso8601(from_us), format_iso8601(to_us));
+    std::string key = std::string(pending_prefix) + be64(from_us) + be64(to_us);
+    std::vector<store::state_change> rec{{key, std::string()}};
+    if (auto w = _store.write_backfill({}, rec); !w) {
+        spdlog::warn("twelvedata: cannot record the gap to repair: {}", w.error().what());
+    }
+    enqueue(from_us, to_us, std::move(key));
+}
+
+void gap_repair::enqueue(int64_t from_us, int64_t to_us, std::string key) {
     {
         std::lock_guard g(_mu);
         if (_gaps.size() >= 64) {
             // Many drops in a row: one repair from the oldest start covers them.
-            from_us = std::min(from_us, _gaps.front().first);
+            gap merged{from_us, to_us, {std::move(key)}};
+            for (auto& q : _gaps) {
+                merged.from_us = std::min(merged.from_us, q.from_us);
+                merged.keys.insert(merged.keys.end(), q.keys.begin(), q.keys.end());
+            }
             _gaps.clear();
+            _gaps.push_back(std::move(merged));
+        } else {
+            _gaps.push_back(gap{from_us, to_us, {std::move(key)}});
         }
-        _gaps.emplace_back(from_us, to_us);
     }
     _cv.notify_all();
 }
 
 void gap_repair::run() {
     for (;;) {
-        std::pair<int64_t, int64_t> gap;
+        gap next;
         {
             std::unique_lock lk(_mu);
             _cv.wait(lk, [&] { return _stop || !_gaps.empty(); });
             if (_stop) {
                 return;
             }
-            gap = _gaps.front();
+            next = std::move(_gaps.front());
             _gaps.pop_front();
         }
-        repair(gap.first, gap.second);
+        if (!repair(next.from_us, next.to_us)) {
+            return; // stopping: the record stays for the next run
+        }
+        std::vector<store::state_change> done;
+        for (auto& k : next.keys) {
+            done.emplace_back(std::move(k), std::nullopt);
+        }
+        if (auto w = _store.write_backfill({}, done); !w) {
+            spdlog::warn("twelvedata: cannot clear the repaired gap's record: {}", w.error().what());
+        }
     }
 }
 
-void gap_repair::repair(int64_t from_us, int64_t to_us) {
+bool gap_repair::repair(int64_t from_us, int64_t to_us) {
     const model::interval minute(micros_per_minute);
     for (const auto& symbol : _symbols) {
-        {
-            std::lock_guard g(_mu);
-            if (_stop) {
-                return;
-            }
+        if (_stopping) {
+            return false;
         }
         // After a restart (from_us 0): from the symbol's newest tick stored
         // before this process started; after a reconnect: from the last tick
@@ -152,7 +191,7 @@ void gap_repair::repair(int64_t from_us, int64_t to_us) {
         }
         store::backfill_outcome total;
         auto s = _rest->bars(symbol, minute, first, end, [&](std::span<const model::candle> page, int64_t) {
-            auto w = _store.write_backfill(page);
+            auto w = _store.write_backfill(page, {});
             if (!w) {
                 spdlog::error("twelvedata: storing the repaired minutes of {} failed: {}", symbol,
                               w.error().what());
@@ -162,6 +201,9 @@ void gap_repair::repair(int64_t from_us, int64_t to_us) {
             total.written += w->written;
             total.kept_live += w->kept_live;
         });
+        if (!s && _stopping) {
+            return false;
+        }
         if (!s) {
             stats().failures.inc();
             spdlog::warn("twelvedata: repairing the gap {} .. {} of {} failed: {}", format_iso8601(first),
@@ -176,6 +218,7 @@ void gap_repair::repair(int64_t from_us, int64_t to_us) {
             format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live, s->requests,
             s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
     }
+    return true;
 }
 
 } // namespace mdsp::app

@@ -34,9 +34,9 @@ feed::twelvedata_rest_config twelvedata_rest_settings(const config& cfg);
 // not rebuilt from bars.
 //
 // Threads: on_gap from any thread; one worker thread does the requests
-// (paced by the plan's credits) so the feed never waits. Gaps still queued at
-// stop are dropped: after a restart the gap since the newest stored tick is
-// repaired again.
+// (paced by the plan's credits) so the feed never waits. A gap is recorded in
+// the store's state table when reported and deleted once repaired, so gaps
+// that a stop or a crash interrupts are repaired after the restart.
 class gap_repair {
 public:
     static result<std::unique_ptr<gap_repair>> start(const config& cfg, store::store& st);
@@ -49,7 +49,8 @@ public:
 private:
     gap_repair(const config& cfg, store::store& st);
     void run();
-    void repair(int64_t from_us, int64_t to_us);
+    void enqueue(int64_t from_us, int64_t to_us, std::string key);
+    bool repair(int64_t from_us, int64_t to_us); // false when stopped midway
 
     std::vector<std::string> _symbols;
     std::map<std::string, int64_t> _stored_before; // newest stored tick per symbol at start
@@ -58,7 +59,11 @@ private:
     std::unique_ptr<feed::twelvedata_rest> _rest;
     std::mutex _mu;
     std::condition_variable _cv;
-    std::deque<std::pair<int64_t, int64_t>> _gaps;
+    struct gap {
+        int64_t from_us = 0, to_us = 0;
+        std::vector<std::string> keys; // their records in the state table
+    };
+    std::deque<gap> _gaps;
     bool _stop = false;
     std::atomic<bool> _stopping{false}; // ends the REST client's waits
     std::thread _thread;

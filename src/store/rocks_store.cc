@@ -419,7 +419,8 @@ result<std::optional<model::candle>> rocks_store::stored_candle(const std::strin
     return std::optional<model::candle>(std::move(c));
 }
 
-result<backfill_outcome> rocks_store::write_backfill(std::span<const model::candle> candles) {
+result<backfill_outcome> rocks_store::write_backfill(std::span<const model::candle> candles,
+                                                     std::span<const state_change> state) {
     std::lock_guard lock(_write_mu);
     if (auto r = check_open(); !r) {
         return r.error();
@@ -452,6 +453,13 @@ result<backfill_outcome> rocks_store::write_backfill(std::span<const model::cand
         internal::encode_candle(value, c);
         wb.Put(_candles, key, value);
         ++out.written;
+    }
+    for (const auto& [k, v] : state) {
+        if (v) {
+            wb.Put(_state, k, *v);
+        } else {
+            wb.Delete(_state, k);
+        }
     }
     if (wb.Count() > 0) {
         auto s = _db->Write(rocksdb::WriteOptions(), &wb);

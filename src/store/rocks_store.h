@@ -52,7 +52,8 @@ public:
     rocks_store& operator=(const rocks_store&) = delete;
 
     result<void> write(const write_batch& b) override;
-    result<backfill_outcome> write_backfill(std::span<const model::candle> candles) override;
+    result<backfill_outcome> write_backfill(std::span<const model::candle> candles,
+                                            std::span<const state_change> state) override;
     result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
                                                const range& r) override;
     result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) override;

@@ -62,8 +62,10 @@ public:
     virtual result<void> write(const write_batch& b) = 0;
     // Stores candles from a data vendor's bars (marked backfilled) in one
     // atomic write, except over a stored candle built from ticks (live data
-    // wins, so nothing is counted twice). Safe beside the writer.
-    virtual result<backfill_outcome> write_backfill(std::span<const model::candle> candles) = 0;
+    // wins, so nothing is counted twice), together with the backfiller's own
+    // state changes. Safe beside the writer.
+    virtual result<backfill_outcome> write_backfill(std::span<const model::candle> candles,
+                                                    std::span<const state_change> state) = 0;
     virtual result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
                                                        const range& r) = 0;
     virtual result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) = 0;

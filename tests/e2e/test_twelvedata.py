@@ -174,6 +174,37 @@ def test_restart_gap_is_backfilled():
         fk.close()
 
 
+def test_gap_repair_interrupted_by_a_crash_is_finished_after_restart():
+    os.environ["TWELVEDATA_API_KEY"] = KEY
+    fk = fake_feed()
+    data = tempdir("td-crash")
+    try:
+        fk.cmd("offset -1200")
+        with server(up_args(fk, data)) as srv:
+            srv.wait_for(lambda: all(newest(srv, s) for s in SYMBOLS), timeout=60, what="prices of both symbols")
+            fk.cmd("429 100000")  # the repair will wait for the next minute's credits...
+            fk.cmd("stall on")
+            fk.cmd("offset 0")
+            fk.cmd("drop")
+            fk.cmd("stall off")
+            srv.wait_for(lambda: srv.metric("mdsp_twelvedata_rest_rate_limited_total") >= 1, timeout=60,
+                         what="the repair waiting for credits")
+            srv.kill()  # ...and is killed while it waits
+        fk.cmd("429 0")
+        with server(up_args(fk, data)) as srv:
+            srv.wait_for(lambda: srv.metric('mdsp_gap_repair_candles_total{outcome="written"}') >= 2 * 18,
+                         timeout=120, what="the interrupted gap repaired after the restart")
+            for sym in SYMBOLS:
+                q = sym.replace("/", "%2F")
+                bars = repaired_minutes(srv.get(f"/api/v1/candles?symbol={q}&interval=1m&limit=10000")["candles"], 0)
+                check(18 <= len(bars) <= 21, f"{sym}: {len(bars)} backfilled minutes, wanted about 19")
+            check(srv.stop() == 0, "mdsp up did not stop cleanly")
+            check(any("of an earlier run is still to repair" in l for l in srv.lines),
+                  "the restart did not say it resumes the earlier repair")
+    finally:
+        fk.close()
+
+
 def test_backfill_command():
     os.environ["TWELVEDATA_API_KEY"] = KEY
     fk = fake_feed()
@@ -221,4 +252,4 @@ def every_answer_static(srv):
 
 if __name__ == "__main__":
     main([test_reconnect_gap_is_backfilled_and_the_key_is_never_shown, test_restart_gap_is_backfilled,
-          test_backfill_command])
+          test_gap_repair_interrupted_by_a_crash_is_finished_after_restart, test_backfill_command])

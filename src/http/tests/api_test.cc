@@ -27,7 +27,8 @@ public:
     bool fail = false;
 
     result<void> write(const mdsp::store::write_batch&) override { return ok(); }
-    result<mdsp::store::backfill_outcome> write_backfill(std::span<const model::candle>) override {
+    result<mdsp::store::backfill_outcome>
+    write_backfill(std::span<const model::candle>, std::span<const mdsp::store::state_change>) override {
         return mdsp::store::backfill_outcome{};
     }
 

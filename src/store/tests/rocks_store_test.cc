@@ -465,7 +465,7 @@ protected:
         ASSERT_TRUE(r) << r.error().what();
     }
     backfill_outcome backfill(std::vector<model::candle> cs) {
-        auto r = _store->write_backfill(cs);
+        auto r = _store->write_backfill(cs, {});
         EXPECT_TRUE(r) << r.error().what();
         return r ? *r : backfill_outcome{};
     }
@@ -521,8 +521,21 @@ TEST_F(backfill_test, live_candles_win_and_fillers_never_replace_bars) {
     EXPECT_TRUE(at(m).backfilled);
 }
 
+TEST_F(backfill_test, carries_the_backfillers_state_in_the_same_write) {
+    std::vector<state_change> add{{"gap_repair/a", std::string("x")}};
+    ASSERT_TRUE(_store->write_backfill({}, add));
+    auto st = _store->load_state("gap_repair/");
+    ASSERT_TRUE(st);
+    ASSERT_EQ(st->size(), 1u);
+    EXPECT_EQ(st->front().second, "x");
+    std::vector<state_change> del{{"gap_repair/a", std::nullopt}};
+    ASSERT_TRUE(_store->write_backfill(std::vector<model::candle>{bar(0, 2.0)}, del));
+    EXPECT_TRUE(_store->load_state("gap_repair/")->empty());
+    EXPECT_TRUE(at(0).backfilled);
+}
+
 TEST_F(backfill_test, unaligned_bars_are_refused) {
-    auto r = _store->write_backfill(std::vector<model::candle>{bar(30 * sec, 1.0)});
+    auto r = _store->write_backfill(std::vector<model::candle>{bar(30 * sec, 1.0)}, {});
     ASSERT_FALSE(r);
     EXPECT_NE(std::string(r.error().what()).find("not aligned"), std::string::npos);
 }
