@@ -61,6 +61,7 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
     const int64_t first = iv->window_start(*from);
     const int64_t end = iv->window_start(*to - 1) + iv->micros();
 
+    const auto wider = wider_intervals(cfg, *iv);
     std::atomic<bool> stop{false};
     feed::twelvedata_rest_config rc = twelvedata_rest_settings(cfg);
     rc.stopping = [&stop] { return stop.load(); };
@@ -90,27 +91,50 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
         int64_t bars_total = 0;
         for (size_t i = 0; i < symbols.size() && !stop; ++i) {
             const auto& symbol = symbols[i];
-            store::backfill_outcome total;
+            store::backfill_outcome total, wide_total;
             std::string store_error;
+            // The bars also make the candles of the engine's wider intervals.
+            std::vector<bar_roller> rollers;
+            for (auto w : wider) {
+                rollers.emplace_back(w, first, end);
+            }
+            std::vector<model::candle> rolled;
+            auto store = [&](std::span<const model::candle> cs, store::backfill_outcome& sum) {
+                auto w = (*st)->write_backfill(cs, {});
+                if (!w) {
+                    store_error = w.error().what();
+                    stop = true;
+                    return;
+                }
+                sum.written += w->written;
+                sum.kept_live += w->kept_live;
+            };
             auto s = (*rest)->bars(
                 symbol, *iv, first, end, [&](std::span<const model::candle> page, int64_t covered) {
                     if (!store_error.empty()) {
                         return;
                     }
-                    auto w = (*st)->write_backfill(page, {});
-                    if (!w) {
-                        store_error = w.error().what();
-                        stop = true;
-                        return;
+                    store(page, total);
+                    rolled.clear();
+                    for (const auto& b : page) {
+                        for (auto& r : rollers) {
+                            r.push(b, rolled);
+                        }
                     }
-                    total.written += w->written;
-                    total.kept_live += w->kept_live;
+                    store(rolled, wide_total);
                     bars_total += static_cast<int64_t>(page.size());
                     double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
                                / static_cast<double>(symbols.size());
                     bar.update(f, bars_total, std::nullopt, bars_total);
                 });
             bar.finish();
+            if (s && store_error.empty()) {
+                rolled.clear();
+                for (auto& r : rollers) {
+                    r.finish(rolled);
+                }
+                store(rolled, wide_total);
+            }
             if (!store_error.empty()) {
                 spdlog::error("backfill: storing the bars of {} failed: {}", symbol, store_error);
                 ++failed;
@@ -130,15 +154,21 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
                 }
                 continue;
             }
-            std::printf(
-                "%s %s %s .. %s: %zu candles stored, %zu kept as the ticks made them, %d requests%s%s\n",
-                symbol.c_str(), iv->name().c_str(), format_iso8601(first).c_str(),
-                format_iso8601(end).c_str(), total.written, total.kept_live, s->requests,
-                s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited).c_str() : "",
+            std::string wide_names;
+            for (auto w : wider) {
+                wide_names += (wide_names.empty() ? "" : ", ") + w.name();
+            }
+            fmt::print(
+                "{} {} {} .. {}: {} candles stored, {} kept as the ticks made them, {} requests{}{}{}\n",
+                symbol, iv->name(), format_iso8601(first), format_iso8601(end), total.written,
+                total.kept_live, s->requests,
+                s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited) : "",
+                wider.empty() ? ""
+                              : fmt::format("; rolled up into {}: {} candles stored, {} kept", wide_names,
+                                            wide_total.written, wide_total.kept_live),
                 s->unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
                                            "(hourly stock bars start at :30); use a smaller --interval",
                                            s->unaligned, iv->name())
-                                   .c_str()
                              : "");
             std::fflush(stdout);
         }

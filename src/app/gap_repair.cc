@@ -1,5 +1,6 @@
 #include "app/gap_repair.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -85,6 +86,7 @@ result<std::unique_ptr<gap_repair>> gap_repair::start(const config& cfg, store::
 
 gap_repair::gap_repair(const config& cfg, store::store& st)
   : _symbols(cfg.twelvedata.symbols)
+  , _wider(wider_intervals(cfg, model::interval(micros_per_minute)))
   , _max_us(cfg.twelvedata.gap_repair_max_us)
   , _store(st) {
     (void)stats();
@@ -157,6 +159,57 @@ void gap_repair::run() {
     }
 }
 
+bar_roller::bar_roller(model::interval iv, int64_t from_us, int64_t to_us)
+  : _iv(iv)
+  , _from(from_us)
+  , _to(to_us) {}
+
+void bar_roller::push(const model::candle& b, std::vector<model::candle>& out) {
+    int64_t ws = _iv.window_start(b.window_start());
+    if (ws < _from || ws + _iv.micros() > _to) {
+        return; // the range cuts this window: the ticks' candle stays as it is
+    }
+    if (_open && _open->window_start() != ws) {
+        finish(out);
+    }
+    if (!_open) {
+        _open = b;
+        _open->interval = _iv;
+        _open->window_start = mdsp::event_time(ws);
+        _open->volume = 0;
+        _pv = _mean = 0;
+        _n = 0;
+    }
+    auto& c = *_open;
+    c.high = std::max(c.high, b.high);
+    c.low = std::min(c.low, b.low);
+    c.close = b.close;
+    c.volume += b.volume;
+    c.last_event_time = b.last_event_time;
+    _pv += b.vwap * b.volume;
+    _mean += b.vwap;
+    ++_n;
+}
+
+void bar_roller::finish(std::vector<model::candle>& out) {
+    if (!_open) {
+        return;
+    }
+    _open->vwap = _open->volume > 0 ? _pv / _open->volume : _mean / static_cast<double>(_n);
+    out.push_back(std::move(*_open));
+    _open.reset();
+}
+
+std::vector<model::interval> wider_intervals(const config& cfg, model::interval base) {
+    std::vector<model::interval> w;
+    for (auto iv : cfg.engine.intervals) {
+        if (iv.micros() > base.micros() && iv.micros() % base.micros() == 0) {
+            w.push_back(iv);
+        }
+    }
+    return w;
+}
+
 bool gap_repair::repair(int64_t from_us, int64_t to_us) {
     const model::interval minute(micros_per_minute);
     for (const auto& symbol : _symbols) {
@@ -179,7 +232,7 @@ bool gap_repair::repair(int64_t from_us, int64_t to_us) {
         if (end - first > _max_us) {
             spdlog::warn(
                 "twelvedata: {} missed {} of data; repairing the newest {} (twelvedata.gap_repair_max); "
-                "run mdsp backfill --symbols {} --from {} for the rest",
+                "for the rest, stop mdsp up and run mdsp backfill --symbols {} --from {}",
                 symbol, format_duration(end - first), format_duration(_max_us), symbol,
                 format_iso8601(first));
             first = minute.window_start(end - _max_us);
@@ -190,7 +243,17 @@ bool gap_repair::repair(int64_t from_us, int64_t to_us) {
             continue;
         }
         store::backfill_outcome total;
+        std::vector<bar_roller> rollers;
+        for (auto iv : _wider) {
+            rollers.emplace_back(iv, first, end);
+        }
+        std::vector<model::candle> wide;
         auto s = _rest->bars(symbol, minute, first, end, [&](std::span<const model::candle> page, int64_t) {
+            for (const auto& b : page) {
+                for (auto& r : rollers) {
+                    r.push(b, wide);
+                }
+            }
             auto w = _store.write_backfill(page, {});
             if (!w) {
                 spdlog::error("twelvedata: storing the repaired minutes of {} failed: {}", symbol,
@@ -210,13 +273,23 @@ bool gap_repair::repair(int64_t from_us, int64_t to_us) {
                          format_iso8601(end), symbol, s.error().what());
             continue;
         }
+        for (auto& r : rollers) {
+            r.finish(wide);
+        }
+        if (auto w = _store.write_backfill(wide, {}); w) {
+            total.written += w->written;
+            total.kept_live += w->kept_live;
+        } else {
+            spdlog::error("twelvedata: storing the rolled-up candles of {} failed: {}", symbol,
+                          w.error().what());
+        }
         stats().written.inc(total.written);
         stats().kept_live.inc(total.kept_live);
-        spdlog::info(
-            "twelvedata: repaired the gap {} .. {} of {}: {} backfilled 1m candles, {} kept as the ticks "
-            "made them ({} requests{})",
-            format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live, s->requests,
-            s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
+        spdlog::info("twelvedata: repaired the gap {} .. {} of {}: {} backfilled candles (1m bars and what "
+                     "they roll up to), {} kept as the ticks "
+                     "made them ({} requests{})",
+                     format_iso8601(first), format_iso8601(end), symbol, total.written, total.kept_live,
+                     s->requests, s->rate_limited ? fmt::format(", {} answered 429", s->rate_limited) : "");
     }
     return true;
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,30 @@ namespace mdsp::app {
 // TWELVEDATA_API_KEY (empty when unset: create() then names the variable).
 feed::twelvedata_rest_config twelvedata_rest_settings(const config& cfg);
 
+// Candles of a wider interval from a vendor's bars, given oldest first in
+// any number of pieces: one candle for each window of the interval that lies
+// wholly inside [from_us, to_us) and has bars. Open from the first bar, close
+// from the last, high/low/volume over all, vwap weighted by volume (the bars'
+// mean when there is none); final and backfilled.
+class bar_roller {
+public:
+    bar_roller(model::interval iv, int64_t from_us, int64_t to_us);
+    // Appends to out the windows that bar b (or a later one) completes.
+    void push(const model::candle& b, std::vector<model::candle>& out);
+    // Appends the last window.
+    void finish(std::vector<model::candle>& out);
+
+private:
+    model::interval _iv;
+    int64_t _from, _to;
+    std::optional<model::candle> _open; // the window being rolled up
+    double _pv = 0, _mean = 0;
+    int64_t _n = 0;
+};
+
+// The intervals of engine.intervals that bars of width base roll up into.
+std::vector<model::interval> wider_intervals(const config& cfg, model::interval base);
+
 // Repairs the gaps of the live TwelveData feed: after a restart or a
 // reconnect the connector reports the time it missed (on_gap), and this
 // fetches the minutes in between as 1m bars from the REST API and stores them
@@ -30,8 +55,9 @@ feed::twelvedata_rest_config twelvedata_rest_settings(const config& cfg);
 // earlier run) and ends before the minute of the reconnect, so the
 // minutes with live ticks at either edge stay as the ticks made them; and
 // the store never lets a bar replace a candle built from ticks
-// (store::write_backfill), so nothing is counted twice. Higher intervals are
-// not rebuilt from bars.
+// (store::write_backfill), so nothing is counted twice. Wider intervals
+// (engine.intervals) are rolled up from the bars for the windows wholly
+// inside the gap; windows the gap cuts keep what the ticks made.
 //
 // Threads: on_gap from any thread; one worker thread does the requests
 // (paced by the plan's credits) so the feed never waits. A gap is recorded in
@@ -53,6 +79,7 @@ private:
     bool repair(int64_t from_us, int64_t to_us); // false when stopped midway
 
     std::vector<std::string> _symbols;
+    std::vector<model::interval> _wider;           // engine intervals rolled up from the 1m bars
     std::map<std::string, int64_t> _stored_before; // newest stored tick per symbol at start
     int64_t _max_us;
     store::store& _store;

@@ -136,6 +136,17 @@ def test_reconnect_gap_is_backfilled_and_the_key_is_never_shown():
                 check(live_before[-1]["time"] == times[0] - MINUTE and live_after[0]["time"] == times[-1] + MINUTE,
                       f"{sym}: the repaired minutes do not meet the live ones: "
                       f"{live_before[-1]['window_start']} / {times[0]} .. {times[-1]} / {live_after[0]['window_start']}")
+                # 5m windows wholly inside the repaired minutes are rolled up from them.
+                by_time = {c["time"]: c for c in bars}
+                fives = srv.get(f"/api/v1/candles?symbol={q}&interval=5m&limit=10000")["candles"]
+                inside = [c for c in fives if c["time"] >= times[0] and c["time"] + 300 <= times[-1] + MINUTE]
+                check(len(inside) >= 4, f"{sym}: {len(inside)} 5m windows inside the gap")
+                for c in inside:
+                    mins = [by_time[t] for t in range(c["time"], c["time"] + 300, MINUTE)]
+                    check(c["backfilled"] and c["open"] == mins[0]["open"] and c["close"] == mins[-1]["close"]
+                          and c["high"] == max(b["high"] for b in mins)
+                          and abs(c["volume"] - sum(b["volume"] for b in mins)) < 1e-9,
+                          f"{sym}: the 5m candle {c} is not the roll-up of its minutes")
             texts = every_answer(srv)
             check(any('"backfilled": true' in t or '"backfilled":true' in t for t in texts),
                   "no API answer shows a backfilled candle")
@@ -214,6 +225,7 @@ def test_backfill_command():
         rc, out, err = run(args + ["--symbols", "AAPL,EUR/USD"])
         check("AAPL 1m 2023-11-15T00:00:00.000000Z .. 2023-11-15T06:00:00.000000Z: 360 candles stored" in out,
               f"backfill said:\n{out}\n{err}")
+        check("rolled up into 5m, 1h, 1d: 78 candles stored" in out, out)  # 72 + 6, no whole day
         check("EUR/USD 1m" in out and "360 candles stored" in out.split("EUR/USD")[1], out)
         rc, out5, err5 = run(args + ["--symbols", "AAPL", "--interval", "5m"])
         check(": 72 candles stored" in out5, out5)
@@ -241,6 +253,10 @@ def test_backfill_command():
             check(len(five) == 72, f"{len(five)} 5m candles")
             eur = srv.get("/api/v1/candles?symbol=EUR%2FUSD&interval=1m&limit=10000")["candles"]
             check(len(eur) == 360 and all(c["volume"] == 0 for c in eur), "EUR/USD bars")
+            hours = srv.get("/api/v1/candles?symbol=EUR%2FUSD&interval=1h&limit=10000")["candles"]
+            check(len(hours) == 6 and all(c["backfilled"] for c in hours), f"{len(hours)} EUR/USD 1h candles")
+            check(hours[0]["open"] == eur[0]["open"] and hours[0]["close"] == eur[59]["close"],
+                  "the first hour is not rolled up from its minutes")
             check_no_key(every_answer_static(srv), "an API answer")
     finally:
         fk.close()
