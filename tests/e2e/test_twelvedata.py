@@ -93,6 +93,34 @@ def repaired_minutes(candles, since_s):
     return [c for c in candles if c["backfilled"] and c["time"] >= since_s]
 
 
+def candles_of(srv, sym, interval="1m"):
+    q = sym.replace("/", "%2F")
+    return srv.get(f"/api/v1/candles?symbol={q}&interval={interval}&limit=10000")["candles"]
+
+
+def wait_for_prices(srv):
+    srv.wait_for(lambda: all(newest(srv, s) for s in SYMBOLS), timeout=60, what="prices of both symbols")
+
+
+def wait_for_repair(srv, candles, what):
+    srv.wait_for(lambda: srv.metric('mdsp_gap_repair_candles_total{outcome="written"}') >= candles,
+                 timeout=120, what=what)
+
+
+def check_repaired_minutes(srv, lo, hi, when):
+    for sym in SYMBOLS:
+        bars = repaired_minutes(candles_of(srv, sym), 0)
+        check(lo <= len(bars) <= hi, f"{sym}: {len(bars)} backfilled minutes {when}, wanted {lo}..{hi}")
+
+
+def jump_to_the_present(fk):
+    """Drops the connection; the next one's prices are of now: the time between is a gap."""
+    fk.cmd("stall on")  # nothing more from the past...
+    fk.cmd("offset 0")
+    fk.cmd("drop")  # ...and the reconnect resumes at the present
+    fk.cmd("stall off")
+
+
 def test_reconnect_gap_is_backfilled_and_the_key_is_never_shown():
     os.environ["TWELVEDATA_API_KEY"] = KEY
     fk = fake_feed()
@@ -100,22 +128,17 @@ def test_reconnect_gap_is_backfilled_and_the_key_is_never_shown():
     try:
         fk.cmd("offset -1800")  # the first connection's prices are 30 minutes old
         with server(up_args(fk, data)) as srv:
-            srv.wait_for(lambda: all(newest(srv, s) for s in SYMBOLS), timeout=60, what="prices of both symbols")
+            wait_for_prices(srv)
             # A malformed message carrying the key: dead-lettered, scrubbed.
             fk.cmd('raw {"event":"price","symbol":"AAPL","timestamp":"' + KEY + '"}')
             before = newest(srv, "AAPL")["event_time"]
-            fk.cmd("stall on")  # nothing more from the past...
-            fk.cmd("offset 0")
-            fk.cmd("drop")  # ...and the reconnect resumes at the present: a 30-minute gap
-            fk.cmd("stall off")
-            srv.wait_for(lambda: srv.metric('mdsp_gap_repair_candles_total{outcome="written"}') >= 2 * 28,
-                         timeout=120, what="the repaired gap")
+            jump_to_the_present(fk)  # a 30-minute gap
+            wait_for_repair(srv, 2 * 28, "the repaired gap")
             srv.wait_for(lambda: all(newest(srv, s)["event_time"] > before for s in SYMBOLS),
                          timeout=60, what="live prices after the reconnect")
             time.sleep(1.5)  # a few more seconds of live ticks in the reconnect's minute
             for sym in SYMBOLS:
-                q = sym.replace("/", "%2F")
-                candles = srv.get(f"/api/v1/candles?symbol={q}&interval=1m&limit=10000")["candles"]
+                candles = candles_of(srv, sym)
                 bars = repaired_minutes(candles, 0)
                 check(28 <= len(bars) <= 31, f"{sym}: {len(bars)} backfilled minutes, wanted about 29")
                 times = [c["time"] for c in bars]
@@ -138,7 +161,7 @@ def test_reconnect_gap_is_backfilled_and_the_key_is_never_shown():
                       f"{live_before[-1]['window_start']} / {times[0]} .. {times[-1]} / {live_after[0]['window_start']}")
                 # 5m windows wholly inside the repaired minutes are rolled up from them.
                 by_time = {c["time"]: c for c in bars}
-                fives = srv.get(f"/api/v1/candles?symbol={q}&interval=5m&limit=10000")["candles"]
+                fives = candles_of(srv, sym, "5m")
                 inside = [c for c in fives if c["time"] >= times[0] and c["time"] + 300 <= times[-1] + MINUTE]
                 check(len(inside) >= 4, f"{sym}: {len(inside)} 5m windows inside the gap")
                 for c in inside:
@@ -168,17 +191,12 @@ def test_restart_gap_is_backfilled():
     try:
         fk.cmd("offset -900")  # the first run ends 15 minutes ago
         with server(up_args(fk, data)) as srv:
-            srv.wait_for(lambda: all(newest(srv, s) for s in SYMBOLS), timeout=60, what="prices of both symbols")
+            wait_for_prices(srv)
             check(srv.stop() == 0, "mdsp up did not stop cleanly")
         fk.cmd("offset 0")
         with server(up_args(fk, data)) as srv:
-            srv.wait_for(lambda: srv.metric('mdsp_gap_repair_candles_total{outcome="written"}') >= 2 * 13,
-                         timeout=120, what="the gap since the last run repaired")
-            for sym in SYMBOLS:
-                q = sym.replace("/", "%2F")
-                candles = srv.get(f"/api/v1/candles?symbol={q}&interval=1m&limit=10000")["candles"]
-                bars = repaired_minutes(candles, 0)
-                check(13 <= len(bars) <= 16, f"{sym}: {len(bars)} backfilled minutes after the restart, wanted ~14")
+            wait_for_repair(srv, 2 * 13, "the gap since the last run repaired")
+            check_repaired_minutes(srv, 13, 16, "after the restart")
             check(srv.stop() == 0, "mdsp up did not stop cleanly")
             check_no_key(srv.lines, "the log")
     finally:
@@ -192,23 +210,16 @@ def test_gap_repair_interrupted_by_a_crash_is_finished_after_restart():
     try:
         fk.cmd("offset -1200")
         with server(up_args(fk, data)) as srv:
-            srv.wait_for(lambda: all(newest(srv, s) for s in SYMBOLS), timeout=60, what="prices of both symbols")
+            wait_for_prices(srv)
             fk.cmd("429 100000")  # the repair will wait for the next minute's credits...
-            fk.cmd("stall on")
-            fk.cmd("offset 0")
-            fk.cmd("drop")
-            fk.cmd("stall off")
+            jump_to_the_present(fk)
             srv.wait_for(lambda: srv.metric("mdsp_twelvedata_rest_rate_limited_total") >= 1, timeout=60,
                          what="the repair waiting for credits")
             srv.kill()  # ...and is killed while it waits
         fk.cmd("429 0")
         with server(up_args(fk, data)) as srv:
-            srv.wait_for(lambda: srv.metric('mdsp_gap_repair_candles_total{outcome="written"}') >= 2 * 18,
-                         timeout=120, what="the interrupted gap repaired after the restart")
-            for sym in SYMBOLS:
-                q = sym.replace("/", "%2F")
-                bars = repaired_minutes(srv.get(f"/api/v1/candles?symbol={q}&interval=1m&limit=10000")["candles"], 0)
-                check(18 <= len(bars) <= 21, f"{sym}: {len(bars)} backfilled minutes, wanted about 19")
+            wait_for_repair(srv, 2 * 18, "the interrupted gap repaired after the restart")
+            check_repaired_minutes(srv, 18, 21, "after the crash and restart")
             check(srv.stop() == 0, "mdsp up did not stop cleanly")
             check(any("of an earlier run is still to repair" in l for l in srv.lines),
                   "the restart did not say it resumes the earlier repair")
