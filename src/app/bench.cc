@@ -46,6 +46,20 @@ double percentile(std::vector<int64_t>& v, double q) {
     return static_cast<double>(v[k]);
 }
 
+// Opens and starts a pipeline for a phase; null (after saying why) on failure.
+std::unique_ptr<pipeline> start_pipeline(const config& cfg, const pipeline::options& po) {
+    auto p = pipeline::open(cfg, po);
+    if (!p) {
+        spdlog::error("bench: {}", p.error().what());
+        return nullptr;
+    }
+    if (auto r = (*p)->start(); !r) {
+        spdlog::error("bench: {}", r.error().what());
+        return nullptr;
+    }
+    return std::move(*p);
+}
+
 // The whole pipeline with the simulator as fast as it goes, for `seconds`.
 int bench_pipeline(const config& base, double seconds) {
     config cfg = base;
@@ -56,16 +70,11 @@ int bench_pipeline(const config& base, double seconds) {
     pipeline::options po;
     po.http = false;
     po.finish_at_end = false;
-    auto p = pipeline::open(cfg, po);
+    auto p = start_pipeline(cfg, po);
     if (!p) {
-        spdlog::error("bench: {}", p.error().what());
         return 1;
     }
-    auto& pl = **p;
-    if (auto r = pl.start(); !r) {
-        spdlog::error("bench: {}", r.error().what());
-        return 1;
-    }
+    auto& pl = *p;
     // Warm up for a second, then measure.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     uint64_t in0 = pl.ticks_ingested(), out0 = pl.ticks_processed();
@@ -102,16 +111,11 @@ int bench_latency(const config& base, double seconds, double rate) {
     po.http = false;
     po.finish_at_end = false;
     po.latency_sink = &lat;
-    auto p = pipeline::open(cfg, po);
+    auto p = start_pipeline(cfg, po);
     if (!p) {
-        spdlog::error("bench: {}", p.error().what());
         return 1;
     }
-    auto& pl = **p;
-    if (auto r = pl.start(); !r) {
-        spdlog::error("bench: {}", r.error().what());
-        return 1;
-    }
+    auto& pl = *p;
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds + 1));
     pl.request_stop();
     auto r = pl.join();

@@ -280,11 +280,7 @@ result<size_t> kafka_process_stage::step(int timeout_ms) {
         case stream::tick_outcome::accepted: {
             p.max_event = std::max(p.max_event, t->event_time());
             note_anchor(p, t->symbol, t->event_time(), rec.offset());
-            keep_newest(_latest, *t);
-            _pending_ingest.push_back(t->ingest_time());
-            if (_cfg.process.store_ticks) {
-                _ticks.push_back(std::move(*t));
-            }
+            buffer_accepted(std::move(*t), _cfg.process.store_ticks, _latest, _pending_ingest, _ticks);
             break;
         }
         case stream::tick_outcome::duplicate:

@@ -35,20 +35,22 @@ void add_common(CLI::App* cmd, flag_settings& fs) {
                     "Any setting as KEY=VALUE, e.g. --set engine.allowed_lateness=5m (see `mdsp config`)");
 }
 
+// --http ADDR:PORT or PORT as the settings http.address and http.port.
+void set_http_address(flag_settings& fs, const std::string& v) {
+    auto colon = v.rfind(':');
+    if (colon == std::string::npos) {
+        fs.values.emplace_back("http.port", v);
+        return;
+    }
+    if (colon > 0) {
+        fs.values.emplace_back("http.address", v.substr(0, colon));
+    }
+    fs.values.emplace_back("http.port", v.substr(colon + 1));
+}
+
 void add_http(CLI::App* cmd, flag_settings& fs) {
     cmd->add_option_function<std::string>(
-        "--http",
-        [&fs](const std::string& v) {
-            auto colon = v.rfind(':');
-            if (colon == std::string::npos) {
-                fs.values.emplace_back("http.port", v);
-            } else {
-                if (colon > 0) {
-                    fs.values.emplace_back("http.address", v.substr(0, colon));
-                }
-                fs.values.emplace_back("http.port", v.substr(colon + 1));
-            }
-        },
+        "--http", [&fs](const std::string& v) { set_http_address(fs, v); },
         "HTTP listen address, ADDR:PORT or PORT [127.0.0.1:8080]");
 }
 
@@ -238,15 +240,7 @@ int main(int argc, char** argv) {
         "--http",
         [&fs, &kopts](const std::string& v) {
             kopts.serve_http = true;
-            auto colon = v.rfind(':');
-            if (colon == std::string::npos) {
-                fs.values.emplace_back("http.port", v);
-            } else {
-                if (colon > 0) {
-                    fs.values.emplace_back("http.address", v.substr(0, colon));
-                }
-                fs.values.emplace_back("http.port", v.substr(colon + 1));
-            }
+            set_http_address(fs, v);
         },
         "Also serve the API and /metrics over this replica's store at ADDR:PORT or PORT (0 = any)");
     process->add_flag("--exit-when-done", kopts.exit_when_done,

@@ -128,14 +128,9 @@ result<size_t> process_stage::step(int timeout_ms) {
         auto outcome = _engine.add(*t, rec.partition);
         _metrics.count(outcome);
         switch (outcome) {
-        case stream::tick_outcome::accepted: {
-            keep_newest(_latest, *t);
-            _pending_ingest.push_back(t->ingest_time());
-            if (_cfg.process.store_ticks) {
-                _ticks.push_back(std::move(*t));
-            }
+        case stream::tick_outcome::accepted:
+            buffer_accepted(std::move(*t), _cfg.process.store_ticks, _latest, _pending_ingest, _ticks);
             break;
-        }
         case stream::tick_outcome::duplicate:
             break;
         case stream::tick_outcome::late:

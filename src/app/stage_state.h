@@ -66,6 +66,19 @@ inline void keep_newest(std::unordered_map<std::string, model::tick>& latest, co
     }
 }
 
+// What a tick the engine accepted adds to the next store write: its symbol's
+// newest tick, its ingest time (for the latency histogram) and, when ticks
+// are stored, itself.
+inline void buffer_accepted(model::tick&& t, bool store_ticks,
+                            std::unordered_map<std::string, model::tick>& latest,
+                            std::vector<int64_t>& pending_ingest, std::vector<model::tick>& ticks) {
+    keep_newest(latest, t);
+    pending_ingest.push_back(t.ingest_time());
+    if (store_ticks) {
+        ticks.push_back(std::move(t));
+    }
+}
+
 // Called on the processing thread after each successful store write, with
 // the candles and latest ticks it wrote (the dashboard's live push): only
 // what the store has is pushed. Must not block.

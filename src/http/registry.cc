@@ -77,20 +77,7 @@ std::optional<int32_t> parse_version(std::string_view v) {
     if (v == "latest" || v == "-1") {
         return 0;
     }
-    if (v.empty() || v.size() > 10) {
-        return std::nullopt;
-    }
-    int64_t n = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        n = n * 10 + (c - '0');
-    }
-    if (n < 1 || n > std::numeric_limits<int32_t>::max()) {
-        return std::nullopt;
-    }
-    return static_cast<int32_t>(n);
+    return parse_schema_id(v);
 }
 
 registry_error bad_version(std::string_view v) {
@@ -110,6 +97,23 @@ std::string_view level_name(compat_level l) {
         }
     }
     return "NONE";
+}
+
+std::optional<int32_t> parse_schema_id(std::string_view s) {
+    if (s.empty() || s.size() > 10) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        n = n * 10 + (c - '0');
+    }
+    if (n < 1 || n > std::numeric_limits<int32_t>::max()) {
+        return std::nullopt;
+    }
+    return static_cast<int32_t>(n);
 }
 
 std::optional<compat_level> parse_level(std::string_view s) {

@@ -46,6 +46,8 @@ enum class compat_level {
 };
 std::string_view level_name(compat_level l);
 std::optional<compat_level> parse_level(std::string_view s); // case-insensitive
+// A schema id or version number in a path: 1..2^31-1 in decimal.
+std::optional<int32_t> parse_schema_id(std::string_view s);
 
 // An answer in Confluent's error format: HTTP status, error_code, message.
 struct registry_error {

@@ -131,21 +131,4 @@ std::variant<std::string, registry_error> parse_config_body(std::string_view bod
     return std::string(c->get_string());
 }
 
-std::optional<int32_t> parse_schema_id(std::string_view s) {
-    if (s.empty() || s.size() > 10) {
-        return std::nullopt;
-    }
-    int64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        n = n * 10 + (c - '0');
-    }
-    if (n < 1 || n > std::numeric_limits<int32_t>::max()) {
-        return std::nullopt;
-    }
-    return static_cast<int32_t>(n);
-}
-
 } // namespace mdsp::http

@@ -36,7 +36,4 @@ std::variant<schema_body, registry_error> parse_schema_body(std::string_view bod
 // later), or 400/422 errors as above (42203 for a missing level).
 std::variant<std::string, registry_error> parse_config_body(std::string_view body);
 
-// A schema id in a path: 1..2^31-1 in decimal.
-std::optional<int32_t> parse_schema_id(std::string_view s);
-
 } // namespace mdsp::http
