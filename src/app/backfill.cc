@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "app/gap_repair.h"
+#include "app/pipeline.h"
 #include "base/time.h"
 #include "feed/progress.h"
 #include "feed/twelvedata_rest.h"
@@ -70,9 +71,7 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
         std::fprintf(stderr, "mdsp backfill: %s\n", rest.error().what().c_str());
         return 2;
     }
-    std::error_code ec;
-    std::filesystem::create_directories(cfg.data_dir, ec);
-    auto st = store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store");
+    auto st = open_store(cfg);
     if (!st) {
         spdlog::error("backfill: {}", st.error().what());
         return 1;

@@ -13,6 +13,7 @@
 #include "app/http_surface.h"
 #include "app/ingest.h"
 #include "app/kafka_process.h"
+#include "app/pipeline.h"
 #include "app/sources.h"
 #include "base/metrics.h"
 #include "base/time.h"
@@ -58,19 +59,6 @@ result<void> ensure_topics(const config& cfg) {
         return r.error();
     }
     return ok();
-}
-
-result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
-    std::error_code ec;
-    std::filesystem::create_directories(cfg.data_dir, ec);
-    if (ec) {
-        return make_error(errc::io_error,
-                          "cannot create the data folder {}: {}; choose another with --data-dir",
-                          cfg.data_dir, ec.message());
-    }
-    store::rocks_options so;
-    so.ticks_retention = cfg.store.ticks_retention_us > 0 ? cfg.store.ticks_retention_us : 0;
-    return store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
 }
 
 result<http_surface> start_http(const config& cfg, store::store& st, std::atomic<bool>& ready) {

@@ -86,9 +86,7 @@ pipeline::~pipeline() {
     }
 }
 
-result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts) {
-    std::unique_ptr<pipeline> p(new pipeline(cfg, opts));
-    auto& parts = *p->_parts;
+result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
@@ -96,10 +94,15 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
                           "cannot create the data folder {}: {}; choose another with --data-dir",
                           cfg.data_dir, ec.message());
     }
-
     store::rocks_options so;
     so.ticks_retention = cfg.store.ticks_retention_us > 0 ? cfg.store.ticks_retention_us : 0;
-    auto st = store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
+    return store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
+}
+
+result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts) {
+    std::unique_ptr<pipeline> p(new pipeline(cfg, opts));
+    auto& parts = *p->_parts;
+    auto st = open_store(cfg);
     if (!st) {
         return st.error();
     }

@@ -11,10 +11,15 @@
 
 #include "app/config.h"
 #include "base/result.h"
+#include "store/rocks_store.h"
 
 namespace mdsp::app {
 
 struct pipeline_parts; // the opened modules, in pipeline.cc
+
+// The store of cfg.data_dir (the folder is created when missing), with the
+// store settings of cfg. Every command that owns a data folder opens it so.
+result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg);
 
 // The embedded pipeline of `mdsp up` and `mdsp replay`: source -> log
 // (market.ticks) -> candle engine -> store, and the HTTP API over the store.
