@@ -456,18 +456,28 @@ registry_result<subject_version> schema_registry::version(std::string_view subje
         return bad_version(v);
     }
     std::lock_guard g(_mu);
+    auto found = version_locked(subject, *n, v);
+    if (auto* e = std::get_if<registry_error>(&found)) {
+        return *e;
+    }
+    auto [st, idx] = std::get<0>(found);
+    int32_t id = st->ids[idx];
+    return subject_version{std::string(subject), static_cast<int32_t>(idx + 1), id,
+                           _by_id.at(id).parsed->canonical()};
+}
+
+registry_result<std::pair<const schema_registry::subject_state*, size_t>>
+schema_registry::version_locked(std::string_view subject, int32_t n, std::string_view v) const {
     auto sub = _subjects.find(subject);
     if (sub == _subjects.end()) {
         return subject_not_found(subject);
     }
     const auto& ids = sub->second.ids;
-    size_t idx = *n == 0 ? ids.size() : static_cast<size_t>(*n);
+    size_t idx = n == 0 ? ids.size() : static_cast<size_t>(n);
     if (idx == 0 || idx > ids.size()) {
         return registry_error{404, 40402, fmt::format("Version {} not found.", v)};
     }
-    int32_t id = ids[idx - 1];
-    return subject_version{std::string(subject), static_cast<int32_t>(idx), id,
-                           _by_id.at(id).parsed->canonical()};
+    return std::pair<const subject_state*, size_t>(&sub->second, idx - 1);
 }
 
 registry_result<schema_registry::compat_answer>
@@ -482,17 +492,13 @@ schema_registry::test_compatibility(std::string_view subject, std::string_view v
         return invalid_schema(parsed.error());
     }
     std::lock_guard g(_mu);
-    auto sub = _subjects.find(subject);
-    if (sub == _subjects.end()) {
-        return subject_not_found(subject);
+    auto found = version_locked(subject, *n, v);
+    if (auto* e = std::get_if<registry_error>(&found)) {
+        return *e;
     }
-    const auto& ids = sub->second.ids;
-    size_t idx = *n == 0 ? ids.size() : static_cast<size_t>(*n);
-    if (idx == 0 || idx > ids.size()) {
-        return registry_error{404, 40402, fmt::format("Version {} not found.", v)};
-    }
+    auto [st, idx] = std::get<0>(found);
     auto lvl = level_locked(subject);
-    return check_locked(*parsed, sub->second, idx - 1, *n == 0 && transitive(lvl), lvl);
+    return check_locked(*parsed, *st, idx, *n == 0 && transitive(lvl), lvl);
 }
 
 registry_result<compat_level> schema_registry::set_level(std::string_view subject, std::string_view text) {

@@ -130,6 +130,10 @@ private:
     // Under the lock.
     int32_t add_schema(std::shared_ptr<const avro::schema> s, int32_t id);
     compat_level level_locked(std::string_view subject) const;
+    // The subject and the 0-based index of version n (0 = latest; v is n as
+    // the client wrote it, for the error), or 404s with Confluent's codes.
+    registry_result<std::pair<const subject_state*, size_t>>
+    version_locked(std::string_view subject, int32_t n, std::string_view v) const;
     registry_result<compat_answer> check_locked(const avro::schema& candidate, const subject_state& st,
                                                 size_t version_index, bool all_before,
                                                 compat_level lvl) const;
