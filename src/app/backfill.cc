@@ -1,5 +1,7 @@
 // `mdsp backfill`: history from TwelveData's REST bars into the store, as
 // candles marked backfilled.
+#include "pipeline/backfill.h"
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -12,12 +14,13 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
-#include "app/gap_repair.h"
-#include "app/pipeline.h"
 #include "base/time.h"
 #include "feed/progress.h"
 #include "feed/twelvedata_rest.h"
+#include "pipeline/data_folder.h"
+#include "pipeline/gap_repair.h"
 #include "store/rocks_store.h"
+#include "stream/bar_roller.h"
 
 namespace mdsp::app {
 
@@ -29,6 +32,67 @@ sigset_t stop_signals() {
     sigaddset(&s, SIGINT);
     sigaddset(&s, SIGTERM);
     return s;
+}
+
+// Backfills every symbol in turn with a progress bar; returns how many failed.
+int backfill_all(const config& cfg, feed::twelvedata_rest& rest, store::store& st, model::interval iv,
+                 int64_t first, int64_t end, std::atomic<bool>& stop) {
+    const auto wider = stream::wider_intervals(cfg.engine.intervals, iv);
+    std::string wide_names;
+    for (auto w : wider) {
+        wide_names += (wide_names.empty() ? "" : ", ") + w.name();
+    }
+    feed::progress_bar bar;
+    bar.set_units("bars", "bars");
+    const auto& symbols = cfg.twelvedata.symbols;
+    const double per_symbol = static_cast<double>(end - first);
+    int64_t bars_before = 0;
+    int failed = 0;
+    for (size_t i = 0; i < symbols.size() && !stop; ++i) {
+        const auto& symbol = symbols[i];
+        int64_t bars_now = bars_before;
+        auto r = pipeline::backfill_range(
+            rest, st, symbol, iv, first, end, wider, [&](int64_t covered, int64_t n) {
+                bars_now = bars_before + n;
+                double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
+                           / static_cast<double>(symbols.size());
+                bar.update(f, bars_now, std::nullopt, bars_now);
+            });
+        bar.finish();
+        bars_before = bars_now;
+        if (!r) {
+            if (stop) {
+                break;
+            }
+            ++failed;
+            if (r.error().code.category() == store::error_category()) {
+                spdlog::error("backfill: storing the bars of {} failed: {}", symbol, r.error().what());
+                break;
+            }
+            spdlog::error("backfill: {}", r.error().what());
+            if (r.error().code == make_error_code(feed::errc::io_error)) {
+                // Unreachable, not a refusal of this symbol: the next would fail the same way.
+                spdlog::error("backfill: stopping; check twelvedata.rest_url ({}) and the network",
+                              cfg.twelvedata.rest_url);
+                break;
+            }
+            continue;
+        }
+        const auto& f = r->fetched;
+        fmt::print(
+            "{} {} {} .. {}: {} candles stored, {} kept as the ticks made them, {} requests{}{}{}\n", symbol,
+            iv.name(), format_iso8601(first), format_iso8601(end), r->bars.written, r->bars.kept_live,
+            f.requests, f.rate_limited ? fmt::format(" ({} answered 429 and waited)", f.rate_limited) : "",
+            wider.empty() ? ""
+                          : fmt::format("; rolled up into {}: {} candles stored, {} kept", wide_names,
+                                        r->rolled.written, r->rolled.kept_live),
+            f.unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
+                                      "(hourly stock bars start at :30); use a smaller --interval",
+                                      f.unaligned, iv.name())
+                        : "");
+        std::fflush(stdout);
+    }
+    return failed;
 }
 
 } // namespace
@@ -62,16 +126,15 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
     const int64_t first = iv->window_start(*from);
     const int64_t end = iv->window_start(*to - 1) + iv->micros();
 
-    const auto wider = wider_intervals(cfg, *iv);
     std::atomic<bool> stop{false};
-    feed::twelvedata_rest_config rc = twelvedata_rest_settings(cfg);
+    feed::twelvedata_rest_config rc = pipeline::twelvedata_rest_settings(cfg);
     rc.stopping = [&stop] { return stop.load(); };
     auto rest = feed::twelvedata_rest::create(std::move(rc));
     if (!rest) {
         std::fprintf(stderr, "mdsp backfill: %s\n", rest.error().what().c_str());
         return 2;
     }
-    auto st = open_store(cfg);
+    auto st = pipeline::open_store(cfg);
     if (!st) {
         spdlog::error("backfill: {}", st.error().what());
         return 1;
@@ -83,94 +146,7 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
     std::atomic<bool> done{false};
     int failed = 0;
     std::thread worker([&] {
-        feed::progress_bar bar;
-        bar.set_units("bars", "bars");
-        const auto& symbols = cfg.twelvedata.symbols;
-        const double per_symbol = static_cast<double>(end - first);
-        int64_t bars_total = 0;
-        for (size_t i = 0; i < symbols.size() && !stop; ++i) {
-            const auto& symbol = symbols[i];
-            store::backfill_outcome total, wide_total;
-            std::string store_error;
-            // The bars also make the candles of the engine's wider intervals.
-            std::vector<bar_roller> rollers;
-            for (auto w : wider) {
-                rollers.emplace_back(w, first, end);
-            }
-            std::vector<model::candle> rolled;
-            auto store = [&](std::span<const model::candle> cs, store::backfill_outcome& sum) {
-                auto w = (*st)->write_backfill(cs, {});
-                if (!w) {
-                    store_error = w.error().what();
-                    stop = true;
-                    return;
-                }
-                sum.written += w->written;
-                sum.kept_live += w->kept_live;
-            };
-            auto s = (*rest)->bars(
-                symbol, *iv, first, end, [&](std::span<const model::candle> page, int64_t covered) {
-                    if (!store_error.empty()) {
-                        return;
-                    }
-                    store(page, total);
-                    rolled.clear();
-                    for (const auto& b : page) {
-                        for (auto& r : rollers) {
-                            r.push(b, rolled);
-                        }
-                    }
-                    store(rolled, wide_total);
-                    bars_total += static_cast<int64_t>(page.size());
-                    double f = (static_cast<double>(i) + static_cast<double>(covered - first) / per_symbol)
-                               / static_cast<double>(symbols.size());
-                    bar.update(f, bars_total, std::nullopt, bars_total);
-                });
-            bar.finish();
-            if (s && store_error.empty()) {
-                rolled.clear();
-                for (auto& r : rollers) {
-                    r.finish(rolled);
-                }
-                store(rolled, wide_total);
-            }
-            if (!store_error.empty()) {
-                spdlog::error("backfill: storing the bars of {} failed: {}", symbol, store_error);
-                ++failed;
-                break;
-            }
-            if (!s) {
-                if (stop) {
-                    break;
-                }
-                spdlog::error("backfill: {}", s.error().what());
-                ++failed;
-                if (s.error().code == make_error_code(feed::errc::io_error)) {
-                    // Unreachable, not a refusal of this symbol: the next would fail the same way.
-                    spdlog::error("backfill: stopping; check twelvedata.rest_url ({}) and the network",
-                                  cfg.twelvedata.rest_url);
-                    break;
-                }
-                continue;
-            }
-            std::string wide_names;
-            for (auto w : wider) {
-                wide_names += (wide_names.empty() ? "" : ", ") + w.name();
-            }
-            fmt::print(
-                "{} {} {} .. {}: {} candles stored, {} kept as the ticks made them, {} requests{}{}{}\n",
-                symbol, iv->name(), format_iso8601(first), format_iso8601(end), total.written,
-                total.kept_live, s->requests,
-                s->rate_limited ? fmt::format(" ({} answered 429 and waited)", s->rate_limited) : "",
-                wider.empty() ? ""
-                              : fmt::format("; rolled up into {}: {} candles stored, {} kept", wide_names,
-                                            wide_total.written, wide_total.kept_live),
-                s->unaligned ? fmt::format("; {} bars skipped: TwelveData starts them off mdsp's {} windows "
-                                           "(hourly stock bars start at :30); use a smaller --interval",
-                                           s->unaligned, iv->name())
-                             : "");
-            std::fflush(stdout);
-        }
+        failed = backfill_all(cfg, **rest, **st, *iv, first, end, stop);
         done = true;
     });
     while (!done) {

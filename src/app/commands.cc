@@ -1,8 +1,6 @@
 #include "app/commands.h"
 
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 
 #include <boost/json.hpp>
@@ -10,46 +8,25 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "app/pipeline.h"
 #include "base/time.h"
+#include "bench/bench.h"
 #include "bus/local.h"
 #include "feed/progress.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "model/framing.h"
+#include "pipeline/pipeline.h"
 #include "store/rocks_store.h"
 
 namespace mdsp::app {
 
-namespace {
-
-// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
-// so that wait_signal() alone receives them.
-void block_signals() {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGINT);
-    sigaddset(&s, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &s, nullptr);
-}
-
-// Waits up to ms for SIGINT/SIGTERM; true when one came.
-bool wait_signal(int ms) {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGINT);
-    sigaddset(&s, SIGTERM);
-    timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1'000'000L};
-    return sigtimedwait(&s, nullptr, &ts) > 0;
-}
-
-// Runs a pipeline until Ctrl-C, a failure, or (when asked) the end of a
+// Runs a pipeline until Ctrl-C, a failure or (when asked) the end of a
 // bounded source; shows a progress bar on a terminal when asked.
-int run_pipeline(const config& cfg, pipeline::options po, bool exit_when_done, bool show_progress,
-                 const char* what) {
-    block_signals();
-    auto p = pipeline::open(cfg, po);
+int run_pipeline(const config& cfg, pipeline::pipeline::options po, bool exit_when_done, bool show_progress,
+                 const char* what, const std::function<void(const pipeline::pipeline&)>& on_end) {
+    pipeline::signal_stop signals; // before any thread starts
+    auto p = pipeline::pipeline::open(cfg, po);
     if (!p) {
         spdlog::error("{}: {}", what, p.error().what());
         return 1;
@@ -62,59 +39,57 @@ int run_pipeline(const config& cfg, pipeline::options po, bool exit_when_done, b
     feed::progress_bar bar;
     bool bar_on = show_progress && isatty(STDERR_FILENO);
     int64_t t0 = mono_nanos();
-    bool interrupted = false;
-    while (true) {
-        if (wait_signal(100)) {
-            spdlog::info("{}: stopping (Ctrl-C); flushing what was read", what);
-            interrupted = true;
-            break;
-        }
-        if (pl.failed() || (exit_when_done && pl.done())) {
-            break;
-        }
-        if (bar_on && pl.progress() >= 0) {
-            bar.update(pl.progress(), static_cast<int64_t>(pl.ticks_ingested()), std::nullopt,
-                       static_cast<int64_t>(pl.ticks_ingested()));
-        }
+    pipeline::runner::run_options ro;
+    ro.exit_when_done = exit_when_done;
+    if (bar_on) {
+        ro.on_idle = [&] {
+            if (pl.progress() >= 0) {
+                bar.update(pl.progress(), static_cast<int64_t>(pl.ticks_ingested()), std::nullopt,
+                           static_cast<int64_t>(pl.ticks_ingested()));
+            }
+        };
     }
+    auto how = pl.run(signals, ro);
     if (bar_on) {
         bar.finish();
     }
-    pl.request_stop();
-    auto r = pl.join();
     double secs = static_cast<double>(mono_nanos() - t0) / 1e9;
-    if (!r) {
-        spdlog::error("{}: {}", what, r.error().what());
+    if (!how) {
+        spdlog::error("{}: {}", what, how.error().what());
         return 1;
     }
-    if (exit_when_done || interrupted) {
+    if (exit_when_done || *how == pipeline::runner::ended::interrupted) {
         spdlog::info("{}: {} ticks ingested, {} processed, {} candle writes, {} dead letters in {:.2f} s",
                      what, pl.ticks_ingested(), pl.ticks_processed(), pl.candles_written(), pl.dead_letters(),
                      secs);
     }
+    if (on_end) {
+        on_end(pl);
+    }
     return 0;
 }
 
-} // namespace
-
 int cmd_up(const config& cfg, const run_options& opts) {
-    pipeline::options po;
-    return run_pipeline(cfg, po, opts.exit_when_done, false, "mdsp up");
+    return run_pipeline(cfg, {}, opts.exit_when_done, false, "mdsp up");
 }
 
 int cmd_replay(const config& base, const run_options& opts) {
     config cfg = base;
     cfg.source.spec = "replay:" + opts.replay_file;
-    pipeline::options po;
+    pipeline::pipeline::options po;
     po.http = false;
     return run_pipeline(cfg, po, true, true, "mdsp replay");
 }
 
 int cmd_serve(const config& cfg, const run_options&) {
-    pipeline::options po;
+    pipeline::pipeline::options po;
     po.ingest = false;
     po.process = false;
     return run_pipeline(cfg, po, false, false, "mdsp serve");
+}
+
+int cmd_bench(const config& cfg, const run_options& opts) {
+    return bench::run(cfg, bench::options{opts.bench_seconds, opts.bench_latency_rate, opts.bench_only});
 }
 
 int cmd_config(const config& cfg) {

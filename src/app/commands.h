@@ -1,9 +1,11 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "app/config.h"
+#include "pipeline/pipeline.h"
 
 namespace mdsp::app {
 
@@ -25,6 +27,13 @@ struct backfill_options {
     std::string to;              // empty: now
     std::string interval = "1m"; // one of the widths TwelveData has bars of
 };
+
+// The loop every pipeline command shares: opens the parts po asks for,
+// runs them until Ctrl-C, a failure or (exit_when_done) the end of a bounded
+// source, with a progress bar on a terminal when asked; on_end, when given,
+// sees the finished pipeline (a summary line). 0 done, 1 failed.
+int run_pipeline(const config& cfg, pipeline::pipeline::options po, bool exit_when_done, bool show_progress,
+                 const char* what, const std::function<void(const pipeline::pipeline&)>& on_end = {});
 
 // Each returns the process exit code: 0 done, 1 failed at run time.
 int cmd_up(const config& cfg, const run_options& opts);

@@ -18,9 +18,6 @@ int cmd_ingest_kafka(const config& cfg, const run_options& opts);
 int cmd_process_kafka(const config& cfg, const kafka_options& ko);
 // `mdsp up --kafka BROKERS`: ingest and process over Kafka, and the HTTP API.
 int cmd_up_kafka(const config& cfg, const run_options& opts);
-// `mdsp bench --only kafka`: produce/consume rates beside kcat and the
-// end-to-end latency at `rate` ticks/s, on a mock cluster it starts.
-int bench_kafka(const config& cfg, double seconds, double rate);
 // `mdsp kafka-mock`: librdkafka's mock cluster until Ctrl-C.
 int cmd_kafka_mock(const config& cfg, const kafka_options& ko);
 

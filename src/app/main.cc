@@ -112,6 +112,210 @@ int build_config(const flag_settings& fs, config& cfg) {
     return 0;
 }
 
+// Every subcommand, its flags, and what the command line asked.
+struct cli {
+    flag_settings fs;
+    mdsp::app::run_options opts;
+    mdsp::app::backfill_options bopts;
+    mdsp::app::kafka_options kopts;
+    CLI::App* up = nullptr;
+    CLI::App* replay = nullptr;
+    CLI::App* serve = nullptr;
+    CLI::App* bench = nullptr;
+    CLI::App* cfgcmd = nullptr;
+    CLI::App* dl = nullptr;
+    CLI::App* backfill = nullptr;
+    CLI::App* ingest = nullptr;
+    CLI::App* process = nullptr;
+    CLI::App* kmock = nullptr;
+};
+
+void add_up(CLI::App& app, cli& c) {
+    c.up = app.add_subcommand("up", "Run the whole pipeline: source, log, candle engine, store and HTTP API");
+    add_common(c.up, c.fs);
+    add_http(c.up, c.fs);
+    add_replay_flags(c.up, c.fs);
+    add_schema_registry(c.up, c.fs);
+    c.up->add_option_function<std::string>(
+        "-s,--source", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
+        "Where ticks come from: sim, replay:FILE, twelvedata (live; needs TWELVEDATA_API_KEY) or binance "
+        "(live trades, no key) [sim]");
+    c.up->add_option_function<std::string>(
+        "--symbols",
+        [&fs = c.fs](const std::string& v) {
+            fs.values.emplace_back("sim.symbols", v);
+            fs.values.emplace_back("twelvedata.symbols", v);
+            fs.values.emplace_back("binance.symbols", v);
+        },
+        "Symbols, comma-separated: simulated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD], TwelveData [AAPL,EUR/USD] "
+        "or Binance pairs [btcusdt]");
+    c.up->add_option_function<std::string>(
+        "--rate", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
+        "Simulated ticks per second, 0 = as fast as possible [1000]");
+    c.up->add_option_function<std::string>(
+        "--seed", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("sim.seed", v); },
+        "Seed of the simulator [42]");
+    c.up->add_flag("--exit-when-done", c.opts.exit_when_done,
+                   "With a replay source: exit once the file is fully processed");
+}
+
+void add_local_commands(CLI::App& app, cli& c) {
+    c.replay = app.add_subcommand(
+        "replay", "Replay a file through log, engine and store, finalize every candle, and exit");
+    add_common(c.replay, c.fs);
+    add_replay_flags(c.replay, c.fs);
+    c.replay
+        ->add_option("FILE", c.opts.replay_file, "Binance trades CSV, generic CSV or TwelveData JSON lines")
+        ->required()
+        ->check(CLI::ExistingFile);
+
+    c.serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
+    add_common(c.serve, c.fs);
+    add_http(c.serve, c.fs);
+    add_schema_registry(c.serve, c.fs);
+
+    c.bench = app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
+    add_common(c.bench, c.fs);
+    c.bench->add_option("--seconds", c.opts.bench_seconds, "Length of each timed phase [5]")
+        ->check(CLI::PositiveNumber);
+    c.bench->add_option("--latency-rate", c.opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
+        ->check(CLI::PositiveNumber);
+    c.bench->add_option(
+        "--only", c.opts.bench_only,
+        "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
+        "the Kafka bus on a mock cluster beside kcat");
+
+    c.cfgcmd = app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
+    add_common(c.cfgcmd, c.fs);
+
+    c.dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");
+    add_common(c.dl, c.fs);
+    c.dl->add_option("-n,--limit", c.opts.limit, "Print at most this many, newest last [100]");
+}
+
+void add_backfill(CLI::App& app, cli& c) {
+    c.backfill = app.add_subcommand(
+        "backfill", "Fetch history from TwelveData's REST API into the store as candles marked backfilled "
+                    "(needs TWELVEDATA_API_KEY; paced by your plan's credits)");
+    add_common(c.backfill, c.fs);
+    c.backfill
+        ->add_option_function<std::string>(
+            "--symbols",
+            [&fs = c.fs](const std::string& v) { fs.values.emplace_back("twelvedata.symbols", v); },
+            "TwelveData symbols, comma-separated: AAPL,EUR/USD")
+        ->required();
+    c.backfill->add_option("--from", c.bopts.from, "Start: 2024-01-02, 2024-01-02T15:30:00Z or Unix seconds")
+        ->required();
+    c.backfill->add_option("--to", c.bopts.to, "End (exclusive), same forms [now]");
+    c.backfill->add_option("--interval", c.bopts.interval,
+                           "Bar width: 1m, 5m, 15m, 30m, 45m, 1h, 2h, 4h, 8h, 1d [1m]");
+    c.backfill->add_option_function<std::string>(
+        "--credits-per-minute",
+        [&fs = c.fs](const std::string& v) { fs.values.emplace_back("twelvedata.credits_per_minute", v); },
+        "Requests per minute at most: your plan's API credits [8, the free plan's]");
+}
+
+// Kafka as the bus (README "Kafka").
+void add_kafka_commands(CLI::App& app, cli& c) {
+    auto add_kafka = [&c](CLI::App* cmd) {
+        cmd->add_option_function<std::string>(
+            "--kafka", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("kafka.brokers", v); },
+            "Kafka bootstrap servers HOST:PORT[,HOST:PORT]: use Kafka as the bus instead of the local log "
+            "(also kafka.brokers; librdkafka properties under [kafka.properties])");
+    };
+    add_kafka(c.up);
+    c.ingest = app.add_subcommand("ingest", "Read the source into Kafka's market.ticks (needs --kafka)");
+    add_common(c.ingest, c.fs);
+    add_replay_flags(c.ingest, c.fs);
+    add_kafka(c.ingest);
+    c.ingest->add_option_function<std::string>(
+        "-s,--source", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
+        "Where ticks come from: sim, or replay:FILE [sim]");
+    c.ingest->add_option_function<std::string>(
+        "--rate", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
+        "Simulated ticks per second, 0 = as fast as possible [1000]");
+    c.ingest->add_option_function<std::string>(
+        "--symbols", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
+        "Simulated symbols, comma-separated");
+    c.process = app.add_subcommand(
+        "process",
+        "Consume Kafka's market.ticks in a consumer group into this data folder's store (needs --kafka)");
+    add_common(c.process, c.fs);
+    add_kafka(c.process);
+    c.process->add_option_function<std::string>(
+        "--group", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("kafka.group", v); },
+        "Consumer group; replicas in one group share the partitions [mdsp-process]");
+    c.process->add_option_function<std::string>(
+        "--http",
+        [&fs = c.fs, &kopts = c.kopts](const std::string& v) {
+            kopts.serve_http = true;
+            set_http_address(fs, v);
+        },
+        "Also serve the API and /metrics over this replica's store at ADDR:PORT or PORT (0 = any)");
+    c.process->add_flag(
+        "--exit-when-done", c.kopts.exit_when_done,
+        "Once every assigned partition is read to its end: finalize every window, commit, exit "
+        "(for a bounded input already in the topic)");
+    c.kmock = app.add_subcommand(
+        "kafka-mock",
+        "Run librdkafka's mock Kafka cluster on loopback, print its bootstrap address, run until "
+        "Ctrl-C (for tests; no Java)");
+    add_common(c.kmock, c.fs);
+    c.kmock->add_option("--brokers", c.kopts.mock_brokers, "Number of brokers [3]")->check(CLI::Range(1, 64));
+    c.kmock->add_option_function<std::string>(
+        "--partitions", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("kafka.partitions", v); },
+        "Partitions of market.ticks and market.candles [8]");
+}
+
+int dispatch(const cli& c, const config& cfg) {
+    if (c.up->parsed() && !cfg.kafka.brokers.empty()) {
+        return mdsp::app::cmd_up_kafka(cfg, c.opts);
+    }
+    if (c.ingest->parsed()) {
+        return mdsp::app::cmd_ingest_kafka(cfg, c.opts);
+    }
+    if (c.process->parsed()) {
+        return mdsp::app::cmd_process_kafka(cfg, c.kopts);
+    }
+    if (c.kmock->parsed()) {
+        return mdsp::app::cmd_kafka_mock(cfg, c.kopts);
+    }
+    if (c.up->parsed()) {
+        if (cfg.source.spec == "twelvedata" && !std::getenv("TWELVEDATA_API_KEY")) {
+            std::fprintf(stderr, "mdsp: the twelvedata source needs an API key: set the environment variable "
+                                 "TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys), "
+                                 "or use --source binance, which needs no key\n");
+            return 2;
+        }
+        return mdsp::app::cmd_up(cfg, c.opts);
+    }
+    if (c.replay->parsed()) {
+        return mdsp::app::cmd_replay(cfg, c.opts);
+    }
+    if (c.serve->parsed()) {
+        return mdsp::app::cmd_serve(cfg, c.opts);
+    }
+    if (c.bench->parsed()) {
+        return mdsp::app::cmd_bench(cfg, c.opts);
+    }
+    if (c.cfgcmd->parsed()) {
+        return mdsp::app::cmd_config(cfg);
+    }
+    if (c.dl->parsed()) {
+        return mdsp::app::cmd_deadletters(cfg, c.opts);
+    }
+    if (c.backfill->parsed()) {
+        if (!std::getenv("TWELVEDATA_API_KEY")) {
+            std::fprintf(
+                stderr, "mdsp backfill: TwelveData's REST API needs an API key: set the environment "
+                        "variable TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys)\n");
+            return 2;
+        }
+        return mdsp::app::cmd_backfill(cfg, c.bopts);
+    }
+    return 2;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -121,141 +325,11 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "mdsp 0.1.0");
     app.footer("Settings come from defaults, a TOML file (--config), MDSP_* variables, then flags;\n"
                "`mdsp config` lists them all. Every subcommand has --help.");
-
-    flag_settings fs;
-    mdsp::app::run_options opts;
-
-    auto* up =
-        app.add_subcommand("up", "Run the whole pipeline: source, log, candle engine, store and HTTP API");
-    add_common(up, fs);
-    add_http(up, fs);
-    add_replay_flags(up, fs);
-    add_schema_registry(up, fs);
-    up->add_option_function<std::string>(
-        "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
-        "Where ticks come from: sim, replay:FILE, twelvedata (live; needs TWELVEDATA_API_KEY) or binance "
-        "(live trades, no key) [sim]");
-    up->add_option_function<std::string>(
-        "--symbols",
-        [&fs](const std::string& v) {
-            fs.values.emplace_back("sim.symbols", v);
-            fs.values.emplace_back("twelvedata.symbols", v);
-            fs.values.emplace_back("binance.symbols", v);
-        },
-        "Symbols, comma-separated: simulated [BTC/USD,ETH/USD,AAPL,MSFT,EUR/USD], TwelveData [AAPL,EUR/USD] "
-        "or Binance pairs [btcusdt]");
-    up->add_option_function<std::string>(
-        "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
-        "Simulated ticks per second, 0 = as fast as possible [1000]");
-    up->add_option_function<std::string>(
-        "--seed", [&fs](const std::string& v) { fs.values.emplace_back("sim.seed", v); },
-        "Seed of the simulator [42]");
-    up->add_flag("--exit-when-done", opts.exit_when_done,
-                 "With a replay source: exit once the file is fully processed");
-
-    auto* replay = app.add_subcommand(
-        "replay", "Replay a file through log, engine and store, finalize every candle, and exit");
-    add_common(replay, fs);
-    add_replay_flags(replay, fs);
-    replay->add_option("FILE", opts.replay_file, "Binance trades CSV, generic CSV or TwelveData JSON lines")
-        ->required()
-        ->check(CLI::ExistingFile);
-
-    auto* serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
-    add_common(serve, fs);
-    add_http(serve, fs);
-    add_schema_registry(serve, fs);
-
-    auto* bench =
-        app.add_subcommand("bench", "Measure throughput and latency of the pipeline on this machine");
-    add_common(bench, fs);
-    bench->add_option("--seconds", opts.bench_seconds, "Length of each timed phase [5]")
-        ->check(CLI::PositiveNumber);
-    bench->add_option("--latency-rate", opts.bench_latency_rate, "Tick rate of the latency phase [50000]")
-        ->check(CLI::PositiveNumber);
-    bench->add_option(
-        "--only", opts.bench_only,
-        "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
-        "the Kafka bus on a mock cluster beside kcat");
-
-    auto* cfgcmd =
-        app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
-    add_common(cfgcmd, fs);
-
-    auto* dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");
-    add_common(dl, fs);
-    dl->add_option("-n,--limit", opts.limit, "Print at most this many, newest last [100]");
-
-    mdsp::app::backfill_options bopts;
-    auto* backfill = app.add_subcommand(
-        "backfill", "Fetch history from TwelveData's REST API into the store as candles marked backfilled "
-                    "(needs TWELVEDATA_API_KEY; paced by your plan's credits)");
-    add_common(backfill, fs);
-    backfill
-        ->add_option_function<std::string>(
-            "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("twelvedata.symbols", v); },
-            "TwelveData symbols, comma-separated: AAPL,EUR/USD")
-        ->required();
-    backfill->add_option("--from", bopts.from, "Start: 2024-01-02, 2024-01-02T15:30:00Z or Unix seconds")
-        ->required();
-    backfill->add_option("--to", bopts.to, "End (exclusive), same forms [now]");
-    backfill->add_option("--interval", bopts.interval,
-                         "Bar width: 1m, 5m, 15m, 30m, 45m, 1h, 2h, 4h, 8h, 1d [1m]");
-    backfill->add_option_function<std::string>(
-        "--credits-per-minute",
-        [&fs](const std::string& v) { fs.values.emplace_back("twelvedata.credits_per_minute", v); },
-        "Requests per minute at most: your plan's API credits [8, the free plan's]");
-
-    // Kafka as the bus (README "Kafka").
-    mdsp::app::kafka_options kopts;
-    auto add_kafka = [&fs](CLI::App* cmd) {
-        cmd->add_option_function<std::string>(
-            "--kafka", [&fs](const std::string& v) { fs.values.emplace_back("kafka.brokers", v); },
-            "Kafka bootstrap servers HOST:PORT[,HOST:PORT]: use Kafka as the bus instead of the local log "
-            "(also kafka.brokers; librdkafka properties under [kafka.properties])");
-    };
-    add_kafka(up);
-    auto* ingest = app.add_subcommand("ingest", "Read the source into Kafka's market.ticks (needs --kafka)");
-    add_common(ingest, fs);
-    add_replay_flags(ingest, fs);
-    add_kafka(ingest);
-    ingest->add_option_function<std::string>(
-        "-s,--source", [&fs](const std::string& v) { fs.values.emplace_back("source.spec", v); },
-        "Where ticks come from: sim, or replay:FILE [sim]");
-    ingest->add_option_function<std::string>(
-        "--rate", [&fs](const std::string& v) { fs.values.emplace_back("sim.rate", v); },
-        "Simulated ticks per second, 0 = as fast as possible [1000]");
-    ingest->add_option_function<std::string>(
-        "--symbols", [&fs](const std::string& v) { fs.values.emplace_back("sim.symbols", v); },
-        "Simulated symbols, comma-separated");
-    auto* process = app.add_subcommand(
-        "process",
-        "Consume Kafka's market.ticks in a consumer group into this data folder's store (needs --kafka)");
-    add_common(process, fs);
-    add_kafka(process);
-    process->add_option_function<std::string>(
-        "--group", [&fs](const std::string& v) { fs.values.emplace_back("kafka.group", v); },
-        "Consumer group; replicas in one group share the partitions [mdsp-process]");
-    process->add_option_function<std::string>(
-        "--http",
-        [&fs, &kopts](const std::string& v) {
-            kopts.serve_http = true;
-            set_http_address(fs, v);
-        },
-        "Also serve the API and /metrics over this replica's store at ADDR:PORT or PORT (0 = any)");
-    process->add_flag("--exit-when-done", kopts.exit_when_done,
-                      "Once every assigned partition is read to its end: finalize every window, commit, exit "
-                      "(for a bounded input already in the topic)");
-    auto* kmock = app.add_subcommand(
-        "kafka-mock",
-        "Run librdkafka's mock Kafka cluster on loopback, print its bootstrap address, run until "
-        "Ctrl-C (for tests; no Java)");
-    add_common(kmock, fs);
-    kmock->add_option("--brokers", kopts.mock_brokers, "Number of brokers [3]")->check(CLI::Range(1, 64));
-    kmock->add_option_function<std::string>(
-        "--partitions", [&fs](const std::string& v) { fs.values.emplace_back("kafka.partitions", v); },
-        "Partitions of market.ticks and market.candles [8]");
-
+    cli c;
+    add_up(app, c);
+    add_local_commands(app, c);
+    add_backfill(app, c);
+    add_kafka_commands(app, c);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -263,55 +337,9 @@ int main(int argc, char** argv) {
     }
 
     config cfg;
-    if (int rc = build_config(fs, cfg); rc != 0) {
+    if (int rc = build_config(c.fs, cfg); rc != 0) {
         return rc;
     }
     mdsp::init_logging(cfg.log_level);
-
-    if (up->parsed() && !cfg.kafka.brokers.empty()) {
-        return mdsp::app::cmd_up_kafka(cfg, opts);
-    }
-    if (ingest->parsed()) {
-        return mdsp::app::cmd_ingest_kafka(cfg, opts);
-    }
-    if (process->parsed()) {
-        return mdsp::app::cmd_process_kafka(cfg, kopts);
-    }
-    if (kmock->parsed()) {
-        return mdsp::app::cmd_kafka_mock(cfg, kopts);
-    }
-    if (up->parsed()) {
-        if (cfg.source.spec == "twelvedata" && !std::getenv("TWELVEDATA_API_KEY")) {
-            std::fprintf(stderr, "mdsp: the twelvedata source needs an API key: set the environment variable "
-                                 "TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys), "
-                                 "or use --source binance, which needs no key\n");
-            return 2;
-        }
-        return mdsp::app::cmd_up(cfg, opts);
-    }
-    if (replay->parsed()) {
-        return mdsp::app::cmd_replay(cfg, opts);
-    }
-    if (serve->parsed()) {
-        return mdsp::app::cmd_serve(cfg, opts);
-    }
-    if (bench->parsed()) {
-        return mdsp::app::cmd_bench(cfg, opts);
-    }
-    if (cfgcmd->parsed()) {
-        return mdsp::app::cmd_config(cfg);
-    }
-    if (dl->parsed()) {
-        return mdsp::app::cmd_deadletters(cfg, opts);
-    }
-    if (backfill->parsed()) {
-        if (!std::getenv("TWELVEDATA_API_KEY")) {
-            std::fprintf(
-                stderr, "mdsp backfill: TwelveData's REST API needs an API key: set the environment "
-                        "variable TWELVEDATA_API_KEY (get one at https://twelvedata.com/account/api-keys)\n");
-            return 2;
-        }
-        return mdsp::app::cmd_backfill(cfg, bopts);
-    }
-    return 2;
+    return dispatch(c, cfg);
 }

@@ -98,6 +98,28 @@ public:
     virtual result<std::optional<mdsp::offset>> committed(partition_id p) = 0;
     // The offset the next appended record will get (the high watermark).
     virtual result<mdsp::offset> end_offset(partition_id p) = 0;
+
+    // Every later commit() carries this as its metadata (Kafka's commit
+    // metadata string: which replica committed). The local bus keeps none.
+    virtual void set_commit_metadata(std::string /*md*/) {}
+    // The committed offset of p with its metadata; nullopt when none.
+    virtual result<std::optional<std::pair<mdsp::offset, std::string>>>
+    committed_with_metadata(partition_id p) {
+        auto c = committed(p);
+        if (!c) {
+            return c.error();
+        }
+        if (!*c) {
+            return std::optional<std::pair<mdsp::offset, std::string>>();
+        }
+        return std::optional(std::pair{**c, std::string()});
+    }
+    // Records of the owned partitions not read yet, as last measured (also
+    // exported per partition as mdsp_consumer_lag{topic,partition}); nullopt
+    // before the first measurement.
+    virtual std::optional<int64_t> lag() { return std::nullopt; }
+    // Leaves the group (on_revoked runs for what is owned). Idempotent.
+    virtual void close() {}
 };
 
 } // namespace mdsp::bus

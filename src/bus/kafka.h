@@ -120,13 +120,12 @@ public:
     result<std::optional<mdsp::offset>> committed(partition_id p) override;
     result<mdsp::offset> end_offset(partition_id p) override;
 
-    // Leaves the group: on_revoked runs for what is owned. Idempotent.
-    void close();
-    // Every later commit() carries this as its metadata (Kafka's commit
-    // metadata string), e.g. which replica committed.
-    void set_commit_metadata(std::string md);
-    // The committed offset of p with its metadata; nullopt when none.
-    result<std::optional<std::pair<mdsp::offset, std::string>>> committed_with_metadata(partition_id p);
+    void close() override;
+    void set_commit_metadata(std::string md) override;
+    result<std::optional<std::pair<mdsp::offset, std::string>>>
+    committed_with_metadata(partition_id p) override;
+    // The sum of the per-partition lag gauges, updated about once a second by poll().
+    std::optional<int64_t> lag() override;
     std::vector<partition_id> assignment() const;
 
     struct impl;

@@ -276,6 +276,17 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
     return ok();
 }
 
+std::optional<int64_t> kafka_consumer::lag() {
+    if (_impl->last_lag_ns == 0) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    for (const auto& [_, g] : _impl->lag) {
+        n += static_cast<int64_t>(g->value());
+    }
+    return n;
+}
+
 result<void> kafka_consumer::commit(const offsets& next) {
     if (next.empty()) {
         return ok();

@@ -121,6 +121,9 @@ public:
     result<void> commit(const offsets& next) override;
     result<std::optional<mdsp::offset>> committed(partition_id p) override;
     result<mdsp::offset> end_offset(partition_id p) override;
+    // The log end minus the read position over the assigned partitions, also
+    // set in mdsp_consumer_lag{topic,partition}.
+    std::optional<int64_t> lag() override;
 
     // The offset poll() reads next from p.
     result<mdsp::offset> position(partition_id p) const;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/metrics.h"
 #include "base/time.h"
 #include "bus/internal/offset_file.h"
 #include "bus/local.h"
@@ -291,6 +292,22 @@ result<mdsp::offset> local_consumer::end_offset(partition_id p) {
         return make_error(errc::unknown_partition, "topic {} has no partition {}", _topic->name(), p);
     }
     return part->end_offset();
+}
+
+std::optional<int64_t> local_consumer::lag() {
+    if (_topic == nullptr) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    for (const auto& [p, a] : _assigned) {
+        int64_t l = std::max<int64_t>(0, a.part->end_offset()() - a.position());
+        metrics::global()
+            .get_gauge("mdsp_consumer_lag", "Records in a partition not yet read by this consumer",
+                       {{"topic", _topic->name()}, {"partition", std::to_string(p)}})
+            .set(static_cast<double>(l));
+        n += l;
+    }
+    return n;
 }
 
 result<mdsp::offset> local_consumer::position(partition_id p) const {

@@ -103,7 +103,7 @@ void binance::run_io() {
         auto ctx = make_tls_context(_cfg.tls);
         if (!ctx) {
             spdlog::error("binance: {}", ctx.error().what());
-            set_feed_not_ready(name, ctx.error().what());
+            set_not_ready(ctx.error().what());
             return;
         }
         tls = *ctx;
@@ -129,7 +129,7 @@ void binance::run_io() {
                 c->opened_ns = c->last_ns = mono_nanos();
                 stats().connects.inc();
                 stats().connected.set(1);
-                set_feed_not_ready(name, "");
+                set_not_ready("");
                 spdlog::info("binance: connected to {}", _url.host);
             }
         };
@@ -214,7 +214,7 @@ void binance::run_io() {
         next.reset();
         int64_t wait = retry.next_ms();
         spdlog::warn("binance: connection lost ({}); reconnecting in {} ms", cur->why, wait);
-        set_feed_not_ready(name, fmt::format("disconnected: {}", cur->why));
+        set_not_ready(fmt::format("disconnected: {}", cur->why));
         int64_t until = mono_nanos() + wait * 1'000'000;
         while (!stopping() && mono_nanos() < until) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -14,15 +14,6 @@ metrics::labels src_label(const std::string& s) {
     return {{"source", s}};
 }
 
-std::mutex& reasons_mu() {
-    static std::mutex m;
-    return m;
-}
-std::map<std::string, std::string>& reasons() {
-    static std::map<std::string, std::string> r;
-    return r;
-}
-
 } // namespace
 
 feed_metrics::feed_metrics(const std::string& s)
@@ -55,22 +46,17 @@ feed_metrics::feed_metrics(const std::string& s)
                                             "Events waiting between the feed's io thread and the pipeline",
                                             src_label(s))) {}
 
-std::vector<std::string> feed_not_ready_reasons() {
-    std::lock_guard g(reasons_mu());
-    std::vector<std::string> out;
-    for (const auto& [k, v] : reasons()) {
-        out.push_back(fmt::format("{}: {}", k, v));
+std::optional<std::string> live_source::not_ready_reason() const {
+    std::lock_guard g(_ready_mu);
+    if (_not_ready.empty()) {
+        return std::nullopt;
     }
-    return out;
+    return _not_ready;
 }
 
-void set_feed_not_ready(const std::string& source, std::string reason) {
-    std::lock_guard g(reasons_mu());
-    if (reason.empty()) {
-        reasons().erase(source);
-    } else {
-        reasons()[source] = std::move(reason);
-    }
+void live_source::set_not_ready(std::string reason) {
+    std::lock_guard g(_ready_mu);
+    _not_ready = std::move(reason);
 }
 
 live_source::live_source(std::string name, size_t capacity, dead_letter_sink sink)
@@ -81,13 +67,12 @@ live_source::live_source(std::string name, size_t capacity, dead_letter_sink sin
 
 live_source::~live_source() {
     stop();
-    set_feed_not_ready(_name, "");
 }
 
 void live_source::start() {
     if (!_io.joinable()) {
         _stop = false;
-        set_feed_not_ready(_name, "connecting");
+        set_not_ready("connecting");
         _io = std::thread([this] { run_io(); });
     }
 }

@@ -33,11 +33,6 @@ struct feed_metrics {
     metrics::gauge& queue_depth;  // mdsp_feed_queue_depth
 };
 
-// Why live feeds are not ready, for /readyz: empty when all are fine. Each
-// connector publishes its own reason under its name.
-std::vector<std::string> feed_not_ready_reasons();
-void set_feed_not_ready(const std::string& source, std::string reason); // empty = ready
-
 // The part every live connector shares: an io thread that the subclass runs
 // (run_io), and a bounded queue from it to the polling thread. When the queue
 // is full the io thread waits (back-pressure); nothing is dropped.
@@ -56,6 +51,8 @@ public:
     std::string position() const override;
     result<void> resume(std::string_view position) override;
     std::optional<double> progress() const override { return std::nullopt; }
+    std::optional<std::string> not_ready_reason() const override;
+    std::optional<double> connections_open() const override { return _metrics.connected.value(); }
 
     void start();
     void stop();
@@ -67,6 +64,8 @@ protected:
     // every 100 ms).
     virtual void run_io() = 0;
     bool stopping() const { return _stop.load(std::memory_order_relaxed); }
+    // Why the feed cannot deliver now, for /readyz; empty = ready. Any thread.
+    void set_not_ready(std::string reason);
     // From the io thread. Returns false when stopping while waiting for room.
     bool push(model::tick t);
     bool push(model::dead_letter d);
@@ -86,8 +85,10 @@ private:
     std::deque<std::variant<model::tick, model::dead_letter>> _q;
     std::atomic<bool> _stop{false};
     std::thread _io;
-    bool _started = false; // polling thread
-    int64_t _last_seq = 0; // polling thread
+    mutable std::mutex _ready_mu;
+    std::string _not_ready; // under _ready_mu
+    bool _started = false;  // polling thread
+    int64_t _last_seq = 0;  // polling thread
     int64_t _resumed_seq = 0;
 };
 

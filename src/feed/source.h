@@ -45,6 +45,13 @@ public:
     virtual result<void> resume(std::string_view position) = 0;
     // For bounded inputs, 0..1 done; nullopt for endless ones.
     virtual std::optional<double> progress() const = 0;
+
+    // The two below may be called from any thread (readiness, health panel).
+    // Why the source cannot deliver now (connecting, disconnected, every
+    // symbol refused); nullopt while it can.
+    virtual std::optional<std::string> not_ready_reason() const { return std::nullopt; }
+    // Open connections to a live feed; nullopt for sources without any.
+    virtual std::optional<double> connections_open() const { return std::nullopt; }
 };
 
 } // namespace mdsp::feed

@@ -127,7 +127,7 @@ void twelvedata::run_io() {
         auto ctx = make_tls_context(_cfg.tls);
         if (!ctx) {
             spdlog::error("twelvedata: {}", ctx.error().what());
-            set_feed_not_ready(name, ctx.error().what());
+            set_not_ready(ctx.error().what());
             return;
         }
         tls = *ctx;
@@ -202,9 +202,9 @@ void twelvedata::run_io() {
                 spdlog::info("twelvedata: connected to {}{}", _url.host, _url.target);
                 next_heartbeat = now + _cfg.heartbeat_ms * 1'000'000;
                 if (pending.empty()) {
-                    set_feed_not_ready(name, "every symbol was refused by TwelveData; see the log");
+                    set_not_ready("every symbol was refused by TwelveData; see the log");
                 } else {
-                    set_feed_not_ready(name, "subscribing");
+                    set_not_ready("subscribing");
                 }
             }
             while (next_symbol < pending.size() && rate.try_take(now)) {
@@ -251,7 +251,7 @@ void twelvedata::run_io() {
         int64_t wait = retry.next_ms();
         why = scrub(why);
         spdlog::warn("twelvedata: connection lost ({}); reconnecting in {} ms", why, wait);
-        set_feed_not_ready(name, fmt::format("disconnected: {}", why));
+        set_not_ready(fmt::format("disconnected: {}", why));
         int64_t until = mono_nanos() + wait * 1'000'000;
         while (!stopping() && mono_nanos() < until) {
             std::this_thread::sleep_for(std::chrono::milliseconds(
@@ -350,9 +350,9 @@ void twelvedata::on_control(std::string_view msg) {
             }
         }
         if (!_subscribed.empty()) {
-            set_feed_not_ready(name, "");
+            set_not_ready("");
         } else if (!ev.fails.empty() && failed_symbols().size() >= _cfg.symbols.size()) {
-            set_feed_not_ready(name, "every symbol was refused by TwelveData; see the log");
+            set_not_ready("every symbol was refused by TwelveData; see the log");
         }
     } else if (ev.k == kind::error) {
         std::string m = scrub(ev.message.empty() ? std::string(msg.substr(0, 300)) : ev.message);

@@ -36,15 +36,14 @@ struct sampler {
     uint64_t observations = 0;
     double window_s = 0;
 
-    void sample() {
-        auto& reg = metrics::global();
+    void sample(const pipeline_figures& f) {
         const int64_t now = mono_nanos();
         if (last_ns != 0 && now - last_ns < 1'000'000'000) {
             return;
         }
-        auto ingest = reg.total("mdsp_ingest_ticks_total");
-        auto process = reg.total("mdsp_process_ticks_total");
-        const auto* h = reg.find_histogram("mdsp_ingest_to_store_seconds");
+        auto ingest = f.ingest_ticks;
+        auto process = f.process_ticks;
+        const auto* h = f.latency;
         std::vector<uint64_t> buckets = h ? h->buckets() : std::vector<uint64_t>{};
         if (last_ns != 0) {
             const double dt = static_cast<double>(now - last_ns) / 1e9;
@@ -78,43 +77,36 @@ struct sampler {
 
 } // namespace
 
-void add_pipeline_route(server& srv, const live_hub* hub) {
+void add_pipeline_route(server& srv, figures_fn figures, const live_hub* hub) {
     auto s = std::make_shared<sampler>();
-    srv.route(verb::get, "/api/v1/pipeline", [s, hub](const request&) {
-        auto& reg = metrics::global();
+    srv.route(verb::get, "/api/v1/pipeline", [s, hub, figures = std::move(figures)](const request&) {
+        const pipeline_figures f = figures ? figures() : pipeline_figures{};
         std::lock_guard g(s->mu);
-        s->sample();
+        s->sample(f);
         boost::json::object live;
         if (hub) {
             auto ls = hub->stats();
             live = {{"clients", ls.clients}, {"closed_slow", ls.closed_slow}};
         }
-        auto up = reg.total("mdsp_source_up");
-        // The embedded pipeline sums its lag itself; a Kafka consumer has one
-        // gauge per owned partition (revoked ones read 0).
-        auto lag_records = reg.total("mdsp_consumer_lag_records");
-        if (!lag_records) {
-            lag_records = reg.total("mdsp_consumer_lag");
-        }
-        return json_response(200, {{"ingest",
-                                    {{"ticks_total", opt(reg.total("mdsp_ingest_ticks_total"))},
-                                     {"per_second", opt(s->ingest_rate)}}},
-                                   {"process",
-                                    {{"ticks_total", opt(reg.total("mdsp_process_ticks_total"))},
-                                     {"per_second", opt(s->process_rate)},
-                                     {"candles_written_total", opt(reg.total("mdsp_candles_written_total"))},
-                                     {"store_writes_total", opt(reg.total("mdsp_store_writes_total"))}}},
-                                   {"latency",
-                                    {{"p50_seconds", opt(s->p50)},
-                                     {"p99_seconds", opt(s->p99)},
-                                     {"observations", s->observations},
-                                     {"window_seconds", s->window_s}}},
-                                   {"consumer_lag_records", opt(lag_records)},
-                                   {"feed",
-                                    {{"up", up ? boost::json::value(*up > 0) : boost::json::value(nullptr)},
-                                     {"connections_open", opt(reg.total("mdsp_feed_connected"))}}},
-                                   {"dead_letters_total", opt(reg.total("mdsp_dead_letters_total"))},
-                                   {"live", std::move(live)}});
+        const auto& up = f.source_up;
+        return json_response(
+            200, {{"ingest", {{"ticks_total", opt(f.ingest_ticks)}, {"per_second", opt(s->ingest_rate)}}},
+                  {"process",
+                   {{"ticks_total", opt(f.process_ticks)},
+                    {"per_second", opt(s->process_rate)},
+                    {"candles_written_total", opt(f.candles_written)},
+                    {"store_writes_total", opt(f.store_writes)}}},
+                  {"latency",
+                   {{"p50_seconds", opt(s->p50)},
+                    {"p99_seconds", opt(s->p99)},
+                    {"observations", s->observations},
+                    {"window_seconds", s->window_s}}},
+                  {"consumer_lag_records", opt(f.consumer_lag)},
+                  {"feed",
+                   {{"up", up ? boost::json::value(*up > 0) : boost::json::value(nullptr)},
+                    {"connections_open", opt(f.feed_connections)}}},
+                  {"dead_letters_total", opt(f.dead_letters)},
+                  {"live", std::move(live)}});
     });
 }
 

@@ -66,7 +66,7 @@ public:
     // Deletes the ticks older than now - options.ticks_retention, in whole
     // one-second buckets (a bucket goes once all of it is older). A no-op when
     // the retention is 0. Counts as a write (serialized with write()).
-    result<void> enforce_retention(mdsp::event_time now);
+    result<void> enforce_retention(mdsp::event_time now) override;
 
     // Flushes the WAL, releases the directory lock. Afterwards every call
     // fails with errc::closed. Not to be called while other calls run.

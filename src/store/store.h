@@ -76,6 +76,10 @@ public:
     virtual result<std::vector<std::pair<std::string, std::string>>> load_state(std::string_view prefix) = 0;
     // Makes every write so far durable on disk (fsync).
     virtual result<void> sync() = 0;
+    // Deletes the ticks older than the store's retention before now (event
+    // time); a store whose tables expire on their own (TTL) does nothing.
+    // Serialized with write() by the caller's thread.
+    virtual result<void> enforce_retention(mdsp::event_time now) { return ok(); }
 };
 
 } // namespace mdsp::store

@@ -23,7 +23,16 @@ TEST(pipeline_health, reports_totals_rates_and_latency_quantiles_from_the_regist
     server_config sc;
     sc.port = 0;
     server srv(sc);
-    add_pipeline_route(srv);
+    // The figures as the pipeline module reports them from its probes.
+    auto& up = reg.get_gauge("mdsp_source_up", "1 while the source is producing");
+    add_pipeline_route(srv, [&]() {
+        pipeline_figures f;
+        f.ingest_ticks = static_cast<double>(ingest.value());
+        f.source_up = up.value();
+        f.dead_letters = 5;
+        f.latency = &lat;
+        return f;
+    });
     ASSERT_TRUE(srv.start());
 
     auto first = testing::get(srv.port(), "/api/v1/pipeline").json().as_object();

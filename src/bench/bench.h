@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+
+#include "pipeline/config.h"
+
+// `mdsp bench`: every benchmark phase, each beside a baseline measured in the
+// same run where one exists. Figures only: nothing here asserts a timing.
+namespace mdsp::bench {
+
+using pipeline::config;
+
+struct options {
+    double seconds = 5;
+    double latency_rate = 50'000;
+    // Comma-separated subset of pipeline,latency,engine,log,twelvedata,kafka;
+    // empty = all but kafka (which runs only when named).
+    std::string only;
+};
+
+// Runs the phases; 0 when every phase ran.
+int run(const config& cfg, const options& opts);
+
+// The phases that live in their own files.
+int bench_kafka(const config& cfg, double seconds, double rate);
+int bench_twelvedata(const std::string& dir, double seconds);
+
+} // namespace mdsp::bench

@@ -1,0 +1,569 @@
+#include "pipeline/process_stage.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "base/time.h"
+#include "model/codec.h"
+#include "model/framing.h"
+#include "pipeline/data_folder.h"
+#include "pipeline/errc.h"
+
+namespace mdsp::pipeline {
+
+namespace {
+constexpr std::string_view replica_key = "replica/id";
+constexpr int64_t lag_every_ns = 1'000'000'000;
+constexpr int64_t retention_every_ns = 60'000'000'000;
+constexpr int64_t group_check_every_ns = 200'000'000; // caught_up() asks the brokers
+
+stream::engine_config engine_cfg(const config& c) {
+    stream::engine_config e;
+    e.intervals = c.engine.intervals;
+    e.out_of_orderness_us = c.engine.out_of_orderness_us;
+    e.allowed_lateness_us = c.engine.allowed_lateness_us;
+    e.fill_gaps = c.engine.fill_gaps;
+    return e;
+}
+
+// By (event_time, seq): the order open/close and the latest table use.
+bool newer(const model::tick& a, const model::tick& b) {
+    return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
+}
+
+std::string late_reason(const model::tick& t, const config& c) {
+    return fmt::format("tick of {} at {} is later than the allowed lateness ({})", t.symbol,
+                       format_iso8601(t.event_time()), format_duration(c.engine.allowed_lateness_us));
+}
+} // namespace
+
+std::string process_stage::partition_prefix(int32_t p) {
+    return fmt::format("kp/{:05}/", p);
+}
+
+process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer& out, store::store& st,
+                             options opts)
+  : _cfg(cfg)
+  , _in(in)
+  , _out(out)
+  , _store(st)
+  , _opts(std::move(opts))
+  , _dlq(out) {
+    for (const auto& iv : cfg.engine.intervals) {
+        _largest_us = std::max(_largest_us, iv.micros());
+    }
+    if (_opts.group) {
+        for (const auto& iv : cfg.engine.intervals) {
+            if (_largest_us % iv.micros() != 0) {
+                spdlog::warn("process: interval {} does not divide the largest one; a partition rebuilt on "
+                             "another replica may start inside one of its windows",
+                             iv.name());
+            }
+        }
+    }
+}
+
+process_stage::~process_stage() = default;
+
+result<void> process_stage::start() {
+    _last_retention_ns = _last_lag_ns = mono_nanos();
+    if (_opts.no_upstream) {
+        _upstream_done = true;
+    }
+    if (_opts.group) {
+        auto kv = _store.load_state(replica_key);
+        if (!kv) {
+            return kv.error();
+        }
+        if (!kv->empty()) {
+            _replica = kv->front().second;
+        } else {
+            std::random_device rd;
+            _replica = fmt::format("{:08x}{:08x}", rd(), rd());
+            std::vector<store::state_change> st{{std::string(replica_key), _replica}};
+            if (auto r = _store.write(store::write_batch{{}, {}, {}, st}); !r) {
+                return r;
+            }
+        }
+        _in.set_commit_metadata("mdsp-replica:" + _replica);
+        spdlog::info("process: replica {} joins group {} on {}", _replica, _cfg.kafka.group,
+                     _cfg.kafka.brokers);
+    }
+    return _in.subscribe(bus::ticks_topic, bus::rebalance_listener{
+                                               [this](const auto& ps) { on_assigned(ps); },
+                                               [this](const auto& ps) { on_revoked(ps); },
+                                           });
+}
+
+std::vector<int32_t> process_stage::owned() const {
+    std::vector<int32_t> out;
+    for (const auto& [p, _] : _parts) {
+        out.push_back(p);
+    }
+    return out;
+}
+
+result<void> process_stage::restore_shared_engine() {
+    auto st = _store.load_state(stream::candle_engine::state_prefix);
+    if (!st) {
+        return st.error();
+    }
+    auto slot = std::make_unique<engine_slot>(engine_cfg(_cfg));
+    if (auto r = slot->engine.restore(*st); !r) {
+        return r;
+    }
+    if (!st->empty()) {
+        spdlog::info("process: restored {} open windows", slot->engine.stats().open_windows);
+    }
+    _slots[0] = std::move(slot);
+    _shared_restored = true;
+    return ok();
+}
+
+result<void> process_stage::assign_embedded(partition_id pid, part& p) {
+    if (!_shared_restored) {
+        if (auto r = restore_shared_engine(); !r) {
+            return r;
+        }
+    }
+    p.slot = _slots[0].get();
+    auto kv = _store.load_state(position_key(pid()));
+    if (!kv) {
+        return kv.error();
+    }
+    p.next = p.written = kv->empty() ? 0 : from_be64(kv->front().second);
+    auto end = _in.end_offset(pid);
+    if (!end) {
+        return end.error();
+    }
+    if (p.next > (*end)()) {
+        // The log lost a tail that the store had already taken in: new
+        // appends reuse those offsets, so reading goes on at the end.
+        spdlog::warn("process: market.ticks-{} ends at {} but the store consumed up to {}: the log lost its "
+                     "tail (a crash with log.fsync = {}); continuing at {}",
+                     pid(), (*end)(), p.next, _cfg.log.fsync, (*end)());
+        p.next = (*end)();
+        p.written = -1; // the clamped position is written at the next commit
+    }
+    return ok();
+}
+
+result<void> process_stage::assign_group(partition_id pid, part& p) {
+    const int32_t id = pid();
+    auto c = _in.committed_with_metadata(pid);
+    if (!c) {
+        return c.error();
+    }
+    std::string prefix = partition_prefix(id);
+    auto pos = _store.load_state(position_key(id));
+    if (!pos) {
+        return pos.error();
+    }
+    auto state = _store.load_state(prefix);
+    if (!state) {
+        return state.error();
+    }
+    auto slot = std::make_unique<engine_slot>(engine_cfg(_cfg));
+    slot->prefix = prefix;
+    p.anchors = std::make_unique<internal::rebuild_anchors>(_largest_us);
+    bool resume = *c && (*c)->second == "mdsp-replica:" + _replica && !pos->empty();
+    if (resume) {
+        std::vector<std::pair<std::string, std::string>> engine_state;
+        for (auto& [k, v] : *state) {
+            std::string_view rest = std::string_view(k).substr(prefix.size());
+            if (rest.starts_with(stream::candle_engine::state_prefix)) {
+                engine_state.emplace_back(std::string(rest), std::move(v));
+            } else if (rest.starts_with("a/")) {
+                if (!p.anchors->restore(rest.substr(2), v)) {
+                    return make_error(errc::corrupt_state,
+                                      "the store in {} has a corrupt key {}; delete the store folder to "
+                                      "rebuild this replica from Kafka",
+                                      _cfg.data_dir, k);
+                }
+            } else if (rest == "m") {
+                p.max_event = from_be64(v);
+            }
+        }
+        if (auto r = slot->engine.restore(engine_state); !r) {
+            return r;
+        }
+        p.next = p.written = from_be64(pos->front().second);
+        p.committed = (*c)->first();
+        spdlog::info("process: market.ticks-{} resumes at {} from this replica's state (committed {})", id,
+                     p.next, p.committed);
+    } else {
+        // Another replica (or nobody) owned it last: rebuild from the
+        // committed offset; what this store had of it is stale.
+        for (const auto& [k, _] : *state) {
+            slot->delete_keys.push_back(k);
+        }
+        p.next = *c ? (*c)->first() : 0;
+        p.committed = *c ? (*c)->first() : -1;
+        p.written = -1; // the position is written at the next store write
+        spdlog::info("process: market.ticks-{} is rebuilt from offset {} ({})", id, p.next,
+                     *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
+    }
+    p.slot = slot.get();
+    _slots[id] = std::move(slot);
+    return ok();
+}
+
+void process_stage::on_assigned(const std::vector<partition_id>& ps) {
+    for (auto pid : ps) {
+        part p;
+        p.id = pid();
+        auto r = _opts.group ? assign_group(pid, p) : assign_embedded(pid, p);
+        if (r) {
+            r = _in.seek(pid, offset(p.next));
+        }
+        if (!r) {
+            _callback_error = r.error();
+            return;
+        }
+        _parts[pid()] = std::move(p);
+    }
+    _owned = _parts.size();
+}
+
+void process_stage::on_revoked(const std::vector<partition_id>& ps) {
+    if (auto r = commit(); !r) {
+        _callback_error = r.error();
+    } else if (auto r2 = commit_offsets(); !r2) {
+        _callback_error = r2.error();
+    }
+    for (auto p : ps) {
+        _parts.erase(p());
+        if (_opts.group) {
+            _slots.erase(p());
+        }
+    }
+    _owned = _parts.size();
+}
+
+void process_stage::dead_letter(const bus::record_view& r, const char* kind, std::string why) {
+    if (_dlq.write(r, bus::ticks_topic, kind, std::move(why))) {
+        _dead.fetch_add(1, std::memory_order_relaxed);
+        _probe.dead_letter();
+        _dlq_unflushed = true;
+    }
+}
+
+void process_stage::apply(const bus::record_view& rec, part& p) {
+    p.next = rec.offset() + 1;
+    auto t = model::decode_framed_tick(rec.value);
+    if (!t) {
+        dead_letter(rec, "decode", t.error().what());
+        return;
+    }
+    auto outcome = p.slot->engine.add(*t, rec.partition);
+    _probe.count(outcome);
+    switch (outcome) {
+    case stream::tick_outcome::accepted: {
+        if (p.anchors) {
+            p.max_event = std::max(p.max_event, t->event_time());
+            p.anchors->note(t->symbol, t->event_time(), rec.offset());
+        }
+        auto it = _latest.find(t->symbol);
+        if (it == _latest.end()) {
+            it = _latest.emplace(t->symbol, *t).first;
+        } else if (newer(*t, it->second)) {
+            it->second = *t;
+        }
+        _pending_ingest.push_back(t->ingest_time());
+        if (_cfg.process.store_ticks) {
+            _ticks.push_back(std::move(*t));
+        }
+        break;
+    }
+    case stream::tick_outcome::duplicate:
+        break;
+    case stream::tick_outcome::late:
+        dead_letter(rec, "late", late_reason(*t, _cfg));
+        break;
+    }
+}
+
+result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
+    if (_callback_error) {
+        auto e = std::move(*_callback_error);
+        _callback_error.reset();
+        return e;
+    }
+    _polled.clear();
+    auto timeout = max_wait;
+    // With ticks waiting for their store write, wait no longer than the
+    // commit interval has left: at low rates the write must not wait for the
+    // next record to arrive.
+    if (_pending > 0) {
+        int64_t left_ms =
+            (_cfg.process.commit_interval_us * 1000 - (mono_nanos() - _first_pending_ns)) / 1'000'000;
+        timeout = std::chrono::milliseconds(std::clamp<int64_t>(left_ms, 0, max_wait.count()));
+    }
+    size_t room = static_cast<size_t>(std::max<int64_t>(1, _cfg.process.max_batch - _pending));
+    if (auto r = _in.poll(_polled, std::min<size_t>(room, 8192), timeout); !r) {
+        return r.error();
+    }
+    if (_callback_error) {
+        auto e = std::move(*_callback_error);
+        _callback_error.reset();
+        return e;
+    }
+    size_t n = 0;
+    for (const auto& rec : _polled.records) {
+        auto it = _parts.find(rec.partition());
+        if (it == _parts.end() || rec.offset() < it->second.next) {
+            continue; // fetched just before a revocation, or read again after a seek
+        }
+        ++n;
+        apply(rec, it->second);
+    }
+    if (n > 0) {
+        if (_pending == 0) {
+            _first_pending_ns = mono_nanos();
+        }
+        _pending += static_cast<int64_t>(n);
+        _processed.fetch_add(n, std::memory_order_relaxed);
+    }
+    if (_pending > 0
+        && (_pending >= _cfg.process.max_batch
+            || mono_nanos() - _first_pending_ns >= _cfg.process.commit_interval_us * 1000 || n == 0)) {
+        if (auto r = commit(); !r) {
+            return r.error();
+        }
+    }
+    if (_opts.group && _offsets_due
+        && mono_nanos() - _last_offsets_ns >= _cfg.kafka.commit_interval_us * 1000) {
+        if (auto r = commit_offsets(); !r) {
+            return r.error();
+        }
+    }
+    housekeeping();
+    return maybe_finish(n);
+}
+
+result<step_status> process_stage::maybe_finish(size_t n) {
+    if (n > 0) {
+        return step_status::busy;
+    }
+    if (!_opts.finish_at_end || !_upstream_done.load() || _finished.load()) {
+        return step_status::idle;
+    }
+    if (_opts.group && mono_nanos() - _last_check_ns < group_check_every_ns) {
+        return step_status::idle;
+    }
+    _last_check_ns = mono_nanos();
+    auto up = caught_up();
+    if (!up) {
+        return up.error();
+    }
+    if (!*up) {
+        return step_status::idle;
+    }
+    if (auto r = finish(); !r) {
+        return r.error();
+    }
+    if (auto r = _store.sync(); !r) {
+        return r.error();
+    }
+    _finished = true;
+    _probe.done(true);
+    spdlog::info("process: caught up on partitions [{}] after {} ticks; every window is final",
+                 fmt::join(owned(), ","), ticks_processed());
+    return step_status::done;
+}
+
+void process_stage::housekeeping() {
+    const int64_t now = mono_nanos();
+    if (now - _last_lag_ns > lag_every_ns) {
+        _last_lag_ns = now;
+        if (auto lag = _in.lag()) {
+            _probe.lag(*lag);
+        }
+    }
+    if (now - _last_retention_ns > retention_every_ns) {
+        _last_retention_ns = now;
+        // Ticks age by event time against the newest tick stored, not the
+        // wall clock: a replay of 2019's trades keeps its last 30 days.
+        if (auto latest = _store.latest(); latest && !latest->empty()) {
+            event_time newest = latest->front().event_time;
+            for (const auto& t : *latest) {
+                newest = std::max(newest, t.event_time);
+            }
+            if (auto r = _store.enforce_retention(newest); !r) {
+                spdlog::warn("store retention: {}", r.error().what());
+            }
+        }
+    }
+}
+
+void process_stage::take(engine_slot& s) {
+    for (auto& k : s.delete_keys) {
+        _state.emplace_back(std::move(k), std::nullopt);
+    }
+    s.delete_keys.clear();
+    s.engine.take_updates(_candles);
+    if (s.prefix.empty()) {
+        s.engine.take_state_changes(_state);
+        return;
+    }
+    _slot_state.clear();
+    s.engine.take_state_changes(_slot_state);
+    for (auto& [k, v] : _slot_state) {
+        _state.emplace_back(s.prefix + k, std::move(v));
+    }
+}
+
+result<void> process_stage::commit() {
+    _candles.clear();
+    _state.clear();
+    for (auto& [_, s] : _slots) {
+        take(*s);
+    }
+    for (auto& [id, p] : _parts) {
+        if (p.anchors) {
+            int64_t wm = p.max_event == INT64_MIN ? INT64_MIN : p.max_event - _cfg.engine.out_of_orderness_us;
+            p.anchors->take(wm, _cfg.engine.allowed_lateness_us, p.slot->prefix, _state);
+        }
+        if (p.written != p.next) {
+            if (p.anchors) {
+                _state.emplace_back(p.slot->prefix + "m", be64(p.max_event));
+            }
+            _state.emplace_back(position_key(id), be64(p.next));
+        }
+    }
+    if (_candles.empty() && _state.empty() && _ticks.empty()) {
+        _pending = 0;
+        return ok();
+    }
+    if (_opts.publish_candles) {
+        for (const auto& c : _candles) {
+            _buf.clear();
+            model::encode_framed(c, _buf);
+            if (auto r = _out.send(bus::candles_topic, c.symbol, _buf, c.window_start() / 1000); !r) {
+                return r;
+            }
+        }
+    }
+    _latest_vec.clear();
+    for (auto& [_, t] : _latest) {
+        _latest_vec.push_back(std::move(t));
+    }
+    _latest.clear();
+    // Embedded, the store's positions skip the dead letters: they go out first.
+    // In a group the offset commit does that (commit_offsets).
+    if (!_opts.group && _dlq_unflushed) {
+        if (auto r = _out.flush(); !r) {
+            return r;
+        }
+        _dlq_unflushed = false;
+    }
+    int64_t t0 = mono_nanos();
+    if (auto r = _store.write(store::write_batch{_ticks, _candles, _latest_vec, _state}); !r) {
+        return r;
+    }
+    _probe.written(t0, _candles.size(), _pending_ingest, now_micros(), _opts.latency_sink);
+    if (_opts.on_commit) {
+        _opts.on_commit(_candles, _latest_vec);
+    }
+    for (auto& [_, p] : _parts) {
+        p.written = p.next;
+    }
+    _candles_written.fetch_add(_candles.size(), std::memory_order_relaxed);
+    _ticks.clear();
+    _pending_ingest.clear();
+    _pending = 0;
+    _offsets_due = true;
+    return ok();
+}
+
+result<void> process_stage::commit_offsets() {
+    if (!_opts.group) {
+        return ok(); // embedded: the positions are in the store's atomic write
+    }
+    _last_offsets_ns = mono_nanos();
+    _offsets_due = false;
+    bus::offsets next;
+    for (const auto& [id, p] : _parts) {
+        int64_t o = p.anchors->safe_offset(p.written);
+        if (o >= 0 && o != p.committed) {
+            next.emplace_back(partition_id(id), offset(o));
+        }
+    }
+    if (next.empty()) {
+        return ok();
+    }
+    // Candles and dead letters of what the offsets skip go out first.
+    if (auto r = _out.flush(); !r) {
+        return r;
+    }
+    _dlq_unflushed = false;
+    if (auto r = _in.commit(next); !r) {
+        if (r.error().code == make_error_code(bus::errc::rebalance)) {
+            // The group is moving partitions: whoever owns them next starts
+            // from the previous commit, which is safe. Try again later.
+            spdlog::info("process: offsets not committed now: {}", r.error().what());
+            _offsets_due = true;
+            return ok();
+        }
+        return r;
+    }
+    for (const auto& [p, o] : next) {
+        _parts[p()].committed = o();
+    }
+    return ok();
+}
+
+result<void> process_stage::finish() {
+    if (auto r = commit(); !r) {
+        return r;
+    }
+    for (auto& [_, s] : _slots) {
+        s->engine.finish();
+    }
+    if (auto r = commit(); !r) {
+        return r;
+    }
+    return commit_offsets();
+}
+
+result<bool> process_stage::caught_up() {
+    if (_parts.empty() || _pending > 0) {
+        return false;
+    }
+    // A position that moved without ticks (a clamp, dead letters) is written first.
+    if (auto r = commit(); !r) {
+        return r.error();
+    }
+    for (const auto& [id, p] : _parts) {
+        auto end = _in.end_offset(partition_id(id));
+        if (!end) {
+            return end.error();
+        }
+        if ((*end)() > p.written) {
+            return false;
+        }
+    }
+    return true;
+}
+
+result<void> process_stage::stop() {
+    auto r = commit();
+    if (r) {
+        r = commit_offsets();
+    }
+    _in.close();
+    if (!r) {
+        return r;
+    }
+    if (_callback_error) {
+        return *_callback_error;
+    }
+    return ok();
+}
+
+} // namespace mdsp::pipeline

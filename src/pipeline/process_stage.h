@@ -1,0 +1,188 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "bus/bus.h"
+#include "model/candle.h"
+#include "model/tick.h"
+#include "pipeline/config.h"
+#include "pipeline/dead_letters.h"
+#include "pipeline/internal/rebuild_anchors.h"
+#include "pipeline/probes.h"
+#include "pipeline/stage.h"
+#include "store/store.h"
+#include "stream/candle_engine.h"
+
+namespace mdsp::pipeline {
+
+// Called on the processing thread after each successful store write, with
+// the candles and latest ticks it wrote (the dashboard's live push): only
+// what the store has is pushed. Must not block.
+using commit_observer =
+    std::function<void(std::span<const model::candle>, std::span<const model::tick> latest)>;
+
+// The one processing stage: market.ticks -> candle engine -> store, for any
+// consumer (the local log or Kafka) and any store. The two paths differ only
+// in what is plugged in and in options::group:
+//
+// Embedded (group = false; the local log owns every partition): one engine
+// for all partitions, its state under "engine/"; candles, ticks, latest
+// prices, engine state and the consumed positions (pos/market.ticks/<p>) go
+// to the store in ONE atomic write, so the store alone says where to resume.
+// Dead letters are flushed to the log before the write that skips them.
+//
+// Group (group = true; replicas of a Kafka consumer group split the
+// partitions): an engine per owned partition, its state under kp/<p>/, so
+// replicas never touch each other's state. The same atomic store write per
+// batch; then, at most every kafka.commit_interval, the offsets go to the
+// group, after the candles and dead letters they skip are flushed, and never
+// past where a rebuild must start (internal/rebuild_anchors.h). Each commit
+// names this replica; on assignment a partition it committed last resumes
+// from its own store, any other is rebuilt from the committed offset with a
+// fresh engine (its stale state deleted), re-emitting identical candles.
+// Candles also go to market.candles when options::publish_candles.
+//
+// Undecodable records and ticks later than the allowed lateness go to
+// market.deadletter with the reason; nothing is dropped silently.
+//
+// Threads: the stage contract (stage.h): start() on the runner's caller,
+// the rest on the stage's thread, which alone uses consumer, producer and
+// store writes; the bus's rebalance callbacks run inside step()'s poll.
+// The counters below are atomics for other threads.
+class process_stage final : public stage {
+public:
+    struct options {
+        bool group = false;           // a consumer group (Kafka) instead of the whole local log
+        bool publish_candles = false; // also send candles to market.candles
+        // Once every stage before this one is done and all is read and
+        // written: finalize every window, sync the store, report done.
+        bool finish_at_end = true;
+        // No stage before this one (`mdsp process --exit-when-done`): finish
+        // as soon as everything there is has been read.
+        bool no_upstream = false;
+        // Ingest-to-readable latencies in us of every written tick (benchmarks).
+        std::vector<int64_t>* latency_sink = nullptr;
+        commit_observer on_commit;
+    };
+
+    process_stage(const config& cfg, bus::consumer& in, bus::producer& out, store::store& st, options opts);
+    ~process_stage() override;
+
+    std::string_view name() const override { return "process"; }
+    // Group: reads (or makes) this replica's id and joins the group.
+    // Embedded: takes every partition (the state is restored on the first step).
+    result<void> start() override;
+    // Polls once, applies what came, writes to the store when the commit
+    // interval or the batch size is reached, commits offsets when due.
+    result<step_status> step(std::chrono::milliseconds max_wait) override;
+    void upstream_done() override { _upstream_done.store(true); }
+    // Writes what is pending, commits the offsets and leaves the group.
+    result<void> stop() override;
+
+    // Called after each store write from then on (before start()).
+    void set_on_commit(commit_observer f) { _opts.on_commit = std::move(f); }
+
+    // Writes everything pending to the store now.
+    result<void> commit();
+    // Finalizes every window (a bounded input fully read), writes, commits.
+    result<void> finish();
+    // Every owned partition is read to its end and written; false while
+    // nothing is assigned yet.
+    result<bool> caught_up();
+
+    uint64_t ticks_processed() const noexcept { return _processed.load(std::memory_order_relaxed); }
+    uint64_t dead_letters() const noexcept { return _dead.load(std::memory_order_relaxed); }
+    uint64_t candles_written() const noexcept { return _candles_written.load(std::memory_order_relaxed); }
+    // Owns at least one partition (readiness).
+    bool consuming() const noexcept { return _owned.load(std::memory_order_relaxed) > 0; }
+    bool finished() const noexcept { return _finished.load(); }
+    std::vector<int32_t> owned() const;
+    const std::string& replica_id() const noexcept { return _replica; }
+    const process_probe& probe() const { return _probe; }
+
+    // The store key prefix of partition p's state in a group ("kp/00003/").
+    static std::string partition_prefix(int32_t p);
+
+private:
+    // One candle engine and where its state lives in the store.
+    struct engine_slot {
+        stream::candle_engine engine;
+        std::string prefix;                   // "" (embedded) or kp/<p>/ (group)
+        std::vector<std::string> delete_keys; // stale state, deleted at the next write
+        explicit engine_slot(stream::engine_config c)
+          : engine(std::move(c)) {}
+    };
+    struct part {
+        int32_t id = 0;
+        engine_slot* slot = nullptr;
+        int64_t next = 0;       // next offset to read
+        int64_t written = 0;    // next offset covered by the store; -1 = position not stored yet
+        int64_t committed = -1; // last offset committed to the group
+        int64_t max_event = INT64_MIN;
+        std::unique_ptr<internal::rebuild_anchors> anchors; // group only
+    };
+
+    void on_assigned(const std::vector<partition_id>& ps);
+    void on_revoked(const std::vector<partition_id>& ps);
+    result<void> assign_embedded(partition_id pid, part& p);
+    result<void> assign_group(partition_id pid, part& p);
+    result<void> restore_shared_engine();
+    void apply(const bus::record_view& rec, part& p);
+    void take(engine_slot& s);
+    result<void> commit_offsets();
+    result<step_status> maybe_finish(size_t n);
+    void housekeeping();
+    void dead_letter(const bus::record_view& r, const char* kind, std::string why);
+
+    const config& _cfg;
+    bus::consumer& _in;
+    bus::producer& _out;
+    store::store& _store;
+    options _opts;
+    dead_letter_writer _dlq;
+    process_probe _probe;
+    std::string _replica;
+    int64_t _largest_us = 0;
+
+    std::map<int32_t, std::unique_ptr<engine_slot>> _slots; // by partition (group) or 0 (embedded)
+    std::map<int32_t, part> _parts;
+    bool _shared_restored = false;
+    std::optional<error> _callback_error;
+
+    bus::poll_result _polled;
+    std::vector<model::tick> _ticks; // accepted since the last write, when ticks are stored
+    std::unordered_map<std::string, model::tick> _latest;
+    std::vector<model::tick> _latest_vec;
+    std::vector<model::candle> _candles;
+    std::vector<store::state_change> _state;
+    std::vector<store::state_change> _slot_state;
+    std::vector<int64_t> _pending_ingest; // ingest times of the ticks of the next write
+    std::string _buf;
+    int64_t _pending = 0;
+    int64_t _first_pending_ns = 0;
+    int64_t _last_offsets_ns = 0;
+    int64_t _last_check_ns = 0;
+    int64_t _last_lag_ns = 0;
+    int64_t _last_retention_ns = 0;
+    bool _offsets_due = false;
+    bool _dlq_unflushed = false;
+
+    std::atomic<bool> _upstream_done{false};
+    std::atomic<bool> _finished{false};
+    std::atomic<size_t> _owned{0};
+    std::atomic<uint64_t> _processed{0};
+    std::atomic<uint64_t> _dead{0};
+    std::atomic<uint64_t> _candles_written{0};
+};
+
+} // namespace mdsp::pipeline

@@ -1,0 +1,133 @@
+#include "pipeline/runner.h"
+
+#include <csignal>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace mdsp::pipeline {
+
+namespace {
+sigset_t stop_signals() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    return s;
+}
+} // namespace
+
+signal_stop::signal_stop() {
+    sigset_t s = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
+}
+
+bool signal_stop::wait(std::chrono::milliseconds timeout) {
+    sigset_t s = stop_signals();
+    auto ms = timeout.count();
+    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000L};
+    return sigtimedwait(&s, nullptr, &ts) > 0;
+}
+
+runner::~runner() {
+    request_stop();
+    (void)join();
+}
+
+void runner::add(stage& s) {
+    // slot holds an atomic and a thread: grow by rebuilding before any start.
+    std::vector<slot> next(_stages.size() + 1);
+    for (size_t i = 0; i < _stages.size(); ++i) {
+        next[i].s = _stages[i].s;
+    }
+    next.back().s = &s;
+    _stages.swap(next);
+}
+
+result<void> runner::start() {
+    for (auto& sl : _stages) {
+        if (auto r = sl.s->start(); !r) {
+            return error{r.error().code, fmt::format("{}: {}", sl.s->name(), r.error().what())};
+        }
+    }
+    for (size_t i = 0; i < _stages.size(); ++i) {
+        _stages[i].thread = std::thread([this, i] { loop(i); });
+    }
+    return ok();
+}
+
+void runner::fail(const error& e, const stage& s) {
+    spdlog::error("{}: {}", s.name(), e.what());
+    {
+        std::lock_guard g(_err_mu);
+        if (!_first_error) {
+            _first_error = error{e.code, fmt::format("{}: {}", s.name(), e.what())};
+        }
+    }
+    _failed = true;
+    _stop = true;
+}
+
+void runner::loop(size_t i) {
+    auto& sl = _stages[i];
+    auto& st = *sl.s;
+    while (!_stop.load(std::memory_order_relaxed)) {
+        auto r = st.step(std::chrono::milliseconds(20));
+        if (!r) {
+            fail(r.error(), st);
+            break;
+        }
+        if (*r == step_status::done && !sl.done.load()) {
+            sl.done = true;
+            ++_done_count;
+            for (size_t j = i + 1; j < _stages.size(); ++j) {
+                _stages[j].s->upstream_done();
+            }
+        }
+    }
+    if (auto r = st.stop(); !r) {
+        fail(r.error(), st);
+    }
+}
+
+result<void> runner::join() {
+    for (auto& sl : _stages) {
+        if (sl.thread.joinable()) {
+            sl.thread.join();
+        }
+    }
+    std::lock_guard g(_err_mu);
+    if (_first_error) {
+        return *_first_error;
+    }
+    return ok();
+}
+
+result<runner::ended> runner::run(signal_stop& signals, const run_options& opts) {
+    ended how = ended::done;
+    while (true) {
+        if (signals.wait(std::chrono::milliseconds(100))) {
+            spdlog::info("stopping (Ctrl-C or SIGTERM); writing what was read");
+            how = ended::interrupted;
+            break;
+        }
+        if (failed()) {
+            how = ended::failed;
+            break;
+        }
+        if (opts.exit_when_done && done()) {
+            break;
+        }
+        if (opts.on_idle) {
+            opts.on_idle();
+        }
+    }
+    request_stop();
+    if (auto r = join(); !r) {
+        return r.error();
+    }
+    return how;
+}
+
+} // namespace mdsp::pipeline

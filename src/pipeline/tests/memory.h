@@ -1,0 +1,258 @@
+#pragma once
+
+// An in-memory bus and store for the pipeline's unit tests: what the stages
+// do, in which order, without a log folder, RocksDB or a broker. Every call
+// that makes something durable is written to a shared journal, so tests can
+// assert orderings (store write before group commit, dead letters before the
+// positions that skip them).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bus/bus.h"
+#include "store/store.h"
+
+namespace mdsp::pipeline::testing {
+
+using journal = std::vector<std::string>;
+
+struct memory_record {
+    std::string key;
+    std::string value;
+};
+
+// Topics of partitions of records; shared by producers and consumers.
+struct memory_topics {
+    std::map<std::string, std::vector<std::vector<memory_record>>, std::less<>> topics;
+    void create(const std::string& t, int32_t partitions) {
+        topics[t].resize(static_cast<size_t>(partitions));
+    }
+};
+
+class memory_producer final : public bus::producer {
+public:
+    memory_producer(memory_topics& t, journal& j)
+      : _t(t)
+      , _j(j) {}
+    result<void> send(std::string_view topic, std::string_view key, std::string_view value, int64_t,
+                      std::optional<partition_id> partition) override {
+        auto it = _t.topics.find(topic);
+        if (it == _t.topics.end()) {
+            _t.create(std::string(topic), 1);
+            it = _t.topics.find(topic);
+        }
+        auto n = static_cast<int32_t>(it->second.size());
+        auto p = partition ? (*partition)() : bus::partition_for(key, n)();
+        it->second[static_cast<size_t>(p)].push_back({std::string(key), std::string(value)});
+        ++unflushed;
+        return ok();
+    }
+    result<void> flush() override {
+        if (unflushed > 0) {
+            _j.push_back("producer.flush");
+        }
+        unflushed = 0;
+        return ok();
+    }
+    result<int32_t> partition_count(std::string_view topic) override {
+        auto it = _t.topics.find(topic);
+        return it == _t.topics.end() ? 0 : static_cast<int32_t>(it->second.size());
+    }
+    size_t unflushed = 0;
+
+private:
+    memory_topics& _t;
+    journal& _j;
+};
+
+// One member of a group that owns every partition of its topic (revoke()
+// hands some away, as a rebalance would). Commits keep their metadata.
+class memory_consumer final : public bus::consumer {
+public:
+    memory_consumer(memory_topics& t, journal& j, std::map<int32_t, std::pair<int64_t, std::string>>& commits)
+      : _t(t)
+      , _j(j)
+      , _commits(commits) {}
+
+    result<void> assign(std::string_view topic, const bus::offsets& start) override {
+        _topic = std::string(topic);
+        for (auto [p, o] : start) {
+            _pos[p()] = o();
+        }
+        return ok();
+    }
+    result<void> subscribe(std::string_view topic, bus::rebalance_listener l) override {
+        _topic = std::string(topic);
+        _listener = std::move(l);
+        _pending_assign = true;
+        return ok();
+    }
+    result<void> seek(partition_id p, mdsp::offset o) override {
+        _pos[p()] = o();
+        return ok();
+    }
+    result<void> poll(bus::poll_result& out, size_t max, std::chrono::milliseconds) override {
+        if (_pending_assign) {
+            _pending_assign = false;
+            std::vector<partition_id> ps;
+            for (size_t i = 0; i < parts().size(); ++i) {
+                _pos.emplace(static_cast<int32_t>(i), committed_or_zero(static_cast<int32_t>(i)));
+                ps.emplace_back(static_cast<int32_t>(i));
+            }
+            _listener.on_assigned(ps);
+        }
+        for (auto& [p, pos] : _pos) {
+            auto& recs = parts()[static_cast<size_t>(p)];
+            while (pos < static_cast<int64_t>(recs.size()) && out.records.size() < max) {
+                const auto& r = recs[static_cast<size_t>(pos)];
+                out.records.push_back({partition_id(p), mdsp::offset(pos), 0, r.key, r.value});
+                ++pos;
+            }
+        }
+        return ok();
+    }
+    result<void> commit(const bus::offsets& next) override {
+        for (auto [p, o] : next) {
+            _commits[p()] = {o(), _metadata};
+            _j.push_back("bus.commit " + std::to_string(p()) + ":" + std::to_string(o()));
+        }
+        return ok();
+    }
+    result<std::optional<mdsp::offset>> committed(partition_id p) override {
+        auto it = _commits.find(p());
+        if (it == _commits.end()) {
+            return std::optional<mdsp::offset>();
+        }
+        return std::optional(mdsp::offset(it->second.first));
+    }
+    result<std::optional<std::pair<mdsp::offset, std::string>>>
+    committed_with_metadata(partition_id p) override {
+        auto it = _commits.find(p());
+        if (it == _commits.end()) {
+            return std::optional<std::pair<mdsp::offset, std::string>>();
+        }
+        return std::optional(std::pair{mdsp::offset(it->second.first), it->second.second});
+    }
+    result<mdsp::offset> end_offset(partition_id p) override {
+        return mdsp::offset(static_cast<int64_t>(parts()[static_cast<size_t>(p())].size()));
+    }
+    void set_commit_metadata(std::string md) override { _metadata = std::move(md); }
+    void close() override {
+        if (!_closed) {
+            _closed = true;
+            revoke_all();
+        }
+    }
+
+    // A rebalance taking every partition away.
+    void revoke_all() {
+        std::vector<partition_id> ps;
+        for (auto& [p, _] : _pos) {
+            ps.emplace_back(p);
+        }
+        _listener.on_revoked(ps);
+        _pos.clear();
+    }
+
+private:
+    std::vector<std::vector<memory_record>>& parts() { return _t.topics[_topic]; }
+    int64_t committed_or_zero(int32_t p) {
+        auto it = _commits.find(p);
+        return it == _commits.end() ? 0 : it->second.first;
+    }
+
+    memory_topics& _t;
+    journal& _j;
+    std::map<int32_t, std::pair<int64_t, std::string>>& _commits;
+    std::string _topic;
+    bus::rebalance_listener _listener;
+    bool _pending_assign = false;
+    bool _closed = false;
+    std::map<int32_t, int64_t> _pos;
+    std::string _metadata;
+};
+
+// The store interface over maps; write() is atomic by construction.
+class memory_store final : public store::store {
+public:
+    explicit memory_store(journal& j)
+      : _j(j) {}
+
+    result<void> write(const mdsp::store::write_batch& b) override {
+        _j.push_back("store.write");
+        for (const auto& t : b.ticks) {
+            stored_ticks.push_back(t);
+        }
+        for (const auto& c : b.candles) {
+            stored_candles[key(c)] = c;
+        }
+        for (const auto& t : b.latest) {
+            latest_ticks[t.symbol] = t;
+        }
+        for (const auto& [k, v] : b.state) {
+            if (v) {
+                state[k] = *v;
+            } else {
+                state.erase(k);
+            }
+        }
+        return ok();
+    }
+    result<mdsp::store::backfill_outcome>
+    write_backfill(std::span<const model::candle>, std::span<const mdsp::store::state_change>) override {
+        return mdsp::store::backfill_outcome{};
+    }
+    result<std::vector<model::candle>> candles_of(std::string_view symbol, model::interval iv) {
+        std::vector<model::candle> out;
+        for (const auto& [k, c] : stored_candles) {
+            if (c.symbol == symbol && c.interval.micros() == iv.micros()) {
+                out.push_back(c);
+            }
+        }
+        return out;
+    }
+    result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
+                                               const mdsp::store::range&) override {
+        return candles_of(symbol, iv);
+    }
+    result<std::vector<model::tick>> ticks(std::string_view, const mdsp::store::range&) override {
+        return stored_ticks;
+    }
+    result<std::vector<model::tick>> latest() override {
+        std::vector<model::tick> out;
+        for (const auto& [_, t] : latest_ticks) {
+            out.push_back(t);
+        }
+        return out;
+    }
+    result<std::optional<model::tick>> latest(std::string_view symbol) override {
+        auto it = latest_ticks.find(std::string(symbol));
+        return it == latest_ticks.end() ? std::optional<model::tick>() : std::optional(it->second);
+    }
+    result<std::vector<std::string>> symbols() override { return std::vector<std::string>(); }
+    result<std::vector<std::pair<std::string, std::string>>> load_state(std::string_view prefix) override {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (auto it = state.lower_bound(std::string(prefix));
+             it != state.end() && it->first.starts_with(prefix); ++it) {
+            out.emplace_back(it->first, it->second);
+        }
+        return out;
+    }
+    result<void> sync() override { return ok(); }
+
+    static std::string key(const model::candle& c) {
+        return c.symbol + "/" + std::string(c.interval.name()) + "/" + std::to_string(c.window_start());
+    }
+
+    std::vector<model::tick> stored_ticks;
+    std::map<std::string, model::candle> stored_candles;
+    std::map<std::string, model::tick> latest_ticks;
+    std::map<std::string, std::string> state;
+
+private:
+    journal& _j;
+};
+
+} // namespace mdsp::pipeline::testing

@@ -1,0 +1,241 @@
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "base/time.h"
+#include "model/codec.h"
+#include "model/framing.h"
+#include "pipeline/data_folder.h"
+#include "pipeline/process_stage.h"
+#include "pipeline/tests/memory.h"
+
+namespace mdsp::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::journal;
+
+constexpr int64_t t0 = 1'700'000'040'000'000; // a minute boundary + 40 s
+
+model::tick tick(const std::string& sym, int64_t et, double price, int64_t seq) {
+    model::tick t;
+    t.symbol = sym;
+    t.source = "unit";
+    t.event_time = event_time(et);
+    t.ingest_time = ingest_time(now_micros());
+    t.price = price;
+    t.size = 1.0;
+    t.seq = sequence(seq);
+    return t;
+}
+
+struct rig {
+    journal j;
+    testing::memory_topics topics;
+    std::map<int32_t, std::pair<int64_t, std::string>> commits;
+    testing::memory_store store{j};
+    testing::memory_producer producer{topics, j};
+    config cfg;
+
+    rig() {
+        cfg.log.partitions = 2;
+        cfg.engine.intervals = {model::interval(60'000'000)};
+        cfg.process.commit_interval_us = 0; // a store write after every poll
+        topics.create(std::string(bus::ticks_topic), 2);
+        topics.create(std::string(bus::deadletter_topic), 1);
+        topics.create(std::string(bus::candles_topic), 2);
+    }
+    void send(const model::tick& t) {
+        std::string b;
+        model::encode_framed(t, b);
+        ASSERT_TRUE(producer.send(bus::ticks_topic, t.symbol, b, 0, std::nullopt));
+    }
+    void send_raw(const std::string& key, const std::string& bytes) {
+        ASSERT_TRUE(producer.send(bus::ticks_topic, key, bytes, 0, std::nullopt));
+    }
+    // Steps until every record is read and written.
+    void drain(process_stage& s) {
+        for (int i = 0; i < 50; ++i) {
+            ASSERT_TRUE(s.step(0ms));
+        }
+        auto up = s.caught_up();
+        ASSERT_TRUE(up);
+        ASSERT_TRUE(*up);
+    }
+    std::vector<model::dead_letter> dead_letters() {
+        std::vector<model::dead_letter> out;
+        for (const auto& r : topics.topics[std::string(bus::deadletter_topic)][0]) {
+            auto d = model::decode_framed_dead_letter(r.value);
+            EXPECT_TRUE(d);
+            if (d) {
+                out.push_back(*d);
+            }
+        }
+        return out;
+    }
+};
+
+TEST(process_stage, embedded_writes_candles_and_positions_in_one_write_and_resumes_from_the_store) {
+    rig r;
+    for (int i = 0; i < 10; ++i) {
+        r.send(tick(i % 2 ? "AAA" : "BBB", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    {
+        testing::memory_consumer c(r.topics, r.j, r.commits);
+        process_stage s(r.cfg, c, r.producer, r.store, {});
+        ASSERT_TRUE(s.start());
+        r.drain(s);
+        ASSERT_TRUE(s.stop());
+        EXPECT_EQ(s.ticks_processed(), 10u);
+    }
+    // The positions sit in the store beside the candles; nothing went to the bus.
+    int64_t positions = 0;
+    for (int32_t p = 0; p < 2; ++p) {
+        auto it = r.store.state.find(position_key(p));
+        if (it != r.store.state.end()) {
+            positions += from_be64(it->second);
+        }
+    }
+    EXPECT_EQ(positions, 10);
+    EXPECT_TRUE(r.commits.empty());
+    EXPECT_EQ(std::count(r.j.begin(), r.j.end(), std::string("store.write")) > 0, true);
+    auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].open, 101);
+    EXPECT_EQ(a[0].close, 109);
+    EXPECT_EQ(a[0].trade_count, 5);
+
+    // A restart reads only what came after: nothing is counted twice.
+    r.send(tick("AAA", t0 + 11'000'000, 50, 11));
+    testing::memory_consumer c2(r.topics, r.j, r.commits);
+    process_stage s2(r.cfg, c2, r.producer, r.store, {});
+    ASSERT_TRUE(s2.start());
+    r.drain(s2);
+    EXPECT_EQ(s2.ticks_processed(), 1u);
+    a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].trade_count, 6);
+    EXPECT_EQ(a[0].close, 50);
+    EXPECT_EQ(a[0].low, 50);
+}
+
+TEST(process_stage, a_record_that_does_not_decode_is_dead_lettered_before_the_write_that_skips_it) {
+    rig r;
+    r.send(tick("AAA", t0, 100, 1));
+    r.send_raw("AAA", std::string("\x00\x00\x00\x00\x01garbage", 12));
+    r.send(tick("AAA", t0 + 1'000'000, 101, 2));
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    r.drain(s);
+    auto dl = r.dead_letters();
+    ASSERT_EQ(dl.size(), 1u);
+    EXPECT_EQ(dl[0].error_kind, "decode");
+    EXPECT_EQ(dl[0].source_topic, "market.ticks");
+    EXPECT_FALSE(dl[0].message.empty());
+    EXPECT_EQ(s.dead_letters(), 1u);
+    // The good ticks around it are in the candle.
+    auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].trade_count, 2);
+    // The letter was flushed before the store write whose position skips it.
+    auto flush = std::find(r.j.begin(), r.j.end(), "producer.flush");
+    ASSERT_NE(flush, r.j.end());
+    auto last_write = std::find(r.j.rbegin(), r.j.rend(), "store.write");
+    EXPECT_LT(flush - r.j.begin(), r.j.rend() - last_write);
+}
+
+TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_covers_it) {
+    rig r;
+    r.cfg.kafka.commit_interval_us = 0;
+    for (int i = 0; i < 6; ++i) {
+        r.send(tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage::options o;
+    o.group = true;
+    o.publish_candles = true;
+    process_stage s(r.cfg, c, r.producer, r.store, o);
+    ASSERT_TRUE(s.start());
+    r.drain(s);
+    ASSERT_TRUE(s.stop());
+    ASSERT_FALSE(r.commits.empty());
+    // Every bus commit comes after a store write.
+    auto first_write = std::find(r.j.begin(), r.j.end(), "store.write");
+    auto first_commit =
+        std::find_if(r.j.begin(), r.j.end(), [](const auto& e) { return e.starts_with("bus.commit"); });
+    ASSERT_NE(first_commit, r.j.end());
+    EXPECT_LT(first_write, first_commit);
+    // Engine state is under the partition's prefix, and commits name the replica.
+    bool prefixed = std::any_of(r.store.state.begin(), r.store.state.end(),
+                                [](const auto& kv) { return kv.first.starts_with("kp/"); });
+    EXPECT_TRUE(prefixed);
+    for (const auto& [_, c2] : r.commits) {
+        EXPECT_EQ(c2.second, "mdsp-replica:" + s.replica_id());
+    }
+    // Candles went to market.candles too.
+    size_t published = 0;
+    for (const auto& p : r.topics.topics[std::string(bus::candles_topic)]) {
+        published += p.size();
+    }
+    EXPECT_GT(published, 0u);
+}
+
+TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_gets_the_same_candles) {
+    rig r;
+    r.cfg.kafka.commit_interval_us = 0;
+    for (int i = 0; i < 8; ++i) {
+        r.send(tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    process_stage::options o;
+    o.group = true;
+    // The first replica reads everything; a second one with its own store
+    // takes over from the first's commit and must end with the same candle.
+    testing::memory_consumer c1(r.topics, r.j, r.commits);
+    process_stage s1(r.cfg, c1, r.producer, r.store, o);
+    ASSERT_TRUE(s1.start());
+    r.drain(s1);
+    ASSERT_TRUE(s1.stop());
+    auto want = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(want.size(), 1u);
+
+    journal j2;
+    testing::memory_store other(j2);
+    testing::memory_consumer c2(r.topics, j2, r.commits);
+    process_stage s2(r.cfg, c2, r.producer, other, o);
+    ASSERT_TRUE(s2.start());
+    r.drain(s2);
+    auto got = *other.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].open, want[0].open);
+    EXPECT_EQ(got[0].close, want[0].close);
+    EXPECT_EQ(got[0].trade_count, want[0].trade_count);
+    EXPECT_EQ(got[0].volume, want[0].volume);
+}
+
+TEST(process_stage, finishes_at_the_end_of_a_bounded_input_only_after_upstream_is_done) {
+    rig r;
+    r.send(tick("AAA", t0, 100, 1));
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    for (int i = 0; i < 5; ++i) {
+        auto st = s.step(0ms);
+        ASSERT_TRUE(st);
+        EXPECT_NE(*st, step_status::done);
+    }
+    EXPECT_FALSE(r.store.candles_of("AAA", model::interval(60'000'000))->at(0).final);
+    s.upstream_done();
+    step_status last = step_status::idle;
+    for (int i = 0; i < 5 && last != step_status::done; ++i) {
+        auto st = s.step(0ms);
+        ASSERT_TRUE(st);
+        last = *st;
+    }
+    EXPECT_EQ(last, step_status::done);
+    EXPECT_TRUE(s.finished());
+    EXPECT_TRUE(r.store.candles_of("AAA", model::interval(60'000'000))->at(0).final);
+}
+
+} // namespace
+} // namespace mdsp::pipeline
