@@ -110,10 +110,7 @@ result<std::unique_ptr<partition>> partition::open(std::filesystem::path dir, st
         return bases.error();
     }
     internal::segment_options opt{cfg.index_interval_bytes, cfg.max_batch_bytes};
-    auto& truncations = metrics::global().get_counter(
-        "mdsp_log_recovery_truncations_total", "Segments whose torn or corrupt tail was cut off on open");
-    auto& truncated_bytes = metrics::global().get_counter(
-        "mdsp_log_recovery_truncated_bytes_total", "Bytes cut off torn or corrupt segment tails on open");
+    std::vector<internal::segment_recovery> recs;
     int64_t expected_next = 0;
     for (size_t i = 0; i < bases->size(); ++i) {
         int64_t base = (*bases)[i];
@@ -124,14 +121,6 @@ result<std::unique_ptr<partition>> partition::open(std::filesystem::path dir, st
         auto seg = segment::open(dir, base, opt, /*verify_crc=*/tail, rec);
         if (!seg) {
             return seg.error();
-        }
-        if (rec.truncated_bytes > 0) {
-            spdlog::warn(
-                "log: {}: truncated {} bytes at position {} of {}: {}; every batch before it is kept",
-                dir.filename().string(), rec.truncated_bytes, (*seg)->size(),
-                (*seg)->log_path().filename().string(), rec.reason);
-            truncations.inc();
-            truncated_bytes.inc(rec.truncated_bytes);
         }
         if (rec.index_rebuilt && !(*seg)->index_entries().empty()) {
             spdlog::info("log: rebuilt index {}", (*seg)->index_path().string());
@@ -144,7 +133,9 @@ result<std::unique_ptr<partition>> partition::open(std::filesystem::path dir, st
         }
         expected_next = (*seg)->next_offset()();
         p->_segments.push_back(std::move(*seg));
+        recs.push_back(std::move(rec));
     }
+    p->report_recovery(recs);
     if (p->_segments.empty()) {
         auto seg = segment::create(dir, 0, opt);
         if (!seg) {
@@ -161,6 +152,74 @@ result<std::unique_ptr<partition>> partition::open(std::filesystem::path dir, st
     p->_end = p->_active->next_offset()();
     p->_active_size = p->_active->size();
     return p;
+}
+
+void partition::report_recovery(const std::vector<internal::segment_recovery>& recs) {
+    auto& g = metrics::global();
+    auto& truncations = g.get_counter("mdsp_log_recovery_truncations_total",
+                                      "Torn tails cut off the end of a partition on open");
+    auto& truncated_bytes =
+        g.get_counter("mdsp_log_recovery_truncated_bytes_total", "Bytes of torn tails cut off on open");
+    auto& corrupt_regions = g.get_counter("mdsp_log_recovery_corrupt_regions_total",
+                                          "Damaged stretches with valid batches after them, skipped on open");
+    auto& corrupt_bytes =
+        g.get_counter("mdsp_log_recovery_corrupt_bytes_total", "Bytes of damaged stretches skipped on open");
+    auto& lost_offsets = g.get_counter("mdsp_log_recovery_lost_offsets_total",
+                                       "Offsets inside damaged stretches, lost on open");
+    const std::string where = _dir.filename().string();
+    // A cut in the last segment that holds a batch, or after it, has nothing
+    // valid after it: a torn tail. A cut in an earlier segment has the later
+    // segments after it: corruption.
+    size_t last_with_data = recs.size();
+    for (size_t i = 0; i < _segments.size(); ++i) {
+        if (_segments[i]->size() > 0) {
+            last_with_data = i;
+        }
+    }
+    auto add = [&](recovery_report::damage d) {
+        int64_t lost = d.next_offset() - d.first_lost_offset();
+        spdlog::error(
+            "log: {}: {} is corrupt at byte {}: {}. Skipped {} bytes up to the next valid batch; {}, "
+            "and the {} valid batches after them in this file, and every later segment, are kept. A "
+            "process crash cannot leave damage followed by valid data; a bad disk, or a power loss "
+            "before an fsync, can: check the disk (dmesg, smartctl)",
+            where, d.file, d.position, d.reason, d.bytes,
+            lost > 0 ? fmt::format("offsets {}..{} ({} records) are lost", d.first_lost_offset,
+                                   d.next_offset - 1, lost)
+                     : std::string("no offset is lost"),
+            d.batches_after);
+        corrupt_regions.inc();
+        corrupt_bytes.inc(d.bytes);
+        lost_offsets.inc(uint64_t(lost));
+        _recovery.corrupt_bytes += d.bytes;
+        _recovery.lost_offsets += lost;
+        _recovery.corruption.push_back(std::move(d));
+    };
+    for (size_t i = 0; i < recs.size(); ++i) {
+        const auto& rec = recs[i];
+        const auto& seg = *_segments[i];
+        std::string name = seg.log_path().filename().string();
+        for (const auto& d : rec.damaged) {
+            add({name, d.position, d.bytes, mdsp::offset(d.first_lost_offset), mdsp::offset(d.next_offset),
+                 d.batches_after, d.reason});
+        }
+        if (rec.truncated_bytes == 0) {
+            continue;
+        }
+        if (last_with_data < recs.size() && i < last_with_data) {
+            add({name, rec.truncated_at, rec.truncated_bytes, seg.next_offset(),
+                 _segments[i + 1]->base_offset(), 0,
+                 rec.reason + "; nothing valid follows in this file, but the next segments hold batches"});
+            continue;
+        }
+        spdlog::warn(
+            "log: {}: cut a torn tail of {} bytes at byte {} of {}: {}; nothing valid follows it, as "
+            "after a crash in the middle of a write; every batch before it is kept",
+            where, rec.truncated_bytes, rec.truncated_at, name, rec.reason);
+        truncations.inc();
+        truncated_bytes.inc(rec.truncated_bytes);
+        _recovery.torn_tail_bytes += rec.truncated_bytes;
+    }
 }
 
 result<mdsp::offset> partition::append(std::span<const record> records) {

@@ -21,7 +21,8 @@ namespace mdsp::log {
 
 namespace internal {
 class segment;
-}
+struct segment_recovery;
+} // namespace internal
 
 // Wakes threads waiting for appends to any partition of a topic, so one
 // consumer can block on many partitions. Thread-safe.
@@ -47,6 +48,36 @@ struct read_result {
     size_t bytes = 0; // appended to the buffer: whole batches only
     size_t batches = 0;
     mdsp::offset next_offset; // the offset after the last batch read (= from when none)
+};
+
+// What opening a partition found and repaired (partition::recovery()).
+//
+// A torn tail is what a crash leaves: bad bytes at the very end of the
+// partition with nothing valid after them; they are cut off, and the offsets
+// they held (never acknowledged under fsync = always, possibly acknowledged
+// under interval or never) are given again to the next appends.
+//
+// Corruption is bad bytes with valid batches after them (in the same segment
+// or a later one): a bad disk, a stray write, or a power loss that flushed
+// later pages and not earlier ones; never a process crash. The bytes are
+// skipped, every valid batch is kept under its own offsets, and the offsets
+// in the damaged stretch are lost for good: reads pass over the gap. The end
+// offset never goes backwards because of corruption.
+struct recovery_report {
+    struct damage {
+        std::string file;               // segment file name, e.g. 00000000000000000000.log
+        uint64_t position = 0;          // byte of the file (before its repair) where the damage starts
+        uint64_t bytes = 0;             // bytes skipped
+        mdsp::offset first_lost_offset; // the lost offsets are [first_lost_offset, next_offset)
+        mdsp::offset next_offset;       // first offset kept after the damage
+        uint64_t batches_after = 0;     // valid batches kept after it in that segment
+        std::string reason;
+    };
+    std::vector<damage> corruption;
+    uint64_t corrupt_bytes = 0;   // sum of corruption[i].bytes
+    int64_t lost_offsets = 0;     // offsets inside damaged stretches, unreadable from now on
+    uint64_t torn_tail_bytes = 0; // cut off the end of the partition
+    bool corrupt() const noexcept { return !corruption.empty(); }
 };
 
 // Counters one topic's partitions share (base/metrics.h global registry).
@@ -108,6 +139,9 @@ public:
     // partition is above retention_bytes. Returns how many were deleted.
     result<size_t> enforce_retention(int64_t now_ms);
 
+    // What open() found and repaired; set once by open(), then constant.
+    const recovery_report& recovery() const noexcept { return _recovery; }
+
     uint64_t size_bytes() const;
     size_t segment_count() const;
     // Wakes waiters and refuses further appends.
@@ -117,6 +151,9 @@ private:
     partition(std::filesystem::path dir, std::string topic, partition_id id, const config& cfg,
               append_notifier* n, partition_metrics m);
 
+    // Logs, counts and records in _recovery what open() repaired, one entry
+    // of recs per segment of _segments.
+    void report_recovery(const std::vector<internal::segment_recovery>& recs);
     result<mdsp::offset> append_locked(std::span<char> batch, const batch_header& h);
     result<void> roll(int64_t base);
 
@@ -126,6 +163,7 @@ private:
     const config _cfg;
     append_notifier* _topic_notifier;
     partition_metrics _metrics;
+    recovery_report _recovery; // written by open() only
 
     // Appender state, guarded by _append_mu.
     std::mutex _append_mu;

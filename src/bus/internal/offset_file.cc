@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "base/atomic_file.h"
 #include "bus/bus.h"
 
 namespace mdsp::bus::internal {
@@ -15,20 +16,6 @@ namespace mdsp::bus::internal {
 namespace {
 mdsp::error io_error(std::string_view what, const std::filesystem::path& p, int err) {
     return make_error(errc::io_error, "{} {}: {}", what, p.string(), std::strerror(err));
-}
-
-result<void> sync_dir(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return io_error("cannot open directory", dir, errno);
-    }
-    int rc = ::fsync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-        return io_error("cannot fsync directory", dir, err);
-    }
-    return ok();
 }
 } // namespace
 
@@ -38,25 +25,10 @@ result<void> write_offset(const std::filesystem::path& file, mdsp::offset next) 
     if (ec) {
         return io_error("cannot create", file.parent_path(), ec.value());
     }
-    std::string text = fmt::format("{}\n", next());
-    auto tmp = file;
-    tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return io_error("cannot create", tmp, errno);
+    if (auto r = write_file_atomically(file, fmt::format("{}\n", next())); !r) {
+        return make_error(errc::io_error, "cannot commit offset {}: {}", next(), r.error().what());
     }
-    ssize_t n = ::write(fd, text.data(), text.size());
-    int err = errno;
-    if (n != ssize_t(text.size()) || ::fdatasync(fd) != 0) {
-        err = n < 0 ? err : errno;
-        ::close(fd);
-        return io_error("cannot write", tmp, err == 0 ? EIO : err);
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), file.c_str()) != 0) {
-        return io_error("cannot rename onto", file, errno);
-    }
-    return sync_dir(file.parent_path());
+    return ok();
 }
 
 result<std::optional<mdsp::offset>> read_offset(const std::filesystem::path& file) {

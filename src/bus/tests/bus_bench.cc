@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bus/local.h"
-#include "log/tests/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace {
 
@@ -12,7 +12,7 @@ using namespace mdsp;
 
 void BM_local_producer_send(benchmark::State& state) {
     spdlog::set_level(spdlog::level::warn);
-    log::testing::temp_dir dir;
+    mdsp::testing::temp_dir dir;
     log::config c;
     c.fsync = log::fsync_policy::interval(std::chrono::milliseconds(1000));
     auto l = std::move(*log::log::open(dir.path(), c));
@@ -36,7 +36,7 @@ void BM_local_producer_send(benchmark::State& state) {
 
 void BM_local_consumer_poll(benchmark::State& state) {
     spdlog::set_level(spdlog::level::warn);
-    log::testing::temp_dir dir;
+    mdsp::testing::temp_dir dir;
     log::config c;
     c.fsync = log::fsync_policy::never();
     auto l = std::move(*log::log::open(dir.path(), c));

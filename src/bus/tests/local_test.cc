@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "bus/local.h"
-#include "log/tests/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace mdsp::bus {
 namespace {
 
 using namespace std::chrono_literals;
-using log::testing::temp_dir;
+using mdsp::testing::temp_dir;
 
 log::config test_log_config() {
     log::config c;

@@ -9,7 +9,7 @@
 
 #include "http/api.h"
 #include "http/json.h"
-#include "http/tests/test_client.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

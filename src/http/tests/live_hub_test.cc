@@ -10,7 +10,7 @@
 
 #include "http/json.h"
 #include "http/live_hub.h"
-#include "http/tests/test_client.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "base/metrics.h"
 #include "http/pipeline_health.h"
-#include "http/tests/test_client.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "http/registry.h"
 #include "http/registry_request.h"
-#include "http/tests/test_client.h"
 #include "model/framing.h"
 #include "model/schemas.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "base/metrics.h"
 #include "http/server.h"
-#include "http/tests/test_client.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "http/static_files.h"
-#include "http/tests/test_client.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/atomic_file.h"
+
 namespace mdsp::log::internal {
 
 mdsp::error io_error(std::string_view what, const std::filesystem::path& p, int err) {
@@ -101,40 +103,22 @@ result<void> file::datasync() const {
     return ok();
 }
 
-result<void> sync_dir(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return io_error("cannot open directory", dir, errno);
-    }
-    int rc = ::fsync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-        return io_error("cannot fsync directory", dir, err);
+namespace {
+// The log's callers see its own errc::io_error, whatever base reports.
+result<void> as_log_error(result<void> r) {
+    if (!r) {
+        return make_error(errc::io_error, "{}", r.error().what());
     }
     return ok();
 }
+} // namespace
+
+result<void> sync_dir(const std::filesystem::path& dir) {
+    return as_log_error(sync_directory(dir));
+}
 
 result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
-    auto tmp = path;
-    tmp += ".tmp";
-    {
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            return io_error("cannot create", tmp, errno);
-        }
-        file f(fd, tmp);
-        if (auto r = f.pwrite(0, contents); !r) {
-            return r.error();
-        }
-        if (auto r = f.datasync(); !r) {
-            return r.error();
-        }
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        return io_error("cannot rename onto", path, errno);
-    }
-    return sync_dir(path.parent_path());
+    return as_log_error(write_file_atomically(path, contents));
 }
 
 result<std::string> read_small_file(const std::filesystem::path& path, size_t max_bytes) {

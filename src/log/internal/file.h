@@ -47,11 +47,12 @@ private:
     std::filesystem::path _path;
 };
 
-// fsyncs a directory so that file creations, renames and deletions in it survive a crash.
+// fsyncs a directory so that file creations, renames and deletions in it survive a
+// crash (base/atomic_file.h's sync_directory, failing with errc::io_error).
 result<void> sync_dir(const std::filesystem::path& dir);
 
-// Writes contents to path atomically: a temporary file beside it, fdatasync,
-// rename over path, fsync of the directory.
+// base/atomic_file.h's write_file_atomically (temporary "<path>.tmp", fsync,
+// rename, fsync of the directory), failing with the log's errc::io_error.
 result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents);
 
 // Reads a whole small file, refusing ones above max_bytes.

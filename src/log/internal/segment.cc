@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -56,13 +58,82 @@ private:
 };
 
 struct scan_state {
-    uint64_t valid_bytes = 0;
+    uint64_t valid_bytes = 0; // the end of the last valid batch
     int64_t next_offset = 0;
     int64_t max_ts = -1;
+    uint64_t batches = 0;
     uint64_t bytes_since_index = 0;
     std::vector<index_entry> entries;
-    std::string problem;
+    std::vector<damaged_region> damaged;
+    std::string problem; // why the bytes after valid_bytes were not read
 };
+
+// Whether the batch at pos can be kept: "" when it can, else why not. h
+// gets its header when one parses.
+result<std::string> check_batch(window_reader& in, uint64_t file_size, uint64_t pos, int64_t base,
+                                int64_t expected, const segment_options& opt, bool verify_crc,
+                                batch_header& h) {
+    if (file_size - pos < batch_header_size) {
+        return fmt::format("{} bytes at the end are too few for a batch header", file_size - pos);
+    }
+    auto head = in.get(pos, batch_header_size);
+    if (!head) {
+        return head.error();
+    }
+    auto hh = parse_batch_header(*head, opt.max_batch_bytes);
+    if (!hh) {
+        return fmt::format("batch at position {}: {}", pos, hh.error().what());
+    }
+    h = *hh;
+    if (h.base_offset < expected) {
+        return fmt::format("batch at position {} has baseOffset {}, below the expected {}", pos,
+                           h.base_offset, expected);
+    }
+    if (h.last_offset()() - base > INT32_MAX) {
+        return fmt::format("batch at position {} has offsets too far from the segment base", pos);
+    }
+    if (h.size_bytes() > file_size - pos) {
+        return fmt::format("batch at position {} needs {} bytes, only {} present", pos, h.size_bytes(),
+                           file_size - pos);
+    }
+    if (verify_crc) {
+        auto whole = in.get(pos, h.size_bytes());
+        if (!whole) {
+            return whole.error();
+        }
+        if (!crc_matches(h, *whole)) {
+            return fmt::format("batch at position {} (offset {}) fails its CRC-32C check", pos,
+                               h.base_offset);
+        }
+    }
+    return std::string();
+}
+
+// The position of the first batch at or after from that is valid, CRC-32C
+// included, and continues the offsets (baseOffset >= expected); nullopt when
+// none. Only a position with the magic byte in place is parsed at all.
+result<std::optional<uint64_t>> find_next_batch(window_reader& in, uint64_t file_size, uint64_t from,
+                                                int64_t base, int64_t expected, const segment_options& opt) {
+    constexpr size_t magic_at = 16;
+    for (uint64_t q = from; q + batch_header_size <= file_size; ++q) {
+        auto magic = in.get(q + magic_at, 1);
+        if (!magic) {
+            return magic.error();
+        }
+        if ((*magic)[0] != char(magic_v2)) {
+            continue;
+        }
+        batch_header h;
+        auto why = check_batch(in, file_size, q, base, expected, opt, /*verify_crc=*/true, h);
+        if (!why) {
+            return why.error();
+        }
+        if (why->empty()) {
+            return std::optional<uint64_t>(q);
+        }
+    }
+    return std::optional<uint64_t>();
+}
 
 result<scan_state> scan(const file& f, int64_t base, const segment_options& opt, bool verify_crc) {
     auto size = f.size();
@@ -73,56 +144,113 @@ result<scan_state> scan(const file& f, int64_t base, const segment_options& opt,
     scan_state s;
     s.next_offset = base;
     uint64_t pos = 0;
+    std::vector<uint64_t> batches_before_damage;
     while (pos < *size) {
-        if (*size - pos < batch_header_size) {
-            s.problem = fmt::format("{} bytes at the end are too few for a batch header", *size - pos);
-            break;
+        batch_header h;
+        auto why = check_batch(in, *size, pos, base, s.next_offset, opt, verify_crc, h);
+        if (!why) {
+            return why.error();
         }
-        auto head = in.get(pos, batch_header_size);
-        if (!head) {
-            return head.error();
-        }
-        auto h = parse_batch_header(*head, opt.max_batch_bytes);
-        if (!h) {
-            s.problem = h.error().what();
-            break;
-        }
-        if (h->base_offset < s.next_offset) {
-            s.problem = fmt::format("batch at position {} has baseOffset {}, below the expected {}", pos,
-                                    h->base_offset, s.next_offset);
-            break;
-        }
-        if (h->last_offset()() - base > INT32_MAX) {
-            s.problem = fmt::format("batch at position {} has offsets too far from the segment base", pos);
-            break;
-        }
-        if (h->size_bytes() > *size - pos) {
-            s.problem = fmt::format("batch at position {} needs {} bytes, only {} present (torn write)", pos,
-                                    h->size_bytes(), *size - pos);
-            break;
-        }
-        if (verify_crc) {
-            auto whole = in.get(pos, h->size_bytes());
-            if (!whole) {
-                return whole.error();
+        if (!why->empty()) {
+            // Damage, or a torn tail: which one depends on whether a valid
+            // batch follows. A crash tears only the last write, so a valid
+            // batch after bad bytes means the bytes were damaged in place.
+            auto next = find_next_batch(in, *size, pos + 1, base, s.next_offset, opt);
+            if (!next) {
+                return next.error();
             }
-            if (!crc_matches(*h, *whole)) {
-                s.problem = fmt::format("batch at position {} (offset {}) fails its CRC-32C check", pos,
-                                        h->base_offset);
+            if (!*next) {
+                s.problem = std::move(*why);
                 break;
             }
+            auto hh = in.get(**next, batch_header_size);
+            if (!hh) {
+                return hh.error();
+            }
+            auto nh = parse_batch_header(*hh, opt.max_batch_bytes);
+            MDSP_ASSERT(nh.has_value(), "a batch found valid no longer parses");
+            s.damaged.push_back({pos, **next - pos, s.next_offset, nh->base_offset, 0, std::move(*why)});
+            batches_before_damage.push_back(s.batches);
+            pos = **next;
+            continue;
         }
         if (s.bytes_since_index >= opt.index_interval_bytes) {
-            s.entries.push_back({int32_t(h->base_offset - base), int32_t(pos)});
+            s.entries.push_back({int32_t(h.base_offset - base), int32_t(pos)});
             s.bytes_since_index = 0;
         }
-        s.bytes_since_index += h->size_bytes();
-        s.next_offset = h->last_offset()() + 1;
-        s.max_ts = std::max(s.max_ts, h->max_timestamp);
-        pos += h->size_bytes();
+        s.bytes_since_index += h.size_bytes();
+        s.next_offset = h.last_offset()() + 1;
+        s.max_ts = std::max(s.max_ts, h.max_timestamp);
+        ++s.batches;
+        pos += h.size_bytes();
     }
     s.valid_bytes = pos;
+    for (size_t i = 0; i < s.damaged.size(); ++i) {
+        s.damaged[i].batches_after = s.batches - batches_before_damage[i];
+    }
     return s;
+}
+
+// Copies every valid byte of the log (below valid_end, outside the damaged
+// regions) to "<log>.tmp", fsyncs it and renames it over the log, then
+// fsyncs the directory. A crash at any point leaves either the damaged
+// original, repaired again at the next open, or the repaired copy; the
+// partition removes a leftover .tmp when it opens.
+result<file> rewrite_without(const file& log, const std::vector<damaged_region>& damaged,
+                             uint64_t valid_end) {
+    auto tmp_path = log.path();
+    tmp_path += ".tmp";
+    int fd = ::open(tmp_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return io_error("cannot create", tmp_path, errno);
+    }
+    auto copied = [&]() -> result<void> {
+        file tmp(fd, tmp_path);
+        std::vector<char> buf(read_window);
+        uint64_t out = 0;
+        auto copy = [&](uint64_t from, uint64_t to) -> result<void> {
+            while (from < to) {
+                size_t n = size_t(std::min<uint64_t>(buf.size(), to - from));
+                auto r = log.pread(from, {buf.data(), n});
+                if (!r) {
+                    return r.error();
+                }
+                if (*r != n) {
+                    return make_error(errc::io_error, "{} shrank while being repaired", log.path().string());
+                }
+                if (auto w = tmp.pwrite(out, {buf.data(), n}); !w) {
+                    return w.error();
+                }
+                out += n;
+                from += n;
+            }
+            return ok();
+        };
+        uint64_t from = 0;
+        for (const auto& d : damaged) {
+            if (auto r = copy(from, d.position); !r) {
+                return r;
+            }
+            from = d.position + d.bytes;
+        }
+        if (auto r = copy(from, valid_end); !r) {
+            return r;
+        }
+        return tmp.datasync();
+    }();
+    if (!copied) {
+        ::unlink(tmp_path.c_str());
+        return copied.error();
+    }
+    if (::rename(tmp_path.c_str(), log.path().c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp_path.c_str());
+        return io_error("cannot rename onto", log.path(), err);
+    }
+    if (auto r = sync_dir(log.path().parent_path()); !r) {
+        return r.error();
+    }
+    return file::open(log.path(), false);
 }
 
 std::string encode_index(const std::vector<index_entry>& entries) {
@@ -174,8 +302,36 @@ result<std::shared_ptr<segment>> segment::open(const std::filesystem::path& dir,
     if (!file_size) {
         return file_size.error();
     }
-    if (s->valid_bytes < *file_size) {
+    if (!s->damaged.empty()) {
+        rec.damaged = s->damaged;
+        if (s->valid_bytes < *file_size) {
+            rec.truncated_bytes = *file_size - s->valid_bytes;
+            rec.truncated_at = s->valid_bytes;
+            rec.reason = s->problem;
+        }
+        auto repaired = rewrite_without(*log, s->damaged, s->valid_bytes);
+        if (!repaired) {
+            return repaired.error();
+        }
+        *log = std::move(*repaired);
+        s = scan(*log, base, opt, verify_crc);
+        if (!s) {
+            return s.error();
+        }
+        file_size = log->size();
+        if (!file_size) {
+            return file_size.error();
+        }
+        if (!s->damaged.empty() || s->valid_bytes != *file_size) {
+            return make_error(
+                errc::corrupt,
+                "{} is still not whole after its damaged bytes were removed ({}); move it out of "
+                "the directory",
+                log->path().string(), s->problem);
+        }
+    } else if (s->valid_bytes < *file_size) {
         rec.truncated_bytes = *file_size - s->valid_bytes;
+        rec.truncated_at = s->valid_bytes;
         rec.reason = s->problem;
         if (auto r = log->truncate(s->valid_bytes); !r) {
             return r.error();

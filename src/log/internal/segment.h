@@ -29,10 +29,26 @@ struct segment_options {
     size_t max_batch_bytes = default_max_batch_bytes;
 };
 
+// A damaged stretch of a segment with a valid batch after it: corruption
+// (a bad disk, a stray write), not a write torn by a crash, which can only
+// be at the end. Positions are those of the file before its repair.
+struct damaged_region {
+    uint64_t position = 0;         // where the damage starts: the end of the last valid batch
+    uint64_t bytes = 0;            // skipped, up to the next valid batch
+    int64_t first_lost_offset = 0; // the offset the damaged bytes started at
+    int64_t next_offset = 0;       // baseOffset of the valid batch after them
+    uint64_t batches_after = 0;    // valid batches after the damage in this segment, all kept
+    std::string reason;            // what was wrong with the bytes at position
+};
+
 // What open() found and repaired.
 struct segment_recovery {
-    uint64_t truncated_bytes = 0; // cut off a torn or corrupt tail
+    uint64_t truncated_bytes = 0; // cut off the end: no valid batch after them
+    uint64_t truncated_at = 0;    // where the cut bytes started in the file before its repair
     std::string reason;           // why, when truncated_bytes > 0
+    // Skipped, in file order; the segment was rewritten without them and
+    // keeps every valid batch, under its own offsets.
+    std::vector<damaged_region> damaged;
     bool index_rebuilt = false;
 };
 
@@ -60,8 +76,13 @@ public:
                                                    const segment_options& opt);
     // Opens and scans an existing segment batch by batch. Every length is
     // bounded by max_batch_bytes and the file size; with verify_crc each
-    // batch's CRC is checked too. A torn or corrupt tail is truncated (see
-    // rec); the index is rewritten when it disagrees with the scan.
+    // batch's CRC is checked too. At a bad batch the scan looks further for
+    // the next valid one (header, offsets and CRC-32C all right): when there
+    // is one, the bytes in between are damage, and the segment is rewritten
+    // without them (temporary copy, fsync, rename), keeping every valid
+    // batch after them; when there is none, they are a torn tail and are
+    // truncated. See rec. The index is rewritten when it disagrees with the
+    // scan.
     static result<std::shared_ptr<segment>> open(const std::filesystem::path& dir, int64_t base,
                                                  const segment_options& opt, bool verify_crc,
                                                  segment_recovery& rec);

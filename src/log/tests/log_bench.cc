@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "log/log.h"
-#include "log/tests/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace {
 
@@ -15,7 +15,7 @@ using namespace mdsp::log;
 void run_append(benchmark::State& state, fsync_policy policy) {
     const auto records_per_batch = size_t(state.range(0));
     spdlog::set_level(spdlog::level::warn);
-    testing::temp_dir dir;
+    mdsp::testing::temp_dir dir;
     config c;
     c.fsync = policy;
     auto l = log::open(dir.path(), c);

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "log/log.h"
-#include "log/tests/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace mdsp::log::testing {
+
+using mdsp::testing::temp_dir;
 
 // A decoded record with owned bytes, for comparisons.
 struct owned_record {

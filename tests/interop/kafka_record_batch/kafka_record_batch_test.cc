@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "log/log.h"
-#include "log/tests/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace mdsp::log {
 namespace {
@@ -71,7 +71,7 @@ TEST(kafka_record_batch_interop, python_kafka_reads_our_segments) {
     if (!std::filesystem::exists(python)) {
         GTEST_SKIP() << python << " is missing";
     }
-    testing::temp_dir dir;
+    mdsp::testing::temp_dir dir;
     config c;
     c.fsync = fsync_policy::never();
     c.segment_max_bytes = 2048; // several segments
@@ -143,7 +143,7 @@ TEST(kafka_record_batch_interop, we_read_python_kafka_batches) {
     if (!std::filesystem::exists(python)) {
         GTEST_SKIP() << python << " is missing";
     }
-    testing::temp_dir dir;
+    mdsp::testing::temp_dir dir;
     auto batches_path = dir.path() / "batches.bin";
     auto exp_path = dir.path() / "expected.txt";
     auto gzip_path = dir.path() / "gzip.bin";
