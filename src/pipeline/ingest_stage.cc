@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/atomic_file.h"
 #include "base/time.h"
 #include "model/codec.h"
 #include "model/framing.h"
@@ -122,21 +123,14 @@ result<void> ingest_stage::write_checkpoint() {
     if (pos == _last_position) {
         return ok();
     }
+    // Durable before it counts: a position lost to a power cut while the
+    // log kept its ticks would only re-send them (duplicates), but a torn
+    // file would stop the restart.
+    const std::filesystem::path path(_opts.checkpoint_path);
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(_opts.checkpoint_path).parent_path(), ec);
-    std::string tmp = _opts.checkpoint_path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << pos;
-        out.flush();
-        if (!out) {
-            return make_error(errc::io_error, "cannot write the ingest checkpoint {}", tmp);
-        }
-    }
-    std::filesystem::rename(tmp, _opts.checkpoint_path, ec);
-    if (ec) {
-        return make_error(errc::io_error, "cannot write the ingest checkpoint {}: {}", _opts.checkpoint_path,
-                          ec.message());
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (auto r = write_file_atomically(path, pos); !r) {
+        return make_error(errc::io_error, "cannot write the ingest checkpoint: {}", r.error().what());
     }
     _last_position = pos;
     return ok();
