@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/time.h"
+#include "http/json.h"
 
 namespace mdsp::http {
 
@@ -15,10 +16,9 @@ constexpr std::string_view time_forms =
     "use RFC 3339 (2019-10-11T00:00:00Z), a date (2019-10-11) or Unix time in seconds, milliseconds or "
     "microseconds";
 
-// User input echoed in messages is cut short.
+// User input echoed in messages is cut short, and made valid text.
 std::string echo(std::string_view v) {
-    constexpr size_t max = 80;
-    return v.size() <= max ? std::string(v) : std::string(v.substr(0, max)) + "...";
+    return echo_input(v, 80);
 }
 
 parsed<std::string> parse_symbol(const query_params& q, bool required) {

@@ -51,8 +51,7 @@ using beast_response = bhttp::response<bhttp::string_body>;
 namespace {
 
 std::string echo(std::string_view v) {
-    constexpr size_t max = 120;
-    return v.size() <= max ? std::string(v) : std::string(v.substr(0, max)) + "...";
+    return echo_input(v, 120);
 }
 
 } // namespace

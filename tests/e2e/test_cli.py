@@ -67,6 +67,35 @@ def test_malformed_replay_lines_are_dead_lettered():
         check(len(ticks) == 198, f"the replay went on: {len(ticks)} ticks of 198 good lines")
 
 
+def test_dead_letters_of_binary_lines_print_as_valid_json():
+    """`mdsp deadletters` prints valid UTF-8 JSON lines whatever bytes a line had; raw_base64 keeps them."""
+    import base64
+    import subprocess
+    from mdsp_e2e import mdsp_binary
+    d = tempdir("binary-deadletter")
+    src = os.path.join(d, "binance-xrpeth")
+    os.makedirs(src)
+    path = os.path.join(src, "trades.csv")
+    with open(TRADES, "rb") as f:
+        lines = f.readlines()[:21]
+    bad = b"13519856,\xff\xfe0.001,5.0,15373567,15373567,1570752611620,\xc0true"
+    lines[10] = bad + b"\n"
+    with open(path, "wb") as f:
+        f.writelines(lines)
+    data = os.path.join(d, "data")
+    run(["replay", path, "-d", data])
+    p = subprocess.run([mdsp_binary(), "deadletters", "-d", data], capture_output=True, timeout=120)
+    check(p.returncode == 0, f"mdsp deadletters succeeds: {p.returncode} {p.stderr!r}")
+    try:
+        text = p.stdout.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        raise AssertionError(f"the output is not UTF-8 ({e}): {p.stdout!r}")
+    letters = [json.loads(l) for l in text.splitlines() if l.strip()]
+    check(len(letters) == 1, f"one dead letter: {text}")
+    check(base64.b64decode(letters[0]["raw_base64"]) == bad, f"raw_base64 holds the exact bytes: {letters[0]}")
+    check("\ufffd" in letters[0]["raw"], f"raw shows the bad bytes as U+FFFD: {letters[0]}")
+
+
 def test_second_replay_into_the_same_folder_goes_on():
     """A finished replay does not make the next file's ticks late."""
     d = tempdir("two-replays")
@@ -124,5 +153,6 @@ def test_bench_twelvedata_without_python3_avro_says_what_to_install():
 
 if __name__ == "__main__":
     main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
-          test_malformed_replay_lines_are_dead_lettered, test_second_replay_into_the_same_folder_goes_on,
+          test_malformed_replay_lines_are_dead_lettered, test_dead_letters_of_binary_lines_print_as_valid_json,
+          test_second_replay_into_the_same_folder_goes_on,
           test_bench_twelvedata_prints_both_rates, test_bench_twelvedata_without_python3_avro_says_what_to_install])
