@@ -1,5 +1,7 @@
 #include "model/text.h"
 
+#include <fmt/format.h>
+
 namespace mdsp::model {
 
 size_t utf8_sequence_length(std::string_view s) noexcept {
@@ -36,6 +38,30 @@ size_t utf8_sequence_length(std::string_view s) noexcept {
         }
     }
     return n;
+}
+
+std::optional<std::string> valid_symbol(std::string_view s) {
+    if (s.empty() || s.size() > max_symbol_bytes) {
+        return fmt::format("a symbol is 1 to {} bytes long, this one is {}", max_symbol_bytes, s.size());
+    }
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const size_t n = utf8_sequence_length(s.substr(i));
+        if (n == 0) {
+            return fmt::format("byte {} (0x{:02x}) is not valid UTF-8", i, c);
+        }
+        if (c == ' ') {
+            return fmt::format("byte {} is a space; a symbol has none", i);
+        }
+        // C0 controls, DEL, and C1 controls (U+0080..U+009F: 0xc2 0x80..0x9f).
+        const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+        if (c < 0x20 || c == 0x7f || c1) {
+            return fmt::format("byte {} is a control character (U+{:04X}); a symbol has none", i,
+                               c1 ? static_cast<unsigned char>(s[i + 1]) : c);
+        }
+        i += n;
+    }
+    return std::nullopt;
 }
 
 } // namespace mdsp::model
