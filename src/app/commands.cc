@@ -12,6 +12,7 @@
 #include "bench/bench.h"
 #include "bus/local.h"
 #include "feed/progress.h"
+#include "http/json.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "log/partition.h"
@@ -26,7 +27,11 @@ namespace mdsp::app {
 int run_pipeline(const config& cfg, pipeline::pipeline::options po, bool exit_when_done, bool show_progress,
                  const char* what, const std::function<void(const pipeline::pipeline&)>& on_end) {
     pipeline::signal_stop signals; // before any thread starts
-    auto p = pipeline::pipeline::open(cfg, po);
+    auto p = pipeline::pipeline::open(cfg, po, signals.token());
+    if (!p && signals.stopped()) {
+        spdlog::info("{}: stopping (Ctrl-C or SIGTERM) while opening: {}", what, p.error().what());
+        return 0;
+    }
     if (!p) {
         spdlog::error("{}: {}", what, p.error().what());
         return 1;
@@ -139,6 +144,25 @@ int cmd_deadletters(const config& cfg, const run_options& opts) {
         spdlog::error("{}", r.error().what());
         return 1;
     }
+    // The raw bytes are whatever failed to parse, often not text: "raw_base64"
+    // keeps them exactly; "raw" shows them as text with each byte that is not
+    // well-formed UTF-8 replaced by U+FFFD (to_json), so every line is valid JSON.
+    auto base64 = [](std::string_view in) {
+        static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        out.reserve((in.size() + 2) / 3 * 4);
+        for (size_t i = 0; i < in.size(); i += 3) {
+            const size_t n = std::min<size_t>(3, in.size() - i);
+            uint32_t v = 0;
+            for (size_t k = 0; k < 3; ++k) {
+                v = (v << 8) | (k < n ? static_cast<unsigned char>(in[i + k]) : 0U);
+            }
+            for (size_t k = 0; k < 4; ++k) {
+                out += k <= n ? digits[(v >> (18 - 6 * k)) & 0x3f] : '=';
+            }
+        }
+        return out;
+    };
     std::vector<std::pair<int64_t, std::string>> lines; // time, json
     bus::poll_result pr;
     std::vector<int64_t> next(start.size());
@@ -177,9 +201,10 @@ int cmd_deadletters(const config& cfg, const run_options& opts) {
                 o["error_kind"] = d->error_kind;
                 o["message"] = d->message;
                 o["raw"] = d->raw;
+                o["raw_base64"] = base64(d->raw);
                 o["time"] = format_iso8601(d->time);
             }
-            lines.emplace_back(d ? d->time : 0, boost::json::serialize(o));
+            lines.emplace_back(d ? d->time : 0, http::to_json(o));
         }
     }
     std::stable_sort(lines.begin(), lines.end(),

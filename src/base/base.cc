@@ -80,6 +80,12 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
+unsigned days_in_month(int64_t y, unsigned m) {
+    static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 bool parse_uint(std::string_view s, size_t pos, size_t len, int& out) {
     if (pos + len > s.size()) {
         return false;
@@ -90,8 +96,13 @@ bool parse_uint(std::string_view s, size_t pos, size_t len, int& out) {
 } // namespace
 
 std::string format_iso8601(int64_t micros) {
-    int64_t secs = micros >= 0 ? micros / 1'000'000 : (micros - 999'999) / 1'000'000;
-    int64_t frac = micros - secs * 1'000'000;
+    // Floored without overflow, down to INT64_MIN.
+    int64_t secs = micros / 1'000'000;
+    int64_t frac = micros % 1'000'000;
+    if (frac < 0) {
+        secs -= 1;
+        frac += 1'000'000;
+    }
     std::time_t t = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -133,7 +144,9 @@ std::optional<int64_t> parse_time_micros(std::string_view s) {
         || !parse_uint(s, 8, 2, d)) {
         return std::nullopt;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+    // A day the month has: 2019-02-30 is refused, not rolled over to March.
+    if (mo < 1 || mo > 12 || d < 1
+        || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo))) {
         return std::nullopt;
     }
     int64_t us = 0;
@@ -169,7 +182,7 @@ std::optional<int64_t> parse_time_micros(std::string_view s) {
             pos += 1;
         } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
             int oh = 0, om = 0;
-            if (!parse_uint(s, pos + 1, 2, oh) || !parse_uint(s, pos + 4, 2, om)) {
+            if (!parse_uint(s, pos + 1, 2, oh) || !parse_uint(s, pos + 4, 2, om) || oh > 23 || om > 59) {
                 return std::nullopt;
             }
             offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);

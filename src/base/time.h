@@ -27,11 +27,20 @@ constexpr int64_t micros_per_minute = 60 * micros_per_second;
 constexpr int64_t micros_per_hour = 60 * micros_per_minute;
 constexpr int64_t micros_per_day = 24 * micros_per_hour;
 
+// The times with a four-digit year, 0000-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999Z: what format_iso8601 writes back as it was read,
+// and far enough from the int64_t limits for any sum of a time and a duration
+// of parse_duration_micros. Outside times are refused where they enter.
+constexpr int64_t min_time_micros = -62'167'219'200LL * micros_per_second;
+constexpr int64_t max_time_micros = 253'402'300'800LL * micros_per_second - 1;
+
 // "2019-10-11T00:00:00.000000Z" (UTC, microsecond precision).
 std::string format_iso8601(int64_t micros);
 // Accepts RFC 3339 / ISO 8601 UTC times ("2019-10-11T00:00:00Z",
 // "2019-10-11 00:00:00", fractional seconds, a "+hh:mm" offset), plain dates
 // ("2019-10-11") and integer Unix times in s, ms or us (told apart by size).
+// Dates must exist (no 2019-02-30); integer times are not bounded here (see
+// min_time_micros).
 std::optional<int64_t> parse_time_micros(std::string_view text);
 
 // Parses "1s", "500ms", "2m", "1h", "1d", "250us" into microseconds; at most

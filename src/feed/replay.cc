@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,7 +23,11 @@ namespace {
 constexpr size_t read_chunk = 256 * 1024;
 constexpr size_t overlong_keep = 64 * 1024;     // of an over-long line, kept in its dead letter
 constexpr int64_t max_wait_nanos = 100'000'000; // poll() waits at most this long
-constexpr int64_t log_each_first = 10;          // malformed lines logged one by one
+constexpr int max_wait_ms = 100;                // for input, likewise
+// Of a line without an end, skipped per next_line() call: /dev/zero or a
+// stuck writer must not keep poll() from returning.
+constexpr size_t skip_budget = 16 * 1024 * 1024;
+constexpr int64_t log_each_first = 10; // malformed lines logged one by one
 constexpr int64_t log_interval_nanos = 5'000'000'000;
 constexpr double min_speed = 1e-6;
 
@@ -132,7 +137,9 @@ result<std::unique_ptr<replay>> replay::open(replay_config cfg, dead_letter_sink
     r->_id = "replay:" + r->_path;
     r->_topic = "file:" + r->_path;
     r->_file_name = canonical.filename().string();
-    r->_fd = ::open(r->_path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO does not wait for a writer, and no read
+    // blocks (fill() waits with poll() and a timeout instead).
+    r->_fd = ::open(r->_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r->_fd < 0) {
         return make_error(errc::io_error, "cannot open replay file '{}': {}", r->_path, std::strerror(errno));
     }
@@ -179,12 +186,29 @@ result<void> replay::read_header() {
     std::string_view line;
     bool overlong = false;
     int64_t overlong_bytes = 0;
-    auto st = next_line(line, overlong, overlong_bytes);
+    read_status st = read_status::pending;
+    while (true) {
+        const bool stop = _cfg.stop.stop_requested();
+        st = next_line(line, overlong, overlong_bytes, stop ? 0 : max_wait_ms, true);
+        if (st != read_status::pending) {
+            break;
+        }
+        if (stop) {
+            return make_error(errc::stopped, "stopped while waiting for the first line of '{}'", _path);
+        }
+    }
     if (st == read_status::error) {
         return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
                           std::strerror(_io_errno));
     }
     const bool empty = st == read_status::eof;
+    if (overlong && (_cfg.format == replay_format::automatic || _cfg.format == replay_format::generic_csv)) {
+        return make_error(
+            errc::bad_format,
+            "the first line of '{}' is longer than {} bytes, so it is no header and its format "
+            "cannot be told; is it a file of ticks? (pass the format option for headerless files)",
+            _path, _cfg.max_line_bytes);
+    }
     const std::string first = empty || overlong ? std::string() : std::string(strip_bom(line));
     _format = _cfg.format;
     if (_format == replay_format::automatic) {
@@ -236,9 +260,15 @@ result<void> replay::read_header() {
         _pos_line = _data_line;
         return ok();
     }
+    // No header: the data starts with the first line, which is still in the
+    // buffer (nothing before it was dropped), so un-read it instead of seeking,
+    // which a FIFO cannot do.
+    _begin = 0;
+    _read_offset = 0;
+    _read_line = 1;
     _data_offset = 0;
     _data_line = 1;
-    return seek(0, 1);
+    return ok();
 }
 
 result<void> replay::seek(int64_t offset, int64_t line) {
@@ -247,6 +277,7 @@ result<void> replay::seek(int64_t offset, int64_t line) {
     }
     _begin = _end = 0;
     _file_eof = false;
+    _skipping = false;
     _read_offset = offset;
     _read_line = line;
     _pos_offset = offset;
@@ -257,17 +288,103 @@ result<void> replay::seek(int64_t offset, int64_t line) {
     return ok();
 }
 
-replay::read_status replay::next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes) {
+replay::fill_status replay::fill(char* dst, size_t room, int wait_ms, size_t& got) {
+    pollfd p{};
+    p.fd = _fd;
+    p.events = POLLIN;
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0) {
+        if (errno == EINTR) {
+            return fill_status::would_block;
+        }
+        _io_errno = errno;
+        return fill_status::error;
+    }
+    if (ready == 0) {
+        // Also a FIFO that no writer has opened yet (Linux reports POLLHUP
+        // only once a writer has come and gone), where read() would say EOF.
+        return fill_status::would_block;
+    }
+    const ssize_t n = ::read(_fd, dst, room);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            return fill_status::would_block;
+        }
+        _io_errno = errno;
+        return fill_status::error;
+    }
+    if (n == 0) {
+        return fill_status::eof;
+    }
+    got = static_cast<size_t>(n);
+    return fill_status::data;
+}
+
+replay::read_status replay::next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes,
+                                      int wait_ms, bool peek_overlong) {
     overlong = false;
     const size_t max_line = _cfg.max_line_bytes;
+    char* base = _buf.data();
+    auto end_of_overlong = [&] {
+        _skipping = false;
+        ++_read_line;
+        line = _overlong_raw;
+        overlong = true;
+        overlong_bytes = _skip_total;
+        return read_status::line;
+    };
+    if (_skipping) {
+        // Inside a line longer than max_line: drop bytes until its end, at
+        // most skip_budget per call.
+        size_t budget = skip_budget;
+        while (true) {
+            if (_begin < _end) {
+                if (const void* nl = std::memchr(base + _begin, '\n', _end - _begin)) {
+                    const size_t p = static_cast<size_t>(static_cast<const char*>(nl) - base);
+                    _skip_total += static_cast<int64_t>(p - _begin);
+                    _read_offset += static_cast<int64_t>(p - _begin + 1);
+                    _begin = p + 1;
+                    return end_of_overlong();
+                }
+                _skip_total += static_cast<int64_t>(_end - _begin);
+                _read_offset += static_cast<int64_t>(_end - _begin);
+            }
+            _begin = _end = 0;
+            if (_file_eof) {
+                return end_of_overlong(); // the input ends inside the line
+            }
+            if (budget == 0) {
+                return read_status::pending;
+            }
+            size_t n = 0;
+            switch (fill(base, std::min(_buf.size(), budget), wait_ms, n)) {
+            case fill_status::would_block:
+                return read_status::pending;
+            case fill_status::error:
+                return read_status::error;
+            case fill_status::eof:
+                _file_eof = true;
+                break;
+            case fill_status::data:
+                _end = n;
+                budget -= n;
+                break;
+            }
+        }
+    }
     size_t scan = _begin;
     while (true) {
-        char* base = _buf.data();
         if (const void* nl = std::memchr(base + scan, '\n', _end - scan)) {
             const size_t p = static_cast<size_t>(static_cast<const char*>(nl) - base);
             const size_t len = p - _begin;
             line = std::string_view(base + _begin, len);
             if (len > max_line) {
+                if (peek_overlong) {
+                    line = line.substr(0, max_line);
+                    overlong = true;
+                    overlong_bytes = static_cast<int64_t>(len);
+                    return read_status::line;
+                }
                 _overlong_raw.assign(base + _begin, std::min(len, overlong_keep));
                 line = _overlong_raw;
                 overlong = true;
@@ -282,40 +399,19 @@ replay::read_status replay::next_line(std::string_view& line, bool& overlong, in
         }
         scan = _end;
         if (_end - _begin > max_line) {
+            if (peek_overlong) {
+                line = std::string_view(base + _begin, max_line);
+                overlong = true;
+                overlong_bytes = static_cast<int64_t>(_end - _begin);
+                return read_status::line;
+            }
             // No newline within max_line bytes: keep the start, skip to the end.
             _overlong_raw.assign(base + _begin, std::min(_end - _begin, overlong_keep));
-            int64_t total = static_cast<int64_t>(_end - _begin);
-            _read_offset += total;
+            _skip_total = static_cast<int64_t>(_end - _begin);
+            _read_offset += _skip_total;
             _begin = _end = 0;
-            while (true) {
-                ssize_t n = ::read(_fd, base, _buf.size());
-                if (n < 0 && errno == EINTR) {
-                    continue;
-                }
-                if (n < 0) {
-                    _io_errno = errno;
-                    return read_status::error;
-                }
-                if (n == 0) {
-                    _file_eof = true;
-                    break;
-                }
-                if (const void* nl = std::memchr(base, '\n', static_cast<size_t>(n))) {
-                    const size_t p = static_cast<size_t>(static_cast<const char*>(nl) - base);
-                    total += static_cast<int64_t>(p);
-                    _read_offset += static_cast<int64_t>(p + 1);
-                    _begin = p + 1;
-                    _end = static_cast<size_t>(n);
-                    break;
-                }
-                total += n;
-                _read_offset += n;
-            }
-            ++_read_line;
-            line = _overlong_raw;
-            overlong = true;
-            overlong_bytes = total;
-            return read_status::line;
+            _skipping = true;
+            return next_line(line, overlong, overlong_bytes, wait_ms, false);
         }
         if (_file_eof) {
             if (_begin == _end) {
@@ -337,18 +433,19 @@ replay::read_status replay::next_line(std::string_view& line, bool& overlong, in
             _end -= _begin;
             _begin = 0;
         }
-        ssize_t n = ::read(_fd, base + _end, _buf.size() - _end);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            _io_errno = errno;
+        size_t n = 0;
+        switch (fill(base + _end, _buf.size() - _end, wait_ms, n)) {
+        case fill_status::would_block:
+            return read_status::pending;
+        case fill_status::error:
             return read_status::error;
-        }
-        if (n == 0) {
+        case fill_status::eof:
             _file_eof = true;
+            break;
+        case fill_status::data:
+            _end += n;
+            break;
         }
-        _end += static_cast<size_t>(n);
     }
 }
 
@@ -490,7 +587,12 @@ result<poll_status> replay::poll(std::vector<model::tick>& out, size_t max) {
         std::string_view line;
         bool overlong = false;
         int64_t overlong_bytes = 0;
-        const auto st = next_line(line, overlong, overlong_bytes);
+        // Wait for input only while there is nothing to return, and not once stopping.
+        const int wait = out.size() > start || _cfg.stop.stop_requested() ? 0 : max_wait_ms;
+        const auto st = next_line(line, overlong, overlong_bytes, wait);
+        if (st == read_status::pending) {
+            return poll_status::ticks;
+        }
         if (st == read_status::error) {
             return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
                               std::strerror(_io_errno));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,14 @@ struct replay_config {
     size_t max_line_bytes = size_t{1} << 20;
     // Pacing, ingest times and log rate limits; nullptr = system_clock(). Not owned.
     feed::clock* clock = nullptr;
+    // Ends the waits for input. Reads never block: a FIFO is opened without
+    // waiting for a writer, and poll() waits at most about 100 ms for bytes
+    // (then returns what it has, maybe nothing), so a caller that checks its
+    // own stop flag between polls always gets control back. open() alone waits
+    // for the first line (to detect the format) as long as there is none and
+    // this token is not stopped; once it is, open() fails with errc::stopped
+    // within about 100 ms, and poll() no longer waits.
+    std::stop_token stop;
 };
 
 // Replays a file of ticks. source = "replay:<canonical absolute path>",
@@ -57,6 +66,10 @@ struct replay_config {
 // source_offset = line number, error_kind "malformed", raw = the line) with a
 // rate-limited warning, and the replay goes on. Empty lines and non-price
 // TwelveData events are skipped silently.
+//
+// The input may be a FIFO or a device (/dev/zero): nothing blocks, no line is
+// held in memory beyond max_line_bytes, and a line without an end is skipped
+// a bounded number of bytes per poll() (it is dead-lettered when it ends).
 //
 // position() is "<byte offset>:<line number>" of the next line not yet turned
 // into a returned tick or a dead letter; resume() checks it lies on a line
@@ -92,8 +105,16 @@ public:
 private:
     replay(replay_config cfg, dead_letter_sink sink);
 
-    enum class read_status { line, eof, error };
-    read_status next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes);
+    enum class read_status { line, eof, error, pending /* no complete line yet, try later */ };
+    // Waits at most wait_ms for input. With peek_overlong, a first line longer
+    // than max_line_bytes is returned (cut, overlong set) without being
+    // consumed or skipped: for the header, which must not wait for its end.
+    read_status next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes, int wait_ms,
+                          bool peek_overlong = false);
+    enum class fill_status { data, would_block, eof, error };
+    // One read() of at most room bytes into dst, after waiting at most wait_ms
+    // for the descriptor to be readable.
+    fill_status fill(char* dst, size_t room, int wait_ms, size_t& got);
     result<void> seek(int64_t offset, int64_t line);
     result<void> read_header();
     // Parses one line into out (appending a tick), or dead-letters or skips it.
@@ -125,7 +146,9 @@ private:
     int64_t _read_offset = 0; // file offset of _buf[_begin]
     int64_t _read_line = 1;   // number of the next line next_line() returns
     std::string _overlong_raw;
-    std::string _error; // scratch for parser messages
+    bool _skipping = false;  // inside an over-long line, looking for its end
+    int64_t _skip_total = 0; // its length so far
+    std::string _error;      // scratch for parser messages
 
     int64_t _data_offset = 0; // where the first data line starts
     int64_t _data_line = 1;

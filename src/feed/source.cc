@@ -13,6 +13,8 @@ MDSP_DEFINE_ERRC_CATEGORY(mdsp::feed, "mdsp.feed", [](mdsp::feed::errc e) -> std
         return "input is not in a format the feed understands";
     case errc::bad_config:
         return "invalid feed configuration";
+    case errc::stopped:
+        return "stopped while waiting for input";
     }
     return "unknown feed error";
 })

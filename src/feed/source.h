@@ -18,6 +18,7 @@ enum class errc {
     io_error,
     bad_format,
     bad_config,
+    stopped, // a stop was requested while waiting for input
 };
 
 // Where input that cannot become a tick goes, with why (the caller publishes

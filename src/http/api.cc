@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/time.h"
+#include "http/json.h"
 
 namespace mdsp::http {
 
@@ -167,7 +168,7 @@ void add_api_routes(server& srv, store::store& st, api_options options) {
                     404, "not_found",
                     fmt::format("no ticks stored for symbol '{}'; /api/v1/symbols lists the "
                                 "symbols there are",
-                                *symbol));
+                                echo_input(*symbol)));
             }
             arr.emplace_back(tick_json(**one));
         } else {

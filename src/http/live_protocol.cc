@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "http/query.h"
+#include "model/text.h"
 
 namespace mdsp::http {
 
@@ -54,8 +55,15 @@ parse_client_message(std::string_view text, const std::vector<model::interval>& 
         }
     }
     const auto* symbol = string_member(*o, "symbol");
-    if (symbol == nullptr || symbol->empty() || symbol->size() > max_symbol_bytes) {
+    if (symbol == nullptr) {
         return fmt::format(R"("symbol" must be a string of 1 to {} bytes, e.g. "BTC/USD")", max_symbol_bytes);
+    }
+    // The rule of the HTTP API, so a subscription never names a series the
+    // API would refuse (a NUL, a control character, bytes that are not UTF-8).
+    if (auto why = model::valid_symbol(*symbol)) {
+        return fmt::format(R"("symbol" is not a symbol: {}; use 1 to {} bytes of UTF-8 without spaces or )"
+                           R"(control characters, e.g. "BTC/USD")",
+                           *why, max_symbol_bytes);
     }
     m.symbol = std::string(*symbol);
     const auto* iv = string_member(*o, "interval");

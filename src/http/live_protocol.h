@@ -21,7 +21,7 @@ struct client_message {
     enum class channel { candles, latest };
     action act = action::subscribe;
     channel chan = channel::candles;
-    std::string symbol;       // candles only; 1..max_symbol_bytes (http/query.h) bytes
+    std::string symbol;       // candles only; passes model::valid_symbol (model/text.h)
     model::interval interval; // candles only; one of the configured intervals
 };
 

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "base/time.h"
+#include "http/json.h"
+#include "model/text.h"
 
 namespace mdsp::http {
 
@@ -15,10 +17,9 @@ constexpr std::string_view time_forms =
     "use RFC 3339 (2019-10-11T00:00:00Z), a date (2019-10-11) or Unix time in seconds, milliseconds or "
     "microseconds";
 
-// User input echoed in messages is cut short.
+// User input echoed in messages is cut short, and made valid text.
 std::string echo(std::string_view v) {
-    constexpr size_t max = 80;
-    return v.size() <= max ? std::string(v) : std::string(v.substr(0, max)) + "...";
+    return echo_input(v, 80);
 }
 
 parsed<std::string> parse_symbol(const query_params& q, bool required) {
@@ -29,16 +30,12 @@ parsed<std::string> parse_symbol(const query_params& q, bool required) {
         }
         return bad_parameter{"symbol", "symbol is required, e.g. symbol=XRPETH"};
     }
-    bool printable = v->size() <= max_symbol_bytes;
-    for (char c : *v) {
-        const auto u = static_cast<unsigned char>(c);
-        printable = printable && u > 0x20 && u != 0x7f;
-    }
-    if (!printable) {
+    if (auto why = model::valid_symbol(*v)) {
         return bad_parameter{"symbol",
-                             fmt::format("symbol '{}' is not a symbol: 1 to {} characters without spaces "
-                                         "or control characters, e.g. symbol=XRPETH",
-                                         echo(*v), max_symbol_bytes)};
+                             fmt::format("symbol '{}' is not a symbol: {}; a symbol is 1 to {} bytes "
+                                         "of UTF-8 without spaces or control characters, e.g. "
+                                         "symbol=XRPETH",
+                                         echo(*v), *why, max_symbol_bytes)};
     }
     return std::string(*v);
 }
@@ -49,19 +46,32 @@ parsed<store::range> parse_range(const query_params& q) {
     r.limit = default_limit;
     auto from = find_param(q, "from");
     auto to = find_param(q, "to");
-    if (from) {
-        auto t = parse_time_micros(*from);
+    // A time the store and format_iso8601 can take: from year 0000 to 9999.
+    auto time_param = [](std::string_view name, std::string_view v) -> parsed<int64_t> {
+        auto t = parse_time_micros(v);
         if (!t) {
-            return bad_parameter{"from", fmt::format("from '{}' is not a time: {}", echo(*from), time_forms)};
+            return bad_parameter{std::string(name),
+                                 fmt::format("{} '{}' is not a time: {}", name, echo(v), time_forms)};
         }
-        r.from = mdsp::event_time(*t);
+        if (*t < min_time_micros || *t > max_time_micros) {
+            return bad_parameter{std::string(name),
+                                 fmt::format("{} '{}' is outside the years 0000 to 9999", name, echo(v))};
+        }
+        return *t;
+    };
+    if (from) {
+        auto t = time_param("from", *from);
+        if (auto* e = std::get_if<bad_parameter>(&t)) {
+            return std::move(*e);
+        }
+        r.from = mdsp::event_time(std::get<int64_t>(t));
     }
     if (to) {
-        auto t = parse_time_micros(*to);
-        if (!t) {
-            return bad_parameter{"to", fmt::format("to '{}' is not a time: {}", echo(*to), time_forms)};
+        auto t = time_param("to", *to);
+        if (auto* e = std::get_if<bad_parameter>(&t)) {
+            return std::move(*e);
         }
-        r.to = mdsp::event_time(*t);
+        r.to = mdsp::event_time(std::get<int64_t>(t));
     }
     if (from && to && r.from >= r.to) {
         return bad_parameter{"from", fmt::format("from ({}) must be before to ({}); the range is [from, to)",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/interval.h"
+#include "model/text.h"
 #include "store/store.h"
 
 namespace mdsp::http {
@@ -45,7 +46,7 @@ using parsed = std::variant<T, bad_parameter>;
 
 constexpr size_t default_limit = 1000;
 constexpr size_t max_limit = 10000;
-constexpr size_t max_symbol_bytes = 64;
+constexpr size_t max_symbol_bytes = model::max_symbol_bytes; // symbols are checked by model::valid_symbol
 
 struct candles_query {
     std::string symbol;

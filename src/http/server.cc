@@ -9,8 +9,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -51,8 +54,27 @@ using beast_response = bhttp::response<bhttp::string_body>;
 namespace {
 
 std::string echo(std::string_view v) {
-    constexpr size_t max = 120;
-    return v.size() <= max ? std::string(v) : std::string(v.substr(0, max)) + "...";
+    return echo_input(v, 120);
+}
+
+metrics::gauge& buffered_gauge() {
+    static auto& g =
+        metrics::global().get_gauge("mdsp_http_buffered_answer_bytes",
+                                    "Bytes of HTTP answers built and not yet written to their clients");
+    return g;
+}
+
+metrics::gauge& queued_gauge() {
+    static auto& g = metrics::global().get_gauge("mdsp_http_queued_requests",
+                                                 "HTTP data requests waiting for a worker thread");
+    return g;
+}
+
+void count_refused(std::string_view reason) {
+    metrics::global()
+        .get_counter("mdsp_http_refused_total", "HTTP requests refused for load (503), by reason",
+                     {{"reason", std::string(reason)}})
+        .inc();
 }
 
 } // namespace
@@ -80,6 +102,7 @@ response error_response(unsigned status, std::string_view error, std::string_vie
 struct route_entry {
     std::string pattern;
     std::map<verb, handler> handlers;
+    bool probe = false; // cheap and never queued: answered on the I/O thread
 };
 
 struct server::impl {
@@ -90,11 +113,14 @@ struct server::impl {
     std::map<std::string, upgrade_handler, std::less<>> upgrades;
 
     std::unique_ptr<asio::io_context> ioc;
+    std::unique_ptr<asio::thread_pool> workers; // data routes
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::unique_ptr<tcp::acceptor> acceptor;
     std::unique_ptr<asio::steady_timer> retry_timer;
     std::vector<std::thread> threads;
     std::atomic<size_t> connections{0};
+    std::atomic<size_t> queued{0};   // data requests waiting for a worker
+    std::atomic<size_t> buffered{0}; // answer bytes built, not yet written
     std::atomic<uint16_t> bound_port{0};
     std::mutex lifecycle_mu;
     bool started = false;
@@ -115,15 +141,51 @@ struct server::impl {
         return best;
     }
 
+    // True when the request goes to a data route (run on a worker); false
+    // for probes and for what is answered without a handler (400, 404, 405).
+    bool on_worker(const beast_request& req) const {
+        auto url = parse_target(std::string_view(req.target().data(), req.target().size()));
+        if (!url) {
+            return false;
+        }
+        const route_entry* e = find(url->path);
+        return e != nullptr && !e->probe;
+    }
+
+    // Takes n bytes of the answer budget; false when they do not fit.
+    bool reserve(size_t n) {
+        size_t cur = buffered.load();
+        do {
+            if (cur + n > cfg.max_buffered_answer_bytes) {
+                return false;
+            }
+        } while (!buffered.compare_exchange_weak(cur, cur + n));
+        buffered_gauge().add(static_cast<double>(n));
+        return true;
+    }
+    void release(size_t n) {
+        if (n > 0) {
+            buffered.fetch_sub(n);
+            buffered_gauge().add(-static_cast<double>(n));
+        }
+    }
+
     void accept();
     void reject(tcp::socket s);
-    beast_response handle(const beast_request& req);
+    beast_response handle(const beast_request& req, int64_t started_ns);
+    // 503 {"error":"busy"}; with Retry-After when waiting may help.
+    beast_response busy(const beast_request& req, std::string_view reason, const std::string& message,
+                        bool retry) const;
 };
 
 namespace {
 
 // One connection: reads requests, answers each, until the peer closes, an
-// error, the idle timeout, or "Connection: close". Runs on its own strand.
+// error, the idle timeout, or "Connection: close". Runs on its own strand; a
+// data request's handler runs on a worker, which posts the answer back. At
+// most one answer per connection exists at a time: the next request is read
+// once it is written, and its bytes count against the server's budget until
+// then.
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& s, server::impl& srv)
@@ -131,7 +193,10 @@ public:
       , _srv(srv) {
         _srv.connections.fetch_add(1);
     }
-    ~session() { _srv.connections.fetch_sub(1); }
+    ~session() {
+        _srv.release(_reserved);
+        _srv.connections.fetch_sub(1);
+    }
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
@@ -145,34 +210,123 @@ private:
         _parser->header_limit(static_cast<uint32_t>(_srv.cfg.max_header_bytes));
         _parser->body_limit(_srv.cfg.max_body_bytes);
         _stream.expires_after(_srv.cfg.idle_timeout);
+        bhttp::async_read_header(_stream, _buffer, *_parser,
+                                 beast::bind_front_handler(&session::on_header, shared_from_this()));
+    }
+
+    // True when ec ended the request (answered or closed).
+    bool failed(beast::error_code ec) {
+        if (!ec) {
+            return false;
+        }
+        if (ec == bhttp::error::end_of_stream) {
+            shutdown();
+        } else if (ec == bhttp::error::header_limit) {
+            refuse(431, "header_too_large",
+                   fmt::format("the request line and headers are over {} bytes", _srv.cfg.max_header_bytes));
+        } else if (ec == bhttp::error::body_limit) {
+            refuse(413, "body_too_large",
+                   fmt::format("the request body is over {} bytes", _srv.cfg.max_body_bytes));
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+            refuse(400, "bad_request", fmt::format("malformed HTTP/1.1 request: {}", ec.message()));
+        }
+        // Otherwise a timeout or reset: the stream closes with the session.
+        return true;
+    }
+
+    void on_header(beast::error_code ec, size_t) {
+        if (failed(ec)) {
+            return;
+        }
+        const auto& req = _parser->get();
+        auto expect = req[bhttp::field::expect];
+        if (!expect.empty() && req.version() >= 11) {
+            if (!beast::iequals(expect, "100-continue")) {
+                return refuse(417, "expectation_failed",
+                              fmt::format("Expect: {} is not supported; only 100-continue is",
+                                          echo(std::string_view(expect.data(), expect.size()))));
+            }
+            if (!_parser->is_done()) {
+                // The client waits for this before it sends the body.
+                static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                asio::async_write(_stream, asio::buffer(go_on.data(), go_on.size()),
+                                  [self = shared_from_this()](beast::error_code wec, size_t) {
+                                      if (!wec) {
+                                          self->read_body();
+                                      }
+                                  });
+                return;
+            }
+        }
+        read_body();
+    }
+
+    void read_body() {
+        if (_parser->is_done()) {
+            return on_read({}, 0);
+        }
         bhttp::async_read(_stream, _buffer, *_parser,
                           beast::bind_front_handler(&session::on_read, shared_from_this()));
     }
 
     void on_read(beast::error_code ec, size_t) {
-        if (ec == bhttp::error::end_of_stream) {
-            return shutdown();
-        }
-        if (ec == bhttp::error::header_limit) {
-            return refuse(
-                431, "header_too_large",
-                fmt::format("the request line and headers are over {} bytes", _srv.cfg.max_header_bytes));
-        }
-        if (ec == bhttp::error::body_limit) {
-            return refuse(413, "body_too_large",
-                          fmt::format("the request body is over {} bytes", _srv.cfg.max_body_bytes));
-        }
-        if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-            return refuse(400, "bad_request", fmt::format("malformed HTTP/1.1 request: {}", ec.message()));
-        }
-        if (ec) {
-            return; // timeout, reset: the stream closes with the session
+        if (failed(ec)) {
+            return;
         }
         if (beast::websocket::is_upgrade(_parser->get()) && upgrade()) {
             return;
         }
-        _res = _srv.handle(_parser->get());
-        write(!_res.keep_alive());
+        const int64_t started_ns = mono_nanos();
+        const auto& req = _parser->get();
+        if (!_srv.on_worker(req)) {
+            _res = _srv.handle(req, started_ns);
+            return write(!_res.keep_alive());
+        }
+        const auto& cfg = _srv.cfg;
+        if (_srv.buffered.load() >= cfg.max_buffered_answer_bytes) {
+            _res =
+                _srv.busy(req, "buffer_full",
+                          "the server holds as many answer bytes as it may for clients still reading; retry "
+                          "shortly",
+                          true);
+            return write(!_res.keep_alive());
+        }
+        if (_srv.queued.fetch_add(1) >= cfg.max_queued_requests) {
+            _srv.queued.fetch_sub(1);
+            _res = _srv.busy(req, "queue", "too many requests are waiting; retry shortly", true);
+            return write(!_res.keep_alive());
+        }
+        queued_gauge().add(1);
+        // The parser (and the request in it) stays untouched on this strand
+        // until the answer is posted back: nothing is read meanwhile.
+        asio::post(*_srv.workers, [self = shared_from_this(), started_ns] {
+            auto& srv = self->_srv;
+            srv.queued.fetch_sub(1);
+            queued_gauge().add(-1);
+            const auto& req = self->_parser->get();
+            auto res = srv.handle(req, started_ns);
+            const size_t n = res.body().size();
+            size_t reserved = 0;
+            if (n > srv.cfg.max_answer_bytes) {
+                res = srv.busy(req, "answer_too_large",
+                               fmt::format("the answer would be {} bytes, over the limit of {}; ask for less "
+                                           "(a smaller limit or a shorter from/to range)",
+                                           n, srv.cfg.max_answer_bytes),
+                               false);
+            } else if (!srv.reserve(n)) {
+                res = srv.busy(req, "no_room_for_answer",
+                               "the server holds as many answer bytes as it may for clients still reading; "
+                               "retry shortly",
+                               true);
+            } else {
+                reserved = n;
+            }
+            asio::post(self->_stream.get_executor(), [self, reserved, res = std::move(res)]() mutable {
+                self->_res = std::move(res);
+                self->_reserved = reserved;
+                self->write(!self->_res.keep_alive());
+            });
+        });
     }
 
     // Hands the socket to an upgrade route when the path has one; the
@@ -203,12 +357,16 @@ private:
     }
 
     void write(bool close_after) {
-        _stream.expires_after(_srv.cfg.idle_timeout);
+        // The time budget of an answer: a client that does not take it is
+        // dropped, which frees its bytes.
+        _stream.expires_after(_srv.cfg.answer_timeout);
         bhttp::async_write(_stream, _res,
                            beast::bind_front_handler(&session::on_write, shared_from_this(), close_after));
     }
 
     void on_write(bool close_after, beast::error_code ec, size_t) {
+        _res = {}; // frees the body now, not at the next answer
+        _srv.release(std::exchange(_reserved, 0));
         if (ec) {
             return;
         }
@@ -227,6 +385,7 @@ private:
     beast::flat_buffer _buffer;
     std::optional<bhttp::request_parser<bhttp::string_body>> _parser;
     beast_response _res;
+    size_t _reserved = 0; // bytes of _res counted in the server's budget
     server::impl& _srv;
 };
 
@@ -261,6 +420,7 @@ void server::impl::reject(tcp::socket s) {
     // Best effort, never blocking: one small write, then close.
     static constexpr std::string_view busy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        "Retry-After: 1\r\n"
         "Content-Length: 89\r\n\r\n"
         R"({"error":"too_many_connections","message":"the server is at its connection limit; retry"})";
     beast::error_code ec;
@@ -270,8 +430,26 @@ void server::impl::reject(tcp::socket s) {
     s.close(ec);
 }
 
-beast_response server::impl::handle(const beast_request& req) {
-    const int64_t started_ns = mono_nanos();
+beast_response server::impl::busy(const beast_request& req, std::string_view reason,
+                                  const std::string& message, bool retry) const {
+    count_refused(reason);
+    auto r = error_response(503, "busy", message);
+    beast_response out(bhttp::status::service_unavailable, req.version());
+    out.set(bhttp::field::server, "mdsp");
+    out.set(bhttp::field::content_type, r.content_type);
+    if (retry) {
+        out.set(bhttp::field::retry_after, "1");
+    }
+    out.keep_alive(req.keep_alive());
+    const size_t size = r.body.size();
+    if (req.method() != verb::head) {
+        out.body() = std::move(r.body);
+    }
+    out.content_length(size);
+    return out;
+}
+
+beast_response server::impl::handle(const beast_request& req, int64_t started_ns) {
     std::string route_label = "unmatched";
     response res;
     auto url = parse_target(std::string_view(req.target().data(), req.target().size()));
@@ -371,6 +549,9 @@ server::server(server_config config, readiness_check ready)
         r.body = metrics::global().expose();
         return r;
     });
+    for (const char* probe : {"/healthz", "/readyz", "/metrics"}) {
+        _impl->exact[probe].probe = true;
+    }
 }
 
 server::~server() {
@@ -442,6 +623,7 @@ result<void> server::start() {
     }
     s.bound_port = s.acceptor->local_endpoint().port();
     s.started = true;
+    s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, s.cfg.workers)));
     s.work.emplace(s.ioc->get_executor());
     s.accept();
     for (int i = 0; i < threads; ++i) {
@@ -473,6 +655,12 @@ void server::stop() {
         t.join();
     }
     s.threads.clear();
+    // A handler running now finishes (its answer is posted to the stopped
+    // context and dropped with it); queued ones are dropped, and with them
+    // their sessions, while the context they belong to still exists.
+    s.workers->stop();
+    s.workers->join();
+    s.workers.reset();
     beast::error_code ignored;
     s.acceptor->close(ignored);
     s.acceptor.reset();
@@ -487,6 +675,10 @@ uint16_t server::port() const noexcept {
 
 size_t server::connections() const noexcept {
     return _impl->connections.load();
+}
+
+size_t server::buffered_answer_bytes() const noexcept {
+    return _impl->buffered.load();
 }
 
 } // namespace mdsp::http

@@ -75,12 +75,29 @@ using readiness_check = std::function<readiness()>;
 struct server_config {
     std::string address = "127.0.0.1";
     uint16_t port = 8080; // 0 picks a free port; see server::port()
-    int threads = 1;      // threads running the handlers
+    int threads = 1;      // I/O threads: read, route, write, and run the probe routes
+    // Threads running the data routes (every route but /healthz, /readyz and
+    // /metrics), so that building a large answer never holds up an I/O thread
+    // and probes are never queued behind data requests.
+    int workers = 2;
+    // Data requests waiting for a worker; beyond, 503 with Retry-After.
+    size_t max_queued_requests = 256;
     size_t max_connections = 512;
     size_t max_header_bytes = 8 * 1024;
     size_t max_body_bytes = 16 * 1024;
+    // Answer bytes built and not yet written, over all connections. A data
+    // request that comes when they are over this, or whose answer would pass
+    // it, gets 503 with Retry-After instead of growing memory.
+    size_t max_buffered_answer_bytes = size_t{64} << 20;
+    // One answer (a connection holds at most one: the next request is read
+    // once it is written); a larger one is refused with 503 and a hint to
+    // ask for less.
+    size_t max_answer_bytes = size_t{16} << 20;
     std::chrono::milliseconds idle_timeout{
         30'000}; // a connection with no complete request for this long is closed
+    // A client that has not taken its whole answer after this long is
+    // disconnected, and the answer's bytes are freed.
+    std::chrono::milliseconds answer_timeout{30'000};
 };
 
 // The HTTP/1.1 server (Boost.Beast): keep-alive connections, routes by exact
@@ -94,12 +111,21 @@ struct server_config {
 // Unknown path: 404 JSON; known path, other method: 405 JSON with Allow. HEAD
 // is answered for every GET route. A request over the header or body limit
 // gets 431 or 413 and the connection is closed; a connection beyond
-// max_connections is answered 503 and closed.
+// max_connections is answered 503 and closed. "Expect: 100-continue" is
+// answered 100 before the body is read (or 413 at once when the body would be
+// over the limit); other expectations get 417.
 //
-// Threads: route() only before start(); handlers run on the server's own
-// threads (config.threads), concurrently when threads > 1, so they must be
-// thread-safe. start() once; stop() (also run by the destructor) closes the
-// listener and every connection and joins the threads.
+// Load: the probe routes run on the I/O threads; data routes on the workers,
+// with the bounds of server_config (queued requests, buffered answer bytes,
+// one answer's bytes, time to take an answer). A refusal for load is 503
+// {"error":"busy"} with Retry-After. Gauges mdsp_http_buffered_answer_bytes
+// and mdsp_http_queued_requests and the counter mdsp_http_refused_total
+// {reason} show them.
+//
+// Threads: route() only before start(); handlers of data routes run on the
+// worker threads (config.workers), concurrently, so they must be thread-safe.
+// start() once; stop() (also run by the destructor) closes the listener and
+// every connection and joins the threads.
 class server {
 public:
     explicit server(server_config config, readiness_check ready = {});
@@ -125,6 +151,8 @@ public:
     uint16_t port() const noexcept;
     // Open connections right now.
     size_t connections() const noexcept;
+    // Bytes of answers built and not yet fully written, right now.
+    size_t buffered_answer_bytes() const noexcept;
 
     struct impl;
 

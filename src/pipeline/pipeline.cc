@@ -70,8 +70,11 @@ pipeline::~pipeline() {
     }
 }
 
-result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts) {
+result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts, std::stop_token stop) {
     std::unique_ptr<pipeline> p(new pipeline(cfg, opts));
+    if (stop.stop_possible()) {
+        p->_runner.stop_with(std::move(stop));
+    }
     const bool kafka = !cfg.kafka.brokers.empty();
     // Kafka's ingest alone keeps no store: only its source checkpoint.
     if (!kafka || opts.process || opts.http) {
@@ -156,7 +159,7 @@ result<void> pipeline::open_ingest() {
                 ps.ingest->dead_letter(d);
             }
         },
-        std::move(on_gap));
+        std::move(on_gap), _runner.stop_token());
     if (!src) {
         return src.error();
     }

@@ -49,7 +49,8 @@ public:
         std::vector<int64_t>* latency_sink = nullptr; // ingest-to-store latencies in us (bench)
     };
 
-    static result<std::unique_ptr<pipeline>> open(const config& cfg, options opts);
+    // stop, when given, ends waits while opening and stops the stages later.
+    static result<std::unique_ptr<pipeline>> open(const config& cfg, options opts, std::stop_token stop = {});
     ~pipeline();
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;

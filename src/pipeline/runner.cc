@@ -21,13 +21,29 @@ sigset_t stop_signals() {
 signal_stop::signal_stop() {
     sigset_t s = stop_signals();
     pthread_sigmask(SIG_BLOCK, &s, nullptr);
+    _watcher = std::thread([this] {
+        sigset_t sigs = stop_signals();
+        while (!_quit.load()) {
+            timespec ts{0, 100'000'000L};
+            if (sigtimedwait(&sigs, nullptr, &ts) > 0) {
+                {
+                    std::lock_guard g(_mu);
+                    _source.request_stop();
+                }
+                _cv.notify_all();
+            }
+        }
+    });
+}
+
+signal_stop::~signal_stop() {
+    _quit = true;
+    _watcher.join();
 }
 
 bool signal_stop::wait(std::chrono::milliseconds timeout) {
-    sigset_t s = stop_signals();
-    auto ms = timeout.count();
-    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000L};
-    return sigtimedwait(&s, nullptr, &ts) > 0;
+    std::unique_lock lk(_mu);
+    return _cv.wait_for(lk, timeout, [this] { return _source.stop_requested(); });
 }
 
 runner::~runner() {
@@ -66,7 +82,7 @@ void runner::fail(const error& e, const stage& s) {
         }
     }
     _failed = true;
-    _stop = true;
+    request_stop();
 }
 
 void runner::loop(size_t i) {

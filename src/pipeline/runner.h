@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -16,13 +18,29 @@ namespace mdsp::pipeline {
 
 // SIGINT and SIGTERM as a stop request, without a global flag: the
 // constructor blocks both signals in the calling thread and so in every
-// thread it starts later; wait() then receives them on the calling thread
-// alone. Construct it on the main thread before any other thread starts.
+// thread it starts later, and a watcher thread of its own receives them.
+// Construct it on the main thread before any other thread starts.
+// Threads: wait() and stopped() from any thread; token() stops with a signal.
 class signal_stop {
 public:
     signal_stop();
-    // Waits up to timeout for SIGINT or SIGTERM; true when one came.
+    ~signal_stop();
+    signal_stop(const signal_stop&) = delete;
+    signal_stop& operator=(const signal_stop&) = delete;
+
+    // Waits up to timeout for SIGINT or SIGTERM; true once one came.
     bool wait(std::chrono::milliseconds timeout);
+    bool stopped() const noexcept { return _source.stop_requested(); }
+    // Stopped by the first signal: for waits before a runner exists (opening
+    // a FIFO nobody writes yet).
+    std::stop_token token() const noexcept { return _source.get_token(); }
+
+private:
+    std::stop_source _source;
+    std::atomic<bool> _quit{false};
+    std::mutex _mu;
+    std::condition_variable _cv;
+    std::thread _watcher;
 };
 
 // Runs the stages of one process, one thread each, in data-flow order: when
@@ -39,11 +57,21 @@ public:
     runner& operator=(const runner&) = delete;
 
     void add(stage& s);
+    // Also stop when `outside` is stopped (a signal while opening).
+    void stop_with(std::stop_token outside) {
+        _outside.emplace(std::move(outside), [this] { request_stop(); });
+    }
     // Calls every stage's start() here, in order, then gives each its thread.
     // On an error nothing is left running.
     result<void> start();
     // Stops every stage after its current step; its thread then calls stop().
-    void request_stop() noexcept { _stop.store(true); }
+    void request_stop() noexcept {
+        _stop.store(true);
+        _stop_source.request_stop();
+    }
+    // Stopped with request_stop(), a failure or run()'s signal: what a
+    // source that waits for input (a FIFO, a socket) checks between waits.
+    std::stop_token stop_token() const noexcept { return _stop_source.get_token(); }
     // Waits for every thread; the first error any stage hit, if one did.
     result<void> join();
 
@@ -75,6 +103,8 @@ private:
 
     std::vector<slot> _stages;
     std::atomic<bool> _stop{false};
+    std::stop_source _stop_source;
+    std::optional<std::stop_callback<std::function<void()>>> _outside;
     std::atomic<bool> _failed{false};
     std::atomic<size_t> _done_count{0};
     std::mutex _err_mu;

@@ -11,7 +11,8 @@
 namespace mdsp::pipeline {
 
 result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_letter_sink sink,
-                                                  std::function<void(int64_t, int64_t)> on_gap) {
+                                                  std::function<void(int64_t, int64_t)> on_gap,
+                                                  std::stop_token stop) {
     const std::string& spec = cfg.source.spec;
     if (spec == "sim") {
         feed::simulator_config sc;
@@ -26,6 +27,7 @@ result<std::unique_ptr<feed::source>> make_source(const config& cfg, feed::dead_
     }
     if (spec.rfind("replay:", 0) == 0) {
         feed::replay_config rc;
+        rc.stop = std::move(stop);
         rc.path = spec.substr(7);
         auto fmt = feed::parse_replay_format(cfg.replay.format);
         rc.format = fmt ? *fmt : feed::replay_format::automatic;

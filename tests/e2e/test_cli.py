@@ -67,6 +67,79 @@ def test_malformed_replay_lines_are_dead_lettered():
         check(len(ticks) == 198, f"the replay went on: {len(ticks)} ticks of 198 good lines")
 
 
+def test_dead_letters_of_binary_lines_print_as_valid_json():
+    """`mdsp deadletters` prints valid UTF-8 JSON lines whatever bytes a line had; raw_base64 keeps them."""
+    import base64
+    import subprocess
+    from mdsp_e2e import mdsp_binary
+    d = tempdir("binary-deadletter")
+    src = os.path.join(d, "binance-xrpeth")
+    os.makedirs(src)
+    path = os.path.join(src, "trades.csv")
+    with open(TRADES, "rb") as f:
+        lines = f.readlines()[:21]
+    bad = b"13519856,\xff\xfe0.001,5.0,15373567,15373567,1570752611620,\xc0true"
+    lines[10] = bad + b"\n"
+    with open(path, "wb") as f:
+        f.writelines(lines)
+    data = os.path.join(d, "data")
+    run(["replay", path, "-d", data])
+    p = subprocess.run([mdsp_binary(), "deadletters", "-d", data], capture_output=True, timeout=120)
+    check(p.returncode == 0, f"mdsp deadletters succeeds: {p.returncode} {p.stderr!r}")
+    try:
+        text = p.stdout.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        raise AssertionError(f"the output is not UTF-8 ({e}): {p.stdout!r}")
+    letters = [json.loads(l) for l in text.splitlines() if l.strip()]
+    check(len(letters) == 1, f"one dead letter: {text}")
+    check(base64.b64decode(letters[0]["raw_base64"]) == bad, f"raw_base64 holds the exact bytes: {letters[0]}")
+    check("\ufffd" in letters[0]["raw"], f"raw shows the bad bytes as U+FFFD: {letters[0]}")
+
+
+def test_replay_of_endless_inputs_stops_when_asked():
+    """`mdsp replay` of /dev/zero or of a FIFO whose writer stalls ends on SIGTERM (issue 10, item 6)."""
+    import signal
+    import subprocess
+    import time
+    from mdsp_e2e import mdsp_binary
+    d = tempdir("endless")
+    # No header within the line limit: refused at once instead of read forever.
+    rc, out, err = run(["replay", "/dev/zero", "-d", os.path.join(d, "zero-csv"), "--format", "csv"], timeout=120,
+                       check=False)
+    check(rc != 0 and "longer than" in err, f"/dev/zero is no CSV file: {rc} {err}")
+
+    def stops(args, feed=None):
+        p = subprocess.Popen([mdsp_binary()] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        writer = feed() if feed else None
+        time.sleep(1.5)  # let it read what there is and wait for more
+        check(p.poll() is None, f"mdsp {args} is still running before the stop")
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=30)  # a hang detector, not a timing assertion
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise AssertionError(f"mdsp {args} ignored SIGTERM")
+        finally:
+            if writer:
+                writer.close()
+        err = p.stderr.read()
+        check(rc == 0 and "stopping" in err, f"mdsp {args} stopped cleanly: {rc} {err}")
+
+    # One endless line: skipped a bounded amount at a time, so the stop is seen.
+    stops(["replay", "/dev/zero", "-d", os.path.join(d, "zero-bin"), "--format", "binance", "--symbol", "XRPETH"])
+    # A FIFO whose writer sent a header, a tick and half a line, then went quiet.
+    fifo = os.path.join(d, "feed.csv")
+    os.mkfifo(fifo)
+
+    def feed():
+        w = open(fifo, "wb", buffering=0)  # returns once mdsp opened the FIFO
+        w.write(b"agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker\n"
+                b"1,0.5,1,1,1,1570752011620,true\n2,0.6")
+        return w
+
+    stops(["replay", fifo, "-d", os.path.join(d, "fifo"), "--symbol", "XRPETH"], feed)
+
+
 def test_second_replay_into_the_same_folder_goes_on():
     """A finished replay does not make the next file's ticks late."""
     d = tempdir("two-replays")
@@ -124,5 +197,7 @@ def test_bench_twelvedata_without_python3_avro_says_what_to_install():
 
 if __name__ == "__main__":
     main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
-          test_malformed_replay_lines_are_dead_lettered, test_second_replay_into_the_same_folder_goes_on,
+          test_malformed_replay_lines_are_dead_lettered, test_dead_letters_of_binary_lines_print_as_valid_json,
+          test_replay_of_endless_inputs_stops_when_asked,
+          test_second_replay_into_the_same_folder_goes_on,
           test_bench_twelvedata_prints_both_rates, test_bench_twelvedata_without_python3_avro_says_what_to_install])

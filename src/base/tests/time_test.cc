@@ -15,6 +15,14 @@ TEST(time, parses_iso_and_unix_forms) {
     EXPECT_EQ(parse_time_micros("1570752011620123"), 1570752011620123LL);
     EXPECT_FALSE(parse_time_micros("yesterday"));
     EXPECT_FALSE(parse_time_micros("2019-13-01"));
+    // Days the month does not have are refused, not rolled over.
+    EXPECT_FALSE(parse_time_micros("2019-02-30"));
+    EXPECT_FALSE(parse_time_micros("2019-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_time_micros("1900-02-29"));
+    EXPECT_FALSE(parse_time_micros("2019-11-31"));
+    EXPECT_EQ(parse_time_micros("2020-02-29"), 1582934400000000LL);
+    EXPECT_EQ(parse_time_micros("2000-02-29"), 951782400000000LL);
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+24:00"));
     EXPECT_FALSE(parse_time_micros(""));
     // The extremes parse as microseconds without overflow (found by fuzzing).
     EXPECT_EQ(parse_time_micros("-9223372036854775808"), INT64_MIN);

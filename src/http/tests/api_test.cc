@@ -9,6 +9,7 @@
 
 #include "http/api.h"
 #include "http/json.h"
+#include "model/avro.h"
 #include "testing/http_client.h"
 
 namespace mdsp::http {
@@ -282,6 +283,62 @@ TEST_F(api_test, wrong_method_on_an_api_route_is_405) {
     EXPECT_EQ(r.status, 405U);
 }
 
+// Every answer must be JSON a strict parser takes: well-formed UTF-8 (checked
+// on its own, whatever the parser allows) that parses.
+::testing::AssertionResult strict_json(const std::string& body) {
+    if (!model::avro::is_valid_utf8(body)) {
+        return ::testing::AssertionFailure() << "not UTF-8: " << body;
+    }
+    boost::system::error_code ec;
+    boost::json::parse(body, ec);
+    if (ec) {
+        return ::testing::AssertionFailure() << ec.message() << ": " << body;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+TEST_F(api_test, a_symbol_of_invalid_utf8_is_echoed_as_valid_text) {
+    auto r = get(_port, "/api/v1/candles?symbol=%FF%FE&interval=1m");
+    EXPECT_EQ(r.status, 400U);
+    ASSERT_TRUE(strict_json(r.body));
+    // The bytes are shown, escaped, so the user sees what was sent.
+    EXPECT_NE(std::string(r.json().at("message").as_string()).find("\\xFF\\xFE"), std::string::npos)
+        << r.body;
+
+    r = get(_port, "/api/v1/ticks?symbol=A%C3%28B");
+    EXPECT_EQ(r.status, 400U);
+    EXPECT_TRUE(strict_json(r.body));
+}
+
+TEST_F(api_test, latest_of_an_invalid_utf8_symbol_answers_valid_json) {
+    for (const char* target :
+         {"/api/v1/latest?symbol=%FF", "/api/v1/latest?symbol=X%ED%A0%80", "/api/v1/latest?symbol=%E2%82"}) {
+        auto r = get(_port, target);
+        EXPECT_TRUE(r.status == 400U || r.status == 404U) << target << " " << r.status;
+        EXPECT_TRUE(strict_json(r.body)) << target;
+    }
+}
+
+TEST_F(api_test, stored_strings_of_invalid_utf8_answer_valid_json) {
+    auto t = tick_at("XRPETH", t0 + 10 * sec, 10);
+    t.exchange = std::string("BIN\xff\xc0"
+                             "ANCE");
+    _store.tick_rows.push_back(t);
+    auto r = get(_port, "/api/v1/ticks?symbol=XRPETH");
+    EXPECT_EQ(r.status, 200U);
+    ASSERT_TRUE(strict_json(r.body));
+    const auto j = r.json();
+    const auto& ticks = j.at("ticks").as_array();
+    EXPECT_EQ(ticks.back().at("exchange"), "BIN\xEF\xBF\xBD\xEF\xBF\xBD"
+                                           "ANCE"); // U+FFFD twice
+}
+
+TEST_F(api_test, unknown_paths_of_invalid_utf8_answer_valid_json) {
+    auto r = get(_port, "/api/v1/%FF%80");
+    EXPECT_EQ(r.status, 404U);
+    EXPECT_TRUE(strict_json(r.body));
+}
+
 } // namespace
 } // namespace mdsp::http
 
@@ -294,5 +351,25 @@ TEST(json, doubles_print_as_people_write_them) {
     o["d"] = std::nan("");
     o["e"] = "x\"y\n";
     EXPECT_EQ(to_json(o), R"({"a":61487.6,"b":0.00141342,"c":1482,"d":null,"e":"x\"y\n"})");
+}
+
+TEST(json, invalid_utf8_becomes_replacement_characters_and_valid_text_stays) {
+    boost::json::object o;
+    o["bad"] = std::string_view("a\xff\xfe"
+                                "b\xed\xa0\x80"
+                                "c\xc0\xaf"
+                                "d\xe2\x82");
+    o["ok"] = "\xe2\x82\xac \xf0\x9f\x92\xb9 \xc3\xa9";
+    o[std::string_view("k\x80")] = 1;
+    EXPECT_EQ(to_json(o), "{\"bad\":\"a\\ufffd\\ufffdb\\ufffd\\ufffd\\ufffdc\\ufffd\\ufffdd\\ufffd\\ufffd\","
+                          "\"ok\":\"\xe2\x82\xac \xf0\x9f\x92\xb9 \xc3\xa9\",\"k\\ufffd\":1}");
+}
+
+TEST(json, echo_input_shows_bad_bytes_and_controls_escaped_and_cuts_on_characters) {
+    EXPECT_EQ(echo_input("BTC/USD"), "BTC/USD");
+    EXPECT_EQ(echo_input("\xff\xfe"), "\\xFF\\xFE");
+    EXPECT_EQ(echo_input(std::string_view("a\0b\x1b", 4)), "a\\x00b\\x1B");
+    EXPECT_EQ(echo_input("\xe2\x82\xac\xe2\x82\xac", 4), "\xe2\x82\xac...");
+    EXPECT_TRUE(model::avro::is_valid_utf8(echo_input(std::string(200, '\xff'), 80)));
 }
 } // namespace mdsp::http

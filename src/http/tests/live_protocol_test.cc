@@ -57,5 +57,21 @@ TEST(live_protocol, errors_say_what_is_wrong) {
     bad(std::string(100, '[') + std::string(100, ']')); // deeper than the parser allows
 }
 
+TEST(live_protocol, symbols_the_http_api_refuses_are_refused) {
+    // Once accepted over the WebSocket while /api/v1 said 400 (issue 10, item 8).
+    for (std::string_view sym :
+         {R"(A\u0000B)", R"(BTC\u001b[2J)", R"(A\u007fB)", R"(A\u0085B)", "A B", R"(\ud800)"}) {
+        const std::string text =
+            R"({"action":"subscribe","symbol":")" + std::string(sym) + R"(","interval":"1m"})";
+        EXPECT_NE(bad(text).find("\"symbol\""), std::string::npos) << text;
+    }
+    // Raw bytes that are not UTF-8 never get as far as a symbol.
+    bad("{\"action\":\"subscribe\",\"symbol\":\"A\xff\",\"interval\":\"1m\"}");
+    // What the API accepts, the stream accepts.
+    EXPECT_EQ(ok(R"({"action":"subscribe","symbol":"\u20ac/USD","interval":"1m"})").symbol,
+              "\xe2\x82\xac/USD");
+    EXPECT_EQ(ok(R"({"action":"subscribe","symbol":"BRK.B","interval":"1m"})").symbol, "BRK.B");
+}
+
 } // namespace
 } // namespace mdsp::http

@@ -85,6 +85,25 @@ TEST(http_query, each_bad_parameter_is_named) {
     EXPECT_EQ(error_of(parse_latest_query({{"symbol", ""}})).parameter, "symbol");
 }
 
+TEST(http_query, dates_that_do_not_exist_and_extreme_times_are_400) {
+    // Once rolled over to March 2 and 1, and overflowed (issue 10, item 8).
+    for (const char* t : {"2019-02-30", "2019-02-29T00:00:00Z", "2100-02-29", "2019-04-31",
+                          "2019-06-31T12:00:00Z", "-9223372036854775808", "9223372036854775807",
+                          "-62167219200000001", "2019-10-11T00:00:00+24:00", "2019-10-11T00:00:00+01:60"}) {
+        EXPECT_EQ(error_of(parse_ticks_query({{"symbol", "A"}, {"to", t}})).parameter, "to") << t;
+        EXPECT_EQ(error_of(parse_candles_query({{"symbol", "A"}, {"interval", "1m"}, {"from", t}}, intervals))
+                      .parameter,
+                  "from")
+            << t;
+    }
+    // The edges that exist are accepted.
+    for (const char* t : {"2020-02-29", "2000-02-29", "0000-01-01", "9999-12-31T23:59:59.999999Z",
+                          "-62167219200000000", "2019-10-11T00:00:00+23:59"}) {
+        EXPECT_TRUE(std::holds_alternative<ticks_query>(parse_ticks_query({{"symbol", "A"}, {"from", t}})))
+            << t;
+    }
+}
+
 TEST(http_query, other_spellings_of_an_accepted_interval_are_accepted) {
     auto q = parse_candles_query({{"symbol", "A"}, {"interval", "60s"}}, intervals);
     ASSERT_TRUE(std::holds_alternative<candles_query>(q));
