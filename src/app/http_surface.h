@@ -5,8 +5,8 @@
 #include "app/config.h"
 #include "base/result.h"
 #include "http/live_hub.h"
-#include "http/registry.h"
 #include "http/server.h"
+#include "registry/store.h"
 #include "store/store.h"
 
 namespace mdsp::app {
@@ -17,7 +17,7 @@ namespace mdsp::app {
 // pipeline-health route. Members are declared so that the server, which
 // routes to the others, is destroyed first.
 struct http_surface {
-    std::unique_ptr<http::schema_registry> registry;
+    std::unique_ptr<mdsp::registry::schema_registry> registry;
     std::unique_ptr<http::live_hub> live;
     std::unique_ptr<http::server> server;
 };

@@ -19,11 +19,10 @@
 #include "http/api.h"
 #include "http/live_hub.h"
 #include "http/pipeline_health.h"
-#include "http/registry.h"
-#include "http/registry_request.h"
 #include "http/server.h"
 #include "http/static_files.h"
 #include "log/log.h"
+#include "registry/store.h"
 #include "store/rocks_store.h"
 #include "web/dashboard.h"
 
@@ -39,8 +38,8 @@ struct pipeline_parts {
     std::unique_ptr<bus::local_consumer> consumer;
     std::unique_ptr<bus::local_producer> process_producer;
     std::unique_ptr<process_stage> process;
-    std::unique_ptr<http::schema_registry> registry; // outlives the server that routes to it
-    std::unique_ptr<http::live_hub> live;            // declared before http: outlives the server's sessions
+    std::unique_ptr<mdsp::registry::schema_registry> registry; // outlives the server that routes to it
+    std::unique_ptr<http::live_hub> live; // declared before http: outlives the server's sessions
     std::unique_ptr<http::server> http;
 };
 

@@ -2,21 +2,18 @@
 
 #include "app/config.h"
 #include "base/result.h"
-#include "http/registry_client.h"
+#include "registry/client.h"
 
-// Which schema registry the pipeline's records are framed for.
+// Which schema registry the pipeline's records are framed for: the
+// configuration's face of registry/model_ids.h.
 namespace mdsp::app {
 
-// The schema ids to frame records with: the pinned ids of model/framing.h
-// (1, 2, 3) when schema_registry.url is empty (mdsp's own registry serves
-// them), else the ids the external registry gives the model schemas after
-// registering them there (what the Kafka bus frames with). Blocking HTTP;
-// call once at start-up.
-result<http::model_schema_ids> model_schema_ids_for(const config& cfg);
+// registry::model_schema_ids_for(cfg.schema_registry.url).
+result<registry::model_schema_ids> model_schema_ids_for(const config& cfg);
 
-// For the embedded log, whose frames carry the pinned ids: with an external
-// registry, registers the model schemas there and fails, saying what to do,
-// when it gives other ids than the pinned ones. A no-op without one.
+// registry::check_pinned_ids(cfg.schema_registry.url): a no-op without an
+// external registry, else fails when it gives the model schemas other ids
+// than the pinned ones the embedded log frames with.
 result<void> check_registry_for_embedded_log(const config& cfg);
 
 } // namespace mdsp::app

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "http/avro_schema.h"
 #include "model/schemas.h"
+#include "registry/avro_schema.h"
 
-namespace mdsp::http::avro {
+namespace mdsp::registry::avro {
 namespace {
 
 schema parse_ok(const std::string& text) {
@@ -240,4 +240,4 @@ TEST(AvroCompatibility, NestedFieldProblemsNameTheirPath) {
 }
 
 } // namespace
-} // namespace mdsp::http::avro
+} // namespace mdsp::registry::avro
