@@ -58,6 +58,21 @@ void add_registry_routes(server& srv, registry::schema_registry& reg) {
     for (const auto& rt : registry::routes()) {
         srv.route(verb_of(rt.verb), std::string(rt.path), h);
     }
+    // Confluent's clients read error_code from every error (issue 10 item
+    // 8), also from a 413 or 405 that the server answers before any route
+    // runs. Confluent's own server answers those as {"error_code": <HTTP
+    // status>, "message"}.
+    for (const auto& rt : registry::routes()) {
+        srv.error_shape(std::string(rt.path), [](unsigned status, std::string_view message) {
+            auto a = registry::error_answer(
+                registry::registry_error{status, static_cast<int>(status), std::string(message)});
+            response out;
+            out.status = a.status;
+            out.content_type = std::move(a.content_type);
+            out.body = std::move(a.body);
+            return out;
+        });
+    }
 }
 
 } // namespace mdsp::http

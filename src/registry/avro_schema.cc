@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -495,6 +496,11 @@ result<schema> schema::parse(std::string_view text) {
     po.max_depth = max_depth;
     std::error_code ec;
     json::value v = json::parse(text, ec, {}, po);
+    if (ec == json::error::too_deep) {
+        return make_error(errc::too_large,
+                          "the schema nests JSON arrays and objects deeper than {} levels, the limit",
+                          max_depth);
+    }
     if (ec) {
         return make_error(errc::invalid_schema, "the schema is not valid JSON: {}", ec.message());
     }

@@ -6,8 +6,6 @@ std::string errc_message(errc e) {
     switch (e) {
     case errc::io_error:
         return "schema registry file I/O error";
-    case errc::corrupt:
-        return "schema registry file is corrupt";
     case errc::invalid_schema:
         return "invalid Avro schema";
     case errc::too_large:

@@ -12,7 +12,6 @@ namespace mdsp::registry {
 // Confluent's error format instead (registry_error, store.h).
 enum class errc {
     io_error = 1,   // the registry file cannot be read or written
-    corrupt,        // the registry file has a line that is not a registration
     invalid_schema, // not JSON, or JSON that is not a valid Avro schema
     too_large,      // a schema over the size or nesting bounds
     bad_url,        // client: not http://HOST[:PORT][/PATH]

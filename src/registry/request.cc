@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -56,6 +57,12 @@ std::variant<json::object, registry_error> parse_object(std::string_view body) {
     po.max_depth = avro::max_depth;
     std::error_code ec;
     auto v = json::parse(body, ec, {}, po);
+    if (ec == json::error::too_deep) {
+        return registry_error{400, 400,
+                              fmt::format("the request body nests JSON arrays and objects deeper than {} "
+                                          "levels, the limit",
+                                          avro::max_depth)};
+    }
     if (ec || !v.is_object()) {
         return registry_error{400, 400,
                               ec ? fmt::format("the request body is not valid JSON: {}", ec.message())

@@ -12,6 +12,7 @@
 
 #include "registry/internal/routes.h"
 #include "registry/request.h"
+#include "registry/text.h"
 
 namespace mdsp::registry {
 
@@ -75,7 +76,10 @@ constexpr std::array<route, 9> all_routes{{
 } // namespace
 
 response error_answer(const registry_error& e) {
-    return internal::answer(e.status, json::object{{"error_code", e.code}, {"message", e.message}});
+    // Messages echo paths and subjects as sent; what is not UTF-8 in them
+    // must not make the answer invalid JSON.
+    return internal::answer(e.status, json::object{{"error_code", e.code},
+                                                   {"message", printable_utf8(e.message, e.message.size())}});
 }
 
 std::span<const route> routes() {

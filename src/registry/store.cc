@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "registry/text.h"
+
 namespace mdsp::registry {
 
 namespace json = boost::json;
@@ -36,15 +38,17 @@ bool transitive(compat_level l) {
            || l == compat_level::full_transitive;
 }
 
+// Confluent refuses subjects with ISO control characters (CharMatcher.
+// javaIsoControl in its resources) with 422 and error_code 42208, "The
+// specified subject is not valid". It decodes paths as UTF-8 and would store
+// U+FFFD for a malformed byte; we refuse those with the same answer instead,
+// so that every stored subject is text a JSON answer and schemas.jsonl can
+// hold (issue 10 item 3). An over-long subject is refused the same way.
 std::optional<registry_error> check_subject(std::string_view s) {
-    if (s.empty() || s.size() > max_subject_bytes) {
-        return registry_error{422, 42208,
-                              fmt::format("Invalid subject: a subject is 1 to {} bytes", max_subject_bytes)};
-    }
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f) {
-            return registry_error{422, 42208, "Invalid subject: control characters are not allowed"};
-        }
+    if (auto why = subject_problem(s)) {
+        return registry_error{
+            422, 42208,
+            fmt::format("The specified subject '{}' is not valid: {}", printable_utf8(s, 64), *why)};
     }
     return std::nullopt;
 }

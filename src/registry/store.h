@@ -63,9 +63,11 @@ struct subject_version {
 //
 // Persistence: every registration and configuration change is one JSON line
 // appended to `file` and fdatasync'ed before it is answered (registrations
-// are rare; a line is readable with cat and jq). open() replays the file; a
-// torn last line (a crash mid-append) is cut off, any other bad line is an
-// error naming the line.
+// are rare; a line is readable with cat and jq). open() replays the file. A
+// line it cannot use (not JSON, an invalid subject or schema, a torn last
+// line after a crash mid-append) never stops the start: it is skipped with a
+// warning naming file:line and why, appended to `file`.rejected, and `file`
+// is rewritten without it; the registry serves the rest.
 //
 // The three model schemas (Tick id 1, Candle id 2, DeadLetter id 3, as
 // model/framing.h pins them) are registered on open, version 1 of the
@@ -119,6 +121,8 @@ private:
         std::vector<int32_t> ids; // index = version - 1
     };
     result<void> replay();
+    // Applies one line of the file; why it cannot be, or nullopt.
+    std::optional<std::string> replay_line(std::string_view line);
     result<void> append(const std::string& line);
     // Under the lock.
     int32_t add_schema(std::shared_ptr<const avro::schema> s, int32_t id);

@@ -69,5 +69,31 @@ TEST_F(registry_routes_test, requests_reach_the_registry_and_answers_come_back) 
     EXPECT_EQ(head.content_type, ct);
 }
 
+// Issue 10 item 8: a body over the registry's bound was answered in the
+// server's {"error","message"} shape; Confluent's clients read error_code.
+// So are the other errors the server answers itself on the registry's paths.
+TEST_F(registry_routes_test, errors_of_the_server_on_registry_paths_are_in_confluents_shape) {
+    auto confluent_code = [](const reply& r) -> int64_t {
+        EXPECT_EQ(r.content_type, ct) << r.body;
+        auto v = r.json();
+        if (!v.is_object() || !v.as_object().contains("error_code") || !v.as_object().contains("message")) {
+            ADD_FAILURE() << "not in Confluent's error shape: " << r.body;
+            return 0;
+        }
+        return v.as_object().at("error_code").as_int64();
+    };
+    auto big = post("/subjects/s/versions", std::string(registry::max_body_bytes + 1, ' '));
+    EXPECT_EQ(big.status, 413u);
+    EXPECT_EQ(confluent_code(big), 413);
+    auto wrong = client(_srv->port()).request(verb::delete_, "/config");
+    EXPECT_EQ(wrong.status, 405u);
+    EXPECT_EQ(confluent_code(wrong), 405);
+    EXPECT_NE(wrong.raw[boost::beast::http::field::allow], "") << wrong.body;
+    // Other paths keep the server's own shape.
+    auto api = client(_srv->port()).request(verb::delete_, "/healthz");
+    EXPECT_EQ(api.status, 405u);
+    EXPECT_TRUE(api.json().as_object().contains("error")) << api.body;
+}
+
 } // namespace
 } // namespace mdsp::http
