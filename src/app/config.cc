@@ -11,7 +11,7 @@
 
 #include "base/time.h"
 #include "bus/kafka.h"
-#include "http/registry_client.h"
+#include "registry/client.h"
 
 namespace {
 std::string errc_message(mdsp::app::errc e) {
@@ -350,7 +350,7 @@ const std::vector<setting>& settings() {
          "/subjects)",
          [](config& c, const std::string& v) -> std::optional<std::string> {
              if (!v.empty()) {
-                 if (auto r = http::registry_client::create(v); !r) {
+                 if (auto r = registry::client::create(v); !r) {
                      return r.error().what();
                  }
              }

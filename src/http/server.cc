@@ -102,8 +102,16 @@ response error_response(unsigned status, std::string_view error, std::string_vie
 struct route_entry {
     std::string pattern;
     std::map<verb, handler> handlers;
-    bool probe = false; // cheap and never queued: answered on the I/O thread
+    bool probe = false;  // cheap and never queued: answered on the I/O thread
+    error_shaper shaper; // empty: error_response()
 };
+
+namespace {
+// The server's own error answer on the route e (nullptr: no route).
+response error_on(const route_entry* e, unsigned status, std::string_view error, std::string_view message) {
+    return e != nullptr && e->shaper ? e->shaper(status, message) : error_response(status, error, message);
+}
+} // namespace
 
 struct server::impl {
     server_config cfg;
@@ -347,7 +355,13 @@ private:
     }
 
     void refuse(unsigned status, std::string_view error, const std::string& message) {
-        auto r = error_response(status, error, message);
+        // The header is read when a body is over the limit, so its route is known.
+        const route_entry* entry = nullptr;
+        auto target = _parser->get().target();
+        if (auto url = parse_target(std::string_view(target.data(), target.size()))) {
+            entry = _srv.find(url->path);
+        }
+        auto r = error_on(entry, status, error, message);
         _res = beast_response(static_cast<bhttp::status>(status), 11);
         _res.set(bhttp::field::content_type, r.content_type);
         _res.keep_alive(false);
@@ -486,10 +500,9 @@ beast_response server::impl::handle(const beast_request& req, int64_t started_ns
                         allow += ", HEAD";
                     }
                 }
-                res = error_response(405, "method_not_allowed",
-                                     fmt::format("{} is not allowed on {}; allowed: {}",
-                                                 std::string(bhttp::to_string(r.method)), entry->pattern,
-                                                 allow));
+                res = error_on(entry, 405, "method_not_allowed",
+                               fmt::format("{} is not allowed on {}; allowed: {}",
+                                           std::string(bhttp::to_string(r.method)), entry->pattern, allow));
                 res.headers.emplace_back("Allow", allow);
             } else {
                 try {
@@ -497,8 +510,8 @@ beast_response server::impl::handle(const beast_request& req, int64_t started_ns
                 } catch (const std::exception& e) {
                     spdlog::error("http: {} {} failed: {}", std::string(bhttp::to_string(r.method)), r.path,
                                   e.what());
-                    res = error_response(500, "internal_error",
-                                         "the request failed inside the server; see its log");
+                    res = error_on(entry, 500, "internal_error",
+                                   "the request failed inside the server; see its log");
                 }
             }
         }
@@ -571,6 +584,16 @@ void server::route(verb method, std::string path, handler h) {
         e.pattern = path;
         e.handlers[method] = std::move(h);
     }
+}
+
+void server::error_shape(std::string path, error_shaper f) {
+    std::lock_guard lock(_impl->lifecycle_mu);
+    MDSP_ASSERT(!_impl->started, "http::server::error_shape({}) after start()", path);
+    auto& routes = path.ends_with("/*") ? _impl->prefixes : _impl->exact;
+    auto it = routes.find(path.ends_with("/*") ? std::string_view(path).substr(0, path.size() - 1)
+                                               : std::string_view(path));
+    MDSP_ASSERT(it != routes.end(), "http::server::error_shape({}) before route() for it", path);
+    it->second.shaper = std::move(f);
 }
 
 void server::upgrade_route(std::string path, upgrade_handler h) {

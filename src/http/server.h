@@ -58,6 +58,12 @@ response error_response(unsigned status, std::string_view error, std::string_vie
 
 using handler = std::function<response(const request&)>;
 
+// Makes the answer to an error the server finds itself (a body over the
+// limit, a method the path has no handler for, a handler that threw) on
+// the paths of an API with an error format of its own. message says what
+// was wrong; status is the HTTP status.
+using error_shaper = std::function<response(unsigned status, std::string_view message)>;
+
 // A request to upgrade the connection (WebSocket) on a path registered with
 // server::upgrade_route(). The handler takes over the socket, whose executor
 // is the connection's strand, together with the request that asked; it runs
@@ -137,6 +143,12 @@ public:
     // ("/subjects/*" matches "/subjects/x/versions"); the longest match wins.
     // A later route for the same method and path replaces the earlier one.
     void route(verb method, std::string path, handler h);
+
+    // Errors the server answers itself (413, 431, 405, 500) on a path that
+    // route() registered (the same string: exact or "/prefix/*") are made by
+    // f instead of error_response(), e.g. in the schema registry's
+    // {"error_code","message"}. Before start(), after route() for the path.
+    void error_shape(std::string path, error_shaper f);
 
     // Hands connections whose request on exactly this path carries
     // "Upgrade: websocket" to h (before start()). Other requests on the path

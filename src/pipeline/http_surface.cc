@@ -7,8 +7,9 @@
 
 #include "http/api.h"
 #include "http/pipeline_health.h"
-#include "http/registry_request.h"
+#include "http/registry_routes.h"
 #include "http/static_files.h"
+#include "registry/request.h"
 #include "web/dashboard.h"
 
 namespace mdsp::pipeline {
@@ -19,14 +20,14 @@ result<http_surface> make_http_surface(const config& cfg, store::store& st, http
     http::server_config hc;
     hc.address = cfg.http.address;
     hc.port = static_cast<uint16_t>(cfg.http.port);
-    hc.max_body_bytes = std::max(hc.max_body_bytes, http::max_registry_body_bytes); // schemas up to 1 MiB
+    hc.max_body_bytes = std::max(hc.max_body_bytes, registry::max_body_bytes); // schemas up to 1 MiB
     s.server = std::make_unique<http::server>(hc, std::move(ready));
     http::api_options ao;
     ao.intervals = cfg.engine.intervals;
     http::add_api_routes(*s.server, st, ao);
     if (cfg.schema_registry.url.empty()) {
-        auto reg =
-            http::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry" / "schemas.jsonl");
+        auto reg = registry::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry"
+                                                   / "schemas.jsonl");
         if (!reg) {
             return reg.error();
         }

@@ -4,10 +4,10 @@
 
 #include "base/result.h"
 #include "http/live_hub.h"
-#include "http/registry.h"
 #include "http/server.h"
 #include "pipeline/config.h"
 #include "pipeline/health.h"
+#include "registry/store.h"
 #include "store/store.h"
 
 namespace mdsp::pipeline {
@@ -18,7 +18,7 @@ namespace mdsp::pipeline {
 // pipeline-health route. Members are declared so that the server, which
 // routes to the others, is destroyed first.
 struct http_surface {
-    std::unique_ptr<http::schema_registry> registry;
+    std::unique_ptr<mdsp::registry::schema_registry> registry;
     std::unique_ptr<http::live_hub> live;
     std::unique_ptr<http::server> server;
 };

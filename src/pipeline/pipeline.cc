@@ -14,8 +14,8 @@
 #include "pipeline/http_surface.h"
 #include "pipeline/ingest_stage.h"
 #include "pipeline/process_stage.h"
-#include "pipeline/registry_ids.h"
 #include "pipeline/sources.h"
+#include "registry/model_ids.h"
 #include "store/rocks_store.h"
 
 namespace mdsp::pipeline {
@@ -124,7 +124,7 @@ result<void> pipeline::open_ingest() {
     auto& ps = *_parts;
     ingest_stage::options io;
     if (ps.log) {
-        if (auto r = check_registry_for_embedded_log(_cfg); !r) {
+        if (auto r = registry::check_pinned_ids(_cfg.schema_registry.url); !r) {
             return r.error();
         }
         ps.ingest_producer = std::make_unique<bus::local_producer>(*ps.log);

@@ -1,4 +1,4 @@
-#include "http/registry_client.h"
+#include "registry/client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,32 +11,12 @@
 
 #include "model/schemas.h"
 
-namespace {
-std::string regclient_errc_message(mdsp::http::regclient::errc e) {
-    using mdsp::http::regclient::errc;
-    switch (e) {
-    case errc::bad_url:
-        return "bad schema registry URL";
-    case errc::unreachable:
-        return "schema registry unreachable";
-    case errc::refused:
-        return "the schema registry refused the request";
-    case errc::bad_response:
-        return "unexpected answer from the schema registry";
-    }
-    return "unknown schema registry client error";
-}
-} // namespace
-
-MDSP_DEFINE_ERRC_CATEGORY(mdsp::http::regclient, "mdsp.http.registry_client", regclient_errc_message)
-
-namespace mdsp::http {
+namespace mdsp::registry {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
-using regclient::errc;
 
 namespace {
 
@@ -61,7 +41,7 @@ std::string encode_segment(std::string_view s) {
 
 } // namespace
 
-result<registry_client> registry_client::create(std::string_view url, std::chrono::milliseconds timeout) {
+result<client> client::create(std::string_view url, std::chrono::milliseconds timeout) {
     auto bad = [&](std::string_view why) {
         return make_error(errc::bad_url,
                           "schema registry URL '{}': {}; write http://HOST:PORT, e.g. http://127.0.0.1:8081",
@@ -81,7 +61,7 @@ result<registry_client> registry_client::create(std::string_view url, std::chron
     if (authority.empty() || authority.find('@') != std::string_view::npos) {
         return bad(authority.empty() ? "no host" : "credentials in the URL are not supported");
     }
-    registry_client c;
+    client c;
     c._timeout = timeout;
     c._base = std::string(path);
     auto colon = authority.rfind(':');
@@ -111,8 +91,8 @@ result<registry_client> registry_client::create(std::string_view url, std::chron
     return c;
 }
 
-result<registry_client::reply> registry_client::call(std::string_view method, const std::string& target,
-                                                     const std::string& body) const {
+result<client::reply> client::call(std::string_view method, const std::string& target,
+                                   const std::string& body) const {
     asio::io_context ioc;
     beast::tcp_stream stream(ioc);
     beast::error_code ec;
@@ -172,8 +152,8 @@ result<registry_client::reply> registry_client::call(std::string_view method, co
     return r;
 }
 
-result<int32_t> registry_client::id_from(std::string_view method, const std::string& target,
-                                         std::string_view schema) const {
+result<int32_t> client::id_from(std::string_view method, const std::string& target,
+                                std::string_view schema) const {
     auto r = call(method, target, json::serialize(json::object{{"schema", schema}}));
     if (!r) {
         return r.error();
@@ -189,15 +169,15 @@ result<int32_t> registry_client::id_from(std::string_view method, const std::str
     return static_cast<int32_t>(id->get_int64());
 }
 
-result<int32_t> registry_client::register_schema(std::string_view subject, std::string_view schema) const {
+result<int32_t> client::register_schema(std::string_view subject, std::string_view schema) const {
     return id_from("POST", "/subjects/" + encode_segment(subject) + "/versions", schema);
 }
 
-result<int32_t> registry_client::lookup(std::string_view subject, std::string_view schema) const {
+result<int32_t> client::lookup(std::string_view subject, std::string_view schema) const {
     return id_from("POST", "/subjects/" + encode_segment(subject), schema);
 }
 
-result<std::string> registry_client::schema_by_id(int32_t id) const {
+result<std::string> client::schema_by_id(int32_t id) const {
     auto r = call("GET", "/schemas/ids/" + std::to_string(id), {});
     if (!r) {
         return r.error();
@@ -213,7 +193,7 @@ result<std::string> registry_client::schema_by_id(int32_t id) const {
     return std::string(s->get_string());
 }
 
-result<model_schema_ids> register_model_schemas(const registry_client& client) {
+result<model_schema_ids> register_model_schemas(const client& c) {
     model_schema_ids ids;
     struct one {
         const char* subject;
@@ -223,7 +203,7 @@ result<model_schema_ids> register_model_schemas(const registry_client& client) {
     for (const auto& o : {one{"market.ticks-value", model::tick_schema(), &ids.tick},
                           one{"market.candles-value", model::candle_schema(), &ids.candle},
                           one{"market.deadletter-value", model::dead_letter_schema(), &ids.dead_letter}}) {
-        auto id = client.register_schema(o.subject, o.schema);
+        auto id = c.register_schema(o.subject, o.schema);
         if (!id) {
             return id.error();
         }
@@ -232,4 +212,4 @@ result<model_schema_ids> register_model_schemas(const registry_client& client) {
     return ids;
 }
 
-} // namespace mdsp::http
+} // namespace mdsp::registry

@@ -3,13 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include "http/registry.h"
-#include "http/registry_client.h"
-#include "http/registry_request.h"
 #include "model/framing.h"
 #include "model/schemas.h"
+#include "registry/client.h"
+#include "registry/store.h"
+#include "registry/tests/test_server.h"
 
-namespace mdsp::http {
+namespace mdsp::registry {
 namespace {
 
 class registry_client_test : public ::testing::Test {
@@ -18,21 +18,16 @@ protected:
         auto r = schema_registry::open({});
         ASSERT_TRUE(r.has_value());
         _reg = std::move(*r);
-        server_config cfg;
-        cfg.port = 0;
-        cfg.max_body_bytes = max_registry_body_bytes;
-        _srv = std::make_unique<server>(cfg);
-        add_registry_routes(*_srv, *_reg);
-        ASSERT_TRUE(_srv->start());
+        _srv = std::make_unique<testing::test_server>(*_reg);
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(_srv->port()); }
 
     std::unique_ptr<schema_registry> _reg;
-    std::unique_ptr<server> _srv;
+    std::unique_ptr<testing::test_server> _srv;
 };
 
 TEST_F(registry_client_test, registers_looks_up_and_fetches) {
-    auto c = registry_client::create(url());
+    auto c = client::create(url());
     ASSERT_TRUE(c.has_value()) << c.error().what();
     const std::string s = R"({"type":"record","name":"R","fields":[{"name":"a","type":"int"}]})";
     auto id = c->register_schema("odd/subject name", s);
@@ -54,32 +49,32 @@ TEST_F(registry_client_test, registers_looks_up_and_fetches) {
 }
 
 TEST_F(registry_client_test, errors_say_what_the_registry_said) {
-    auto c = registry_client::create(url() + "/");
+    auto c = client::create(url() + "/");
     ASSERT_TRUE(c.has_value());
     auto bad = c->register_schema("s", R"({"type":"nope"})");
     ASSERT_FALSE(bad.has_value());
-    EXPECT_EQ(bad.error().code, make_error_code(regclient::errc::refused));
+    EXPECT_EQ(bad.error().code, make_error_code(errc::refused));
     EXPECT_NE(bad.error().what().find("42201"), std::string::npos) << bad.error().what();
     auto missing = c->schema_by_id(999);
     ASSERT_FALSE(missing.has_value());
     EXPECT_NE(missing.error().what().find("40403"), std::string::npos) << missing.error().what();
     auto port = _srv->port();
     _srv->stop();
-    auto down = registry_client::create("http://127.0.0.1:" + std::to_string(port), std::chrono::seconds(2));
+    auto down = client::create("http://127.0.0.1:" + std::to_string(port), std::chrono::seconds(2));
     auto r = down->schema_by_id(1);
     ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().code, make_error_code(regclient::errc::unreachable));
+    EXPECT_EQ(r.error().code, make_error_code(errc::unreachable));
 }
 
 TEST(registry_client, url_forms) {
-    EXPECT_TRUE(registry_client::create("http://localhost:8081").has_value());
-    auto p = registry_client::create("http://h/base/");
+    EXPECT_TRUE(client::create("http://localhost:8081").has_value());
+    auto p = client::create("http://h/base/");
     ASSERT_TRUE(p.has_value());
     EXPECT_EQ(p->port(), 80);
     EXPECT_EQ(p->host(), "h");
     for (auto bad : {"localhost:8081", "https://h:1", "http://", "http://h:0", "http://h:99999",
                      "http://u:p@h:1", "http://h:x"}) {
-        auto r = registry_client::create(bad);
+        auto r = client::create(bad);
         EXPECT_FALSE(r.has_value()) << bad;
         if (!r) {
             EXPECT_NE(r.error().what().find("http://HOST:PORT"), std::string::npos);
@@ -88,4 +83,4 @@ TEST(registry_client, url_forms) {
 }
 
 } // namespace
-} // namespace mdsp::http
+} // namespace mdsp::registry

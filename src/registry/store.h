@@ -12,25 +12,18 @@
 #include <vector>
 
 #include "base/result.h"
-#include "http/avro_schema.h"
-#include "http/server.h"
+#include "registry/avro_schema.h"
+#include "registry/errc.h"
 
 // A schema registry with the HTTP API of Confluent's Schema Registry, for the
 // calls Kafka clients and tools make (confluent-kafka's SchemaRegistryClient,
 // kcat -s avro -r, Kafka Connect converters). Avro schemas only.
-namespace mdsp::http {
-
-namespace reg {
-enum class errc {
-    io_error = 1, // the registry file cannot be read or written
-    corrupt,      // the registry file has a line that is not a registration
-};
-} // namespace reg
+namespace mdsp::registry {
 
 inline constexpr size_t max_subject_bytes = 255;
-inline constexpr size_t max_registry_schemas = 100'000;  // distinct schemas (ids)
-inline constexpr size_t max_registry_versions = 100'000; // versions over all subjects
-inline constexpr size_t max_registry_bytes = 256 << 20;  // schema text over all schemas
+inline constexpr size_t max_schemas = 100'000;             // distinct schemas (ids)
+inline constexpr size_t max_versions = 100'000;            // versions over all subjects
+inline constexpr size_t max_schema_text_bytes = 256 << 20; // schema text over all schemas
 
 // Confluent's compatibility levels. BACKWARD: the new schema reads data
 // written with the latest version; FORWARD: the latest reads the new one's
@@ -70,9 +63,11 @@ struct subject_version {
 //
 // Persistence: every registration and configuration change is one JSON line
 // appended to `file` and fdatasync'ed before it is answered (registrations
-// are rare; a line is readable with cat and jq). open() replays the file; a
-// torn last line (a crash mid-append) is cut off, any other bad line is an
-// error naming the line.
+// are rare; a line is readable with cat and jq). open() replays the file. A
+// line it cannot use (not JSON, an invalid subject or schema, a torn last
+// line after a crash mid-append) never stops the start: it is skipped with a
+// warning naming file:line and why, appended to `file`.rejected, and `file`
+// is rewritten without it; the registry serves the rest.
 //
 // The three model schemas (Tick id 1, Candle id 2, DeadLetter id 3, as
 // model/framing.h pins them) are registered on open, version 1 of the
@@ -126,6 +121,8 @@ private:
         std::vector<int32_t> ids; // index = version - 1
     };
     result<void> replay();
+    // Applies one line of the file; why it cannot be, or nullopt.
+    std::optional<std::string> replay_line(std::string_view line);
     result<void> append(const std::string& line);
     // Under the lock.
     int32_t add_schema(std::shared_ptr<const avro::schema> s, int32_t id);
@@ -150,25 +147,4 @@ private:
     size_t _text_bytes = 0;
 };
 
-// The routes of Confluent's API on a server (before its start()):
-//   GET  /subjects                                    ["s", ...]
-//   POST /subjects/{s}/versions                       {"id":N}
-//   POST /subjects/{s}                                {"subject","version","id","schema"}
-//   GET  /subjects/{s}/versions                       [1, 2, ...]
-//   GET  /subjects/{s}/versions/{v|latest}            {"subject","version","id","schema"}
-//   GET  /subjects/{s}/versions/{v|latest}/schema     the schema itself
-//   GET  /schemas/ids/{id}                            {"schema":"..."}
-//   GET  /schemas/ids/{id}/versions                   [{"subject","version"}]
-//   GET  /schemas/types                               ["AVRO"]
-//   POST /compatibility/subjects/{s}/versions/{v}     {"is_compatible":bool[,"messages"]} (?verbose=true)
-//   GET|PUT /config, /config/{s}                      {"compatibilityLevel"} / {"compatibility"}
-// Errors are {"error_code":N,"message":"..."}: 40401 subject not found, 40402
-// version not found, 40403 schema not found, 409 incompatible, 42201 invalid
-// schema, 42202 invalid version, 42203 invalid compatibility level, 400
-// malformed request body, 415 unsupported content type. Answers are
-// application/vnd.schemaregistry.v1+json. The registry must outlive the server.
-void add_registry_routes(server& srv, schema_registry& reg);
-
-} // namespace mdsp::http
-
-MDSP_DECLARE_ERRC(mdsp::http::reg)
+} // namespace mdsp::registry

@@ -8,19 +8,19 @@
 #include <string_view>
 
 #include "base/assert.h"
-#include "http/avro_schema.h"
-#include "http/registry_request.h"
 #include "model/schemas.h"
+#include "registry/avro_schema.h"
+#include "registry/request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    using namespace mdsp::http;
+    using namespace mdsp::registry;
     const std::string_view in(reinterpret_cast<const char*>(data), size);
     auto nl = in.find('\n');
     std::string_view target = in.substr(0, nl);
     std::string_view body = nl == std::string_view::npos ? std::string_view{} : in.substr(nl + 1);
 
-    if (auto segs = split_registry_path(target)) {
-        MDSP_ASSERT(segs->size() <= max_registry_path_segments, "{} segments", segs->size());
+    if (auto segs = split_path(target)) {
+        MDSP_ASSERT(segs->size() <= max_path_segments, "{} segments", segs->size());
         for (const auto& s : *segs) {
             MDSP_ASSERT(!s.empty(), "an empty segment");
         }

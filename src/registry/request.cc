@@ -1,11 +1,12 @@
-#include "http/registry_request.h"
+#include "registry/request.h"
 
 #include <limits>
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace mdsp::http {
+namespace mdsp::registry {
 
 namespace json = boost::json;
 
@@ -24,16 +25,44 @@ int hex_value(char c) {
     return -1;
 }
 
+std::optional<std::string> percent_decode(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '%') {
+            out.push_back(raw[i]);
+            continue;
+        }
+        if (i + 2 >= raw.size()) {
+            return std::nullopt;
+        }
+        int hi = hex_value(raw[i + 1]);
+        int lo = hex_value(raw[i + 2]);
+        if (hi < 0 || lo < 0) {
+            return std::nullopt;
+        }
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
 std::variant<json::object, registry_error> parse_object(std::string_view body) {
-    if (body.size() > max_registry_body_bytes) {
+    if (body.size() > max_body_bytes) {
         return registry_error{413, 413,
                               fmt::format("the request body is {} bytes; at most {} are accepted",
-                                          body.size(), max_registry_body_bytes)};
+                                          body.size(), max_body_bytes)};
     }
     json::parse_options po;
     po.max_depth = avro::max_depth;
     std::error_code ec;
     auto v = json::parse(body, ec, {}, po);
+    if (ec == json::error::too_deep) {
+        return registry_error{400, 400,
+                              fmt::format("the request body nests JSON arrays and objects deeper than {} "
+                                          "levels, the limit",
+                                          avro::max_depth)};
+    }
     if (ec || !v.is_object()) {
         return registry_error{400, 400,
                               ec ? fmt::format("the request body is not valid JSON: {}", ec.message())
@@ -44,7 +73,7 @@ std::variant<json::object, registry_error> parse_object(std::string_view body) {
 
 } // namespace
 
-std::optional<std::vector<std::string>> split_registry_path(std::string_view target) {
+std::optional<std::vector<std::string>> split_path(std::string_view target) {
     auto q = target.find('?');
     std::string_view path = target.substr(0, q);
     if (path.empty() || path[0] != '/') {
@@ -57,28 +86,14 @@ std::optional<std::vector<std::string>> split_registry_path(std::string_view tar
         std::string_view raw =
             path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
         if (!raw.empty()) {
-            if (out.size() >= max_registry_path_segments) {
+            if (out.size() >= max_path_segments) {
                 return std::nullopt;
             }
-            std::string seg;
-            seg.reserve(raw.size());
-            for (size_t i = 0; i < raw.size(); ++i) {
-                if (raw[i] != '%') {
-                    seg.push_back(raw[i]);
-                    continue;
-                }
-                if (i + 2 >= raw.size()) {
-                    return std::nullopt;
-                }
-                int hi = hex_value(raw[i + 1]);
-                int lo = hex_value(raw[i + 2]);
-                if (hi < 0 || lo < 0) {
-                    return std::nullopt;
-                }
-                seg.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
+            auto seg = percent_decode(raw);
+            if (!seg) {
+                return std::nullopt;
             }
-            out.push_back(std::move(seg));
+            out.push_back(std::move(*seg));
         }
         if (slash == std::string_view::npos) {
             break;
@@ -86,6 +101,25 @@ std::optional<std::vector<std::string>> split_registry_path(std::string_view tar
         pos = slash + 1;
     }
     return out;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        auto eq = pair.find('=');
+        auto key = percent_decode(pair.substr(0, eq));
+        if (key && *key == name) {
+            return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+        }
+    }
+    return std::nullopt;
 }
 
 std::variant<schema_body, registry_error> parse_schema_body(std::string_view body) {
@@ -131,4 +165,4 @@ std::variant<std::string, registry_error> parse_config_body(std::string_view bod
     return std::string(c->get_string());
 }
 
-} // namespace mdsp::http
+} // namespace mdsp::registry

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "http/avro_schema.h"
 #include "model/schemas.h"
+#include "registry/avro_schema.h"
 
-namespace mdsp::http::avro {
+namespace mdsp::registry::avro {
 namespace {
 
 schema parse_ok(const std::string& text) {
@@ -114,6 +114,11 @@ TEST(AvroSchema, BoundsSizeAndDepth) {
     deep += R"("int")" + std::string(200, '}');
     auto s = schema::parse(deep);
     ASSERT_FALSE(s.has_value());
+    // JSON nested past the bound is refused as too deep, with the bound, not
+    // as text that "is not valid JSON".
+    EXPECT_EQ(s.error().code, make_error_code(errc::too_large));
+    EXPECT_NE(s.error().what().find("deeper than 64"), std::string::npos) << s.error().what();
+    EXPECT_EQ(s.error().what().find("not valid JSON"), std::string::npos) << s.error().what();
     std::string big = "\"" + std::string(max_schema_bytes, 'a') + "\"";
     auto b = schema::parse(big);
     ASSERT_FALSE(b.has_value());
@@ -240,4 +245,4 @@ TEST(AvroCompatibility, NestedFieldProblemsNameTheirPath) {
 }
 
 } // namespace
-} // namespace mdsp::http::avro
+} // namespace mdsp::registry::avro

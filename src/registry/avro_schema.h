@@ -10,17 +10,13 @@
 #include <boost/json/value.hpp>
 
 #include "base/result.h"
+#include "registry/errc.h"
 
 // Avro schemas as the schema registry needs them: parsed and validated from
 // their JSON text, reduced to a canonical text for identity, and checked for
 // compatibility with the rules of Avro's schema resolution (what
 // org.apache.avro.SchemaCompatibility and so Confluent's registry decide).
-namespace mdsp::http::avro {
-
-enum class errc {
-    invalid_schema = 1, // not JSON, or JSON that is not a valid Avro schema
-    too_large,          // over the size or nesting bounds
-};
+namespace mdsp::registry::avro {
 
 inline constexpr size_t max_schema_bytes = 1 << 20; // schema text
 inline constexpr size_t max_depth = 64;             // nesting of JSON values and of types
@@ -43,6 +39,8 @@ enum class kind : uint8_t {
     union_type,
 };
 std::string_view kind_name(kind k);
+// A fullname without its namespace: "Name" of "ns.Name".
+std::string_view unqualified(std::string_view fullname);
 
 struct field {
     std::string name;
@@ -106,6 +104,4 @@ struct compatibility {
 // default), named types matched by unqualified name or alias, fixed sizes equal.
 compatibility can_read(const schema& reader, const schema& writer);
 
-} // namespace mdsp::http::avro
-
-MDSP_DECLARE_ERRC(mdsp::http::avro)
+} // namespace mdsp::registry::avro

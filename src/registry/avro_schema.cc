@@ -1,4 +1,4 @@
-#include "http/avro_schema.h"
+#include "registry/avro_schema.h"
 
 #include <array>
 #include <limits>
@@ -6,25 +6,11 @@
 #include <set>
 #include <utility>
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace {
-std::string avro_errc_message(mdsp::http::avro::errc e) {
-    using mdsp::http::avro::errc;
-    switch (e) {
-    case errc::invalid_schema:
-        return "invalid Avro schema";
-    case errc::too_large:
-        return "Avro schema too large";
-    }
-    return "unknown Avro schema error";
-}
-} // namespace
-
-MDSP_DEFINE_ERRC_CATEGORY(mdsp::http::avro, "mdsp.http.avro", avro_errc_message)
-
-namespace mdsp::http::avro {
+namespace mdsp::registry::avro {
 
 namespace json = boost::json;
 
@@ -84,11 +70,6 @@ bool valid_namespace(std::string_view s) {
     }
 }
 
-std::string_view unqualified(std::string_view fullname) {
-    auto dot = fullname.rfind('.');
-    return dot == std::string_view::npos ? fullname : fullname.substr(dot + 1);
-}
-
 std::string_view namespace_of(std::string_view fullname) {
     auto dot = fullname.rfind('.');
     return dot == std::string_view::npos ? std::string_view{} : fullname.substr(0, dot);
@@ -102,6 +83,11 @@ std::string qualify(std::string_view name, std::string_view ns) {
 }
 
 } // namespace
+
+std::string_view unqualified(std::string_view fullname) {
+    auto dot = fullname.rfind('.');
+    return dot == std::string_view::npos ? fullname : fullname.substr(dot + 1);
+}
 
 std::string_view kind_name(kind k) {
     switch (k) {
@@ -510,6 +496,11 @@ result<schema> schema::parse(std::string_view text) {
     po.max_depth = max_depth;
     std::error_code ec;
     json::value v = json::parse(text, ec, {}, po);
+    if (ec == json::error::too_deep) {
+        return make_error(errc::too_large,
+                          "the schema nests JSON arrays and objects deeper than {} levels, the limit",
+                          max_depth);
+    }
     if (ec) {
         return make_error(errc::invalid_schema, "the schema is not valid JSON: {}", ec.message());
     }
@@ -528,194 +519,4 @@ result<schema> schema::parse(std::string_view text) {
     return s;
 }
 
-namespace {
-
-bool is_promotion(kind writer, kind reader) {
-    switch (writer) {
-    case kind::int_type:
-        return reader == kind::long_type || reader == kind::float_type || reader == kind::double_type;
-    case kind::long_type:
-        return reader == kind::float_type || reader == kind::double_type;
-    case kind::float_type:
-        return reader == kind::double_type;
-    case kind::string:
-        return reader == kind::bytes;
-    case kind::bytes:
-        return reader == kind::string;
-    default:
-        return false;
-    }
-}
-
-struct checker {
-    const schema& reader;
-    const schema& writer;
-    std::map<std::pair<int, int>, bool> memo;
-    std::vector<std::string>* messages = nullptr; // null while probing union branches
-
-    static constexpr size_t max_messages = 20;
-
-    template<typename... Args>
-    bool fail(fmt::format_string<Args...> f, Args&&... args) {
-        if (messages && messages->size() < max_messages) {
-            messages->push_back(fmt::format(f, std::forward<Args>(args)...));
-        }
-        return false;
-    }
-
-    static std::string where(const std::string& path) { return path.empty() ? "/" : path; }
-
-    bool names_match(const node& r, const node& w) const {
-        if (unqualified(r.fullname) == unqualified(w.fullname)) {
-            return true;
-        }
-        for (const auto& a : r.aliases) {
-            if (a == w.fullname) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    bool check(int ri, int wi, const std::string& path) {
-        auto key = std::make_pair(ri, wi);
-        if (auto it = memo.find(key); it != memo.end()) {
-            return it->second; // true while in progress: a recursive type is assumed compatible
-        }
-        memo[key] = true;
-        bool ok = check_uncached(ri, wi, path);
-        memo[key] = ok;
-        return ok;
-    }
-
-    bool check_uncached(int ri, int wi, const std::string& path) {
-        const node& r = reader.at(ri);
-        const node& w = writer.at(wi);
-        if (w.k == kind::union_type) {
-            bool ok = true;
-            for (int m : w.members) {
-                ok = check(ri, m, path) && ok;
-            }
-            return ok;
-        }
-        if (r.k == kind::union_type) {
-            auto* saved = messages;
-            messages = nullptr;
-            bool found = false;
-            for (int m : r.members) {
-                if (check(m, wi, path)) {
-                    found = true;
-                    break;
-                }
-            }
-            messages = saved;
-            return found
-                   || fail("{}: the writer's {} is none of the reader's union branches", where(path),
-                           describe(w));
-        }
-        if (r.k != w.k) {
-            if (is_promotion(w.k, r.k)) {
-                return true;
-            }
-            return fail("{}: the reader expects {} but the writer wrote {}", where(path), describe(r),
-                        describe(w));
-        }
-        switch (r.k) {
-        case kind::record:
-            return record(r, w, path);
-        case kind::enumeration: {
-            if (!names_match(r, w)) {
-                return fail("{}: the reader's enum is named '{}', the writer's '{}'", where(path), r.fullname,
-                            w.fullname);
-            }
-            if (r.enum_default) {
-                return true;
-            }
-            bool ok = true;
-            for (const auto& s : w.symbols) {
-                bool known = false;
-                for (const auto& rs : r.symbols) {
-                    known = known || rs == s;
-                }
-                if (!known) {
-                    ok = fail(
-                        "{}: the writer's enum symbol '{}' is not in the reader's enum '{}' (which has no "
-                        "default)",
-                        where(path), s, r.fullname);
-                }
-            }
-            return ok;
-        }
-        case kind::fixed:
-            if (!names_match(r, w)) {
-                return fail("{}: the reader's fixed is named '{}', the writer's '{}'", where(path),
-                            r.fullname, w.fullname);
-            }
-            if (r.size != w.size) {
-                return fail("{}: fixed '{}' has size {} in the reader and {} in the writer", where(path),
-                            r.fullname, r.size, w.size);
-            }
-            return true;
-        case kind::array:
-            return check(r.items, w.items, path + "/items");
-        case kind::map:
-            return check(r.items, w.items, path + "/values");
-        default:
-            return true; // equal primitives
-        }
-    }
-
-    bool record(const node& r, const node& w, const std::string& path) {
-        if (!names_match(r, w)) {
-            return fail("{}: the reader's record is named '{}', the writer's '{}'", where(path), r.fullname,
-                        w.fullname);
-        }
-        bool ok = true;
-        for (size_t i = 0; i < r.fields.size(); ++i) {
-            const auto& rf = r.fields[i];
-            const field* wf = nullptr;
-            for (const auto& f : w.fields) {
-                if (f.name == rf.name) {
-                    wf = &f;
-                }
-            }
-            for (size_t a = 0; !wf && a < rf.aliases.size(); ++a) {
-                for (const auto& f : w.fields) {
-                    if (f.name == rf.aliases[a]) {
-                        wf = &f;
-                    }
-                }
-            }
-            auto fp = path + "/fields/" + std::to_string(i);
-            if (!wf) {
-                if (!rf.default_value) {
-                    ok = fail(
-                        "{}: the reader's field '{}' of '{}' has no default and the writer has no such field",
-                        fp, rf.name, r.fullname);
-                }
-                continue;
-            }
-            ok = check(rf.type, wf->type, fp + "/type") && ok;
-        }
-        return ok;
-    }
-
-    static std::string describe(const node& n) {
-        return n.fullname.empty() ? std::string(kind_name(n.k))
-                                  : std::string(kind_name(n.k)) + " '" + n.fullname + "'";
-    }
-};
-
-} // namespace
-
-compatibility can_read(const schema& reader, const schema& writer) {
-    compatibility out;
-    checker c{reader, writer, {}, &out.messages};
-    out.compatible = c.check(reader.root(), writer.root(), "");
-    if (!out.compatible && out.messages.empty()) {
-        out.messages.emplace_back("the reader schema cannot read data written with the writer schema");
-    }
-    return out;
-}
-
-} // namespace mdsp::http::avro
+} // namespace mdsp::registry::avro

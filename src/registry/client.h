@@ -6,29 +6,21 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "registry/errc.h"
 
 // A small client of a Confluent-compatible schema registry (Confluent's,
 // Redpanda's, Apicurio's ccompat API, or mdsp's own): register a schema and
 // look ids up, over plain HTTP.
-namespace mdsp::http {
-
-namespace regclient {
-enum class errc {
-    bad_url = 1,  // not http://HOST[:PORT][/PATH]
-    unreachable,  // connect, send or receive failed or timed out
-    refused,      // the registry answered with an error (message has its error_code and text)
-    bad_response, // the answer is not what the API promises
-};
-} // namespace regclient
+namespace mdsp::registry {
 
 // Threads: one object per thread (each call opens its own connection, so
 // calls are independent; registrations are rare and ids are cached by the
 // caller). Every answer is bounded to 2 MiB.
-class registry_client {
+class client {
 public:
     // url: "http://host:port" with an optional base path ("http://h:8081/sr").
-    static result<registry_client> create(std::string_view url,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    static result<client> create(std::string_view url,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
     // POST /subjects/{subject}/versions: the schema's id (the same id when it
     // is registered already; errc::refused with 409 when incompatible).
@@ -66,8 +58,6 @@ struct model_schema_ids {
     int32_t candle = 0;
     int32_t dead_letter = 0;
 };
-result<model_schema_ids> register_model_schemas(const registry_client& client);
+result<model_schema_ids> register_model_schemas(const client& c);
 
-} // namespace mdsp::http
-
-MDSP_DECLARE_ERRC(mdsp::http::regclient)
+} // namespace mdsp::registry

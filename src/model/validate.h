@@ -1,0 +1,18 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "model/tick.h"
+
+namespace mdsp::model {
+
+// Why t cannot enter the pipeline, in words for a dead letter; nullopt when
+// it can: a valid symbol (model::valid_symbol), a finite positive price,
+// finite non-negative size and day volume, finite bid and ask, and an event
+// time no further ahead of now_us than max_future_us (0 = no bound).
+// Applied where ticks enter (ingest) and again where they leave the log
+// (process), so a record written by an older version cannot stop the stage.
+std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max_future_us);
+
+} // namespace mdsp::model
