@@ -147,9 +147,10 @@ def main():
             r0 = refused(port)
             with sampler(port, srv.pid) as s:
                 w = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-                                    f"http://127.0.0.1:{port}{BIG}"], capture_output=True, text=True)
+                                    "--timeout", "10s", f"http://127.0.0.1:{port}{BIG}"],
+                                   capture_output=True, text=True)
             for line in w.stdout.splitlines():
-                if re.match(r"\s+(Latency|Req/Sec|50%|99%)|Requests/sec|Transfer/sec|\s+Non-2xx", line):
+                if re.match(r"\s+(Latency|Req/Sec|50%|99%|Non-2xx|Socket errors)|Requests/sec|Transfer/sec", line):
                     print("    wrk " + line.strip())
             s.report()
             print(f"    refused with 503: {refused(port) - r0:.0f}")

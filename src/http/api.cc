@@ -114,7 +114,8 @@ void add_api_routes(server& srv, store::store& st, api_options options) {
     });
 
     srv.route(
-        verb::get, "/api/v1/candles", [&st, intervals = std::move(options.intervals)](const request& req) {
+        verb::get, "/api/v1/candles",
+        [&st, intervals = std::move(options.intervals)](const request& req) {
             auto q = parse_candles_query(req.query, intervals);
             if (auto* e = std::get_if<bad_parameter>(&q)) {
                 return bad(*e);
@@ -131,25 +132,29 @@ void add_api_routes(server& srv, store::store& st, api_options options) {
             }
             return json_response(
                 200, {{"symbol", cq.symbol}, {"interval", cq.interval.name()}, {"candles", std::move(arr)}});
-        });
+        },
+        lane::bulk);
 
-    srv.route(verb::get, "/api/v1/ticks", [&st](const request& req) {
-        auto q = parse_ticks_query(req.query);
-        if (auto* e = std::get_if<bad_parameter>(&q)) {
-            return bad(*e);
-        }
-        const auto& tq = std::get<ticks_query>(q);
-        auto rows = st.ticks(tq.symbol, tq.range);
-        if (!rows) {
-            return store_failure(rows.error());
-        }
-        boost::json::array arr;
-        arr.reserve(rows->size());
-        for (const auto& t : *rows) {
-            arr.emplace_back(tick_json(t));
-        }
-        return json_response(200, {{"symbol", tq.symbol}, {"ticks", std::move(arr)}});
-    });
+    srv.route(
+        verb::get, "/api/v1/ticks",
+        [&st](const request& req) {
+            auto q = parse_ticks_query(req.query);
+            if (auto* e = std::get_if<bad_parameter>(&q)) {
+                return bad(*e);
+            }
+            const auto& tq = std::get<ticks_query>(q);
+            auto rows = st.ticks(tq.symbol, tq.range);
+            if (!rows) {
+                return store_failure(rows.error());
+            }
+            boost::json::array arr;
+            arr.reserve(rows->size());
+            for (const auto& t : *rows) {
+                arr.emplace_back(tick_json(t));
+            }
+            return json_response(200, {{"symbol", tq.symbol}, {"ticks", std::move(arr)}});
+        },
+        lane::bulk);
 
     srv.route(verb::get, "/api/v1/latest", [&st](const request& req) {
         auto q = parse_latest_query(req.query);

@@ -25,8 +25,9 @@ struct api_options {
 // from/to take what parse_time_micros takes; limit 1..10000 (default 1000);
 // without from the newest `limit` rows come (oldest first). A bad parameter
 // is 400 {"error":"bad_parameter","parameter","message"}; an unknown symbol
-// in /latest is 404. The store must be thread-safe for reads and outlive the
-// server.
+// in /latest is 404. /candles and /ticks, whose answers run to megabytes, are
+// on lane::bulk, the others on lane::light. The store must be thread-safe for
+// reads and outlive the server.
 void add_api_routes(server& srv, store::store& st, api_options options = {});
 
 // The JSON objects of the API, for other routes (live push) to reuse. Times

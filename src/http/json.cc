@@ -117,28 +117,7 @@ void write(std::string& out, const boost::json::value& v) {
 } // namespace
 
 std::string echo_input(std::string_view s, size_t max_bytes) {
-    std::string out;
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto u = static_cast<unsigned char>(s[i]);
-        const size_t n = model::utf8_sequence_length(s.substr(i));
-        const bool control = n == 0 || u < 0x20 || u == 0x7f;
-        const size_t shown = control ? 4 : n;
-        if (out.size() + shown > max_bytes) {
-            break;
-        }
-        if (control) {
-            fmt::format_to(std::back_inserter(out), "\\x{:02X}", u);
-            ++i;
-        } else {
-            out.append(s.substr(i, n));
-            i += n;
-        }
-    }
-    if (i < s.size()) {
-        out += "...";
-    }
-    return out;
+    return model::echo_text(s, max_bytes);
 }
 
 std::string to_json(const boost::json::value& v) {

@@ -104,6 +104,8 @@ struct route_entry {
     std::map<verb, handler> handlers;
     bool probe = false;  // cheap and never queued: answered on the I/O thread
     error_shaper shaper; // empty: error_response()
+    bool probe = false; // cheap and never queued: answered on the I/O thread
+    lane where = lane::light;
 };
 
 namespace {
@@ -121,14 +123,14 @@ struct server::impl {
     std::map<std::string, upgrade_handler, std::less<>> upgrades;
 
     std::unique_ptr<asio::io_context> ioc;
-    std::unique_ptr<asio::thread_pool> workers; // data routes
+    std::unique_ptr<asio::thread_pool> workers[2]; // by lane
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::unique_ptr<tcp::acceptor> acceptor;
     std::unique_ptr<asio::steady_timer> retry_timer;
     std::vector<std::thread> threads;
     std::atomic<size_t> connections{0};
-    std::atomic<size_t> queued{0};   // data requests waiting for a worker
-    std::atomic<size_t> buffered{0}; // answer bytes built, not yet written
+    std::atomic<size_t> queued[2] = {}; // requests waiting for a worker, by lane
+    std::atomic<size_t> buffered{0};    // answer bytes built, not yet written
     std::atomic<uint16_t> bound_port{0};
     std::mutex lifecycle_mu;
     bool started = false;
@@ -151,13 +153,16 @@ struct server::impl {
 
     // True when the request goes to a data route (run on a worker); false
     // for probes and for what is answered without a handler (400, 404, 405).
-    bool on_worker(const beast_request& req) const {
+    std::optional<lane> on_worker(const beast_request& req) const {
         auto url = parse_target(std::string_view(req.target().data(), req.target().size()));
         if (!url) {
-            return false;
+            return std::nullopt;
         }
         const route_entry* e = find(url->path);
-        return e != nullptr && !e->probe;
+        if (e == nullptr || e->probe) {
+            return std::nullopt;
+        }
+        return e->where;
     }
 
     // Takes n bytes of the answer budget; false when they do not fit.
@@ -286,7 +291,8 @@ private:
         }
         const int64_t started_ns = mono_nanos();
         const auto& req = _parser->get();
-        if (!_srv.on_worker(req)) {
+        const auto where = _srv.on_worker(req);
+        if (!where) {
             _res = _srv.handle(req, started_ns);
             return write(!_res.keep_alive());
         }
@@ -299,17 +305,18 @@ private:
                           true);
             return write(!_res.keep_alive());
         }
-        if (_srv.queued.fetch_add(1) >= cfg.max_queued_requests) {
-            _srv.queued.fetch_sub(1);
+        const auto l = static_cast<size_t>(*where);
+        if (_srv.queued[l].fetch_add(1) >= cfg.max_queued_requests) {
+            _srv.queued[l].fetch_sub(1);
             _res = _srv.busy(req, "queue", "too many requests are waiting; retry shortly", true);
             return write(!_res.keep_alive());
         }
         queued_gauge().add(1);
         // The parser (and the request in it) stays untouched on this strand
         // until the answer is posted back: nothing is read meanwhile.
-        asio::post(*_srv.workers, [self = shared_from_this(), started_ns] {
+        asio::post(*_srv.workers[l], [self = shared_from_this(), started_ns, l] {
             auto& srv = self->_srv;
-            srv.queued.fetch_sub(1);
+            srv.queued[l].fetch_sub(1);
             queued_gauge().add(-1);
             const auto& req = self->_parser->get();
             auto res = srv.handle(req, started_ns);
@@ -571,17 +578,19 @@ server::~server() {
     stop();
 }
 
-void server::route(verb method, std::string path, handler h) {
+void server::route(verb method, std::string path, handler h, lane l) {
     std::lock_guard lock(_impl->lifecycle_mu);
     MDSP_ASSERT(!_impl->started, "http::server::route({}) after start()", path);
     MDSP_ASSERT(path.starts_with("/"), "http route '{}' does not start with /", path);
     if (path.ends_with("/*")) {
         auto& e = _impl->prefixes[path.substr(0, path.size() - 1)];
         e.pattern = path;
+        e.where = l;
         e.handlers[method] = std::move(h);
     } else {
         auto& e = _impl->exact[path];
         e.pattern = path;
+        e.where = l;
         e.handlers[method] = std::move(h);
     }
 }
@@ -646,7 +655,10 @@ result<void> server::start() {
     }
     s.bound_port = s.acceptor->local_endpoint().port();
     s.started = true;
-    s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, s.cfg.workers)));
+    s.workers[static_cast<size_t>(lane::light)] =
+        std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, s.cfg.light_workers)));
+    s.workers[static_cast<size_t>(lane::bulk)] =
+        std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, s.cfg.workers)));
     s.work.emplace(s.ioc->get_executor());
     s.accept();
     for (int i = 0; i < threads; ++i) {
@@ -681,9 +693,11 @@ void server::stop() {
     // A handler running now finishes (its answer is posted to the stopped
     // context and dropped with it); queued ones are dropped, and with them
     // their sessions, while the context they belong to still exists.
-    s.workers->stop();
-    s.workers->join();
-    s.workers.reset();
+    for (auto& w : s.workers) {
+        w->stop();
+        w->join();
+        w.reset();
+    }
     beast::error_code ignored;
     s.acceptor->close(ignored);
     s.acceptor.reset();

@@ -63,6 +63,11 @@ using handler = std::function<response(const request&)>;
 // the paths of an API with an error format of its own. message says what
 // was wrong; status is the HTTP status.
 using error_shaper = std::function<response(unsigned status, std::string_view message)>;
+// Where the handlers of a route run. Probes (/healthz, /readyz, /metrics) run
+// on the I/O threads; every other route on a pool of workers: `bulk` for
+// routes whose answers can be large (many rows), `light` for the others, so
+// that a flood of large requests never queues the small ones behind it.
+enum class lane { light, bulk };
 
 // A request to upgrade the connection (WebSocket) on a path registered with
 // server::upgrade_route(). The handler takes over the socket, whose executor
@@ -82,11 +87,12 @@ struct server_config {
     std::string address = "127.0.0.1";
     uint16_t port = 8080; // 0 picks a free port; see server::port()
     int threads = 1;      // I/O threads: read, route, write, and run the probe routes
-    // Threads running the data routes (every route but /healthz, /readyz and
-    // /metrics), so that building a large answer never holds up an I/O thread
-    // and probes are never queued behind data requests.
+    // Threads running the routes of lane::bulk, and of lane::light: building
+    // a large answer never holds up an I/O thread, and probes and small
+    // requests are never queued behind large ones.
     int workers = 2;
-    // Data requests waiting for a worker; beyond, 503 with Retry-After.
+    int light_workers = 1;
+    // Requests waiting for a worker, per lane; beyond, 503 with Retry-After.
     size_t max_queued_requests = 256;
     size_t max_connections = 512;
     size_t max_header_bytes = 8 * 1024;
@@ -121,7 +127,7 @@ struct server_config {
 // answered 100 before the body is read (or 413 at once when the body would be
 // over the limit); other expectations get 417.
 //
-// Load: the probe routes run on the I/O threads; data routes on the workers,
+// Load: the probe routes run on the I/O threads; others on the workers of their lane,
 // with the bounds of server_config (queued requests, buffered answer bytes,
 // one answer's bytes, time to take an answer). A refusal for load is 503
 // {"error":"busy"} with Retry-After. Gauges mdsp_http_buffered_answer_bytes
@@ -142,7 +148,8 @@ public:
     // path is exact ("/api/v1/candles") or a prefix ending in "/*"
     // ("/subjects/*" matches "/subjects/x/versions"); the longest match wins.
     // A later route for the same method and path replaces the earlier one.
-    void route(verb method, std::string path, handler h);
+    // The lane is the path's (the last one given for it).
+    void route(verb method, std::string path, handler h, lane l = lane::light);
 
     // Errors the server answers itself (413, 431, 405, 500) on a path that
     // route() registered (the same string: exact or "/prefix/*") are made by

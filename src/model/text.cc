@@ -40,6 +40,34 @@ size_t utf8_sequence_length(std::string_view s) noexcept {
     return n;
 }
 
+std::string echo_text(std::string_view s, size_t max_bytes, bool* cut) {
+    std::string out;
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto u = static_cast<unsigned char>(s[i]);
+        const size_t n = utf8_sequence_length(s.substr(i));
+        const bool control = n == 0 || u < 0x20 || u == 0x7f;
+        const size_t shown = control ? 4 : n;
+        if (out.size() + shown > max_bytes) {
+            break;
+        }
+        if (control) {
+            fmt::format_to(std::back_inserter(out), "\\x{:02X}", u);
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    if (cut != nullptr) {
+        *cut = i < s.size();
+    }
+    if (i < s.size()) {
+        out += "...";
+    }
+    return out;
+}
+
 std::optional<std::string> valid_symbol(std::string_view s) {
     if (s.empty() || s.size() > max_symbol_bytes) {
         return fmt::format("a symbol is 1 to {} bytes long, this one is {}", max_symbol_bytes, s.size());

@@ -16,6 +16,12 @@ namespace mdsp::model {
 // (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 size_t utf8_sequence_length(std::string_view s) noexcept;
 
+// Outside text for a message or a log line: at most max_bytes of it (never
+// cut inside a character, "..." appended when cut, and *cut set), with bytes
+// that are not well-formed UTF-8 and control characters shown as the text
+// "\xNN", so the reader sees what was sent and the message stays valid text.
+std::string echo_text(std::string_view s, size_t max_bytes, bool* cut = nullptr);
+
 // The same rule for HTTP queries, WebSocket subscriptions and ingest.
 constexpr size_t max_symbol_bytes = 64;
 

@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "base/time.h"
+#include "model/text.h"
 
 namespace mdsp::feed::internal {
 
@@ -119,11 +120,15 @@ bool binance_time(std::string_view s, int64_t& micros, std::string& error) {
 } // namespace
 
 std::string quote_field(std::string_view field) {
+    // Escaped: a malformed line's bytes end up in logs and dead-letter messages.
     constexpr size_t max_shown = 40;
-    if (field.size() <= max_shown) {
-        return fmt::format("'{}'", field);
+    bool cut = false;
+    std::string shown = model::echo_text(field, max_shown, &cut);
+    if (!cut) {
+        return fmt::format("'{}'", shown);
     }
-    return fmt::format("'{}...' ({} bytes)", field.substr(0, max_shown), field.size());
+    shown.resize(shown.size() - 3); // the "..." goes inside the quotes
+    return fmt::format("'{}...' ({} bytes)", shown, field.size());
 }
 
 bool split_csv(std::string_view line, csv_fields& out, std::string& error) {

@@ -78,6 +78,23 @@ TEST(binance_line, says_what_is_wrong) {
               "time_ms '" + std::string(40, '9') + "...' (101 bytes) is not an integer");
 }
 
+TEST(binance_line, bytes_that_are_not_text_are_shown_escaped) {
+    // Messages go to the log and into dead letters: never raw invalid UTF-8.
+    model::tick t;
+    std::string error;
+    EXPECT_EQ(parse_binance_line("1,\xff\xfe"
+                                 "1,1,1,1,1,true",
+                                 t, error),
+              line_outcome::malformed);
+    EXPECT_EQ(error, "price '\\xFF\\xFE1' is not a number");
+    std::string forty;
+    for (int i = 0; i < 10; ++i) {
+        forty += "\\x80";
+    }
+    EXPECT_EQ(quote_field(std::string(50, '\x80')), "'" + forty + "...' (50 bytes)");
+    EXPECT_EQ(quote_field("tr\x1bue"), "'tr\\x1Bue'");
+}
+
 TEST(generic_line, header_and_rows) {
     auto cols = parse_generic_header("Symbol, TIME ,qty,price,extra");
     ASSERT_TRUE(cols);

@@ -165,15 +165,19 @@ TEST(server_load, clients_that_never_read_large_answers_hold_bounded_bytes_and_p
     EXPECT_EQ(srv.buffered_answer_bytes(), 0u);
 }
 
-TEST(server_load, probes_are_not_queued_behind_slow_data_requests) {
+TEST(server_load, probes_and_light_routes_are_not_queued_behind_slow_bulk_requests) {
     server_config cfg;
     cfg.port = 0;
     gate g;          // outlives the server, whose stop() waits for the handlers
     server srv(cfg); // default threads and workers
-    srv.route(verb::get, "/slow", [&](const request&) {
-        g.wait();
-        return json_response(200, {{"slow", true}});
-    });
+    srv.route(
+        verb::get, "/slow",
+        [&](const request&) {
+            g.wait();
+            return json_response(200, {{"slow", true}});
+        },
+        lane::bulk);
+    srv.route(verb::get, "/quick", [](const request&) { return json_response(200, {{"quick", true}}); });
     ASSERT_TRUE(srv.start());
     // Enough slow requests to occupy every thread that runs data handlers.
     std::vector<std::future<unsigned>> slow;
@@ -181,7 +185,7 @@ TEST(server_load, probes_are_not_queued_behind_slow_data_requests) {
         slow.push_back(std::async(std::launch::async, [&] { return get(srv.port(), "/slow").status; }));
     }
     g.until_waiting(1);
-    for (const char* probe : {"/healthz", "/readyz", "/metrics"}) {
+    for (const char* probe : {"/healthz", "/readyz", "/metrics", "/quick"}) {
         auto status = within([&] { return get(srv.port(), probe).status; }, [&] { g.open(); });
         EXPECT_EQ(status, 200U) << probe;
     }
