@@ -104,7 +104,6 @@ struct route_entry {
     std::map<verb, handler> handlers;
     bool probe = false;  // cheap and never queued: answered on the I/O thread
     error_shaper shaper; // empty: error_response()
-    bool probe = false; // cheap and never queued: answered on the I/O thread
     lane where = lane::light;
 };
 

@@ -213,7 +213,7 @@ void partition::report_recovery(const std::vector<internal::segment_recovery>& r
             continue;
         }
         spdlog::warn(
-            "log: {}: cut a torn tail of {} bytes at byte {} of {}: {}; nothing valid follows it, as "
+            "log: {}: truncated a torn tail of {} bytes at byte {} of {}: {}; nothing valid follows it, as "
             "after a crash in the middle of a write; every batch before it is kept",
             where, rec.truncated_bytes, rec.truncated_at, name, rec.reason);
         truncations.inc();

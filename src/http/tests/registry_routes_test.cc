@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "http/registry_routes.h"
-#include "http/tests/test_client.h"
 #include "registry/request.h"
 #include "registry/store.h"
+#include "testing/http_client.h"
 
 namespace mdsp::http {
 namespace {
