@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -247,6 +248,9 @@ const std::vector<setting>& settings() {
                  if (!iv) {
                      return fmt::format("'{}' is not an interval: use forms like 1s, 1m, 5m, 1h, 1d", s);
                  }
+                 if (std::find(out.begin(), out.end(), *iv) != out.end()) {
+                     return fmt::format("interval {} is listed twice: list each interval once", iv->name());
+                 }
                  out.push_back(*iv);
              }
              if (out.empty()) {
@@ -272,6 +276,16 @@ const std::vector<setting>& settings() {
         {"engine.fill_gaps", "Emit filler candles for empty windows between windows with ticks",
          bool_setting([](config& c) -> bool& { return c.engine.fill_gaps; }),
          [](const config& c) { return std::string(c.engine.fill_gaps ? "true" : "false"); }},
+        {"engine.max_future",
+         "Ticks whose event time is further ahead of the wall clock than this are dead-lettered (off = keep "
+         "all)",
+         duration_setting([](config& c) -> int64_t& { return c.engine.max_future_us; }, true),
+         [](const config& c) { return dur(c.engine.max_future_us); }},
+        {"engine.max_fillers_per_gap",
+         "Most filler candles one gap of a symbol gets per interval (the windows after them stay empty)",
+         number_setting<int64_t>([](config& c) -> int64_t& { return c.engine.max_fillers_per_gap; }, 0,
+                                 100'000'000, "a count"),
+         [](const config& c) { return std::to_string(c.engine.max_fillers_per_gap); }},
         {"process.commit_interval", "Longest a processed tick waits for its store write",
          duration_setting([](config& c) -> int64_t& { return c.process.commit_interval_us; }, false),
          [](const config& c) { return dur(c.process.commit_interval_us); }},

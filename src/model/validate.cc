@@ -26,7 +26,8 @@ std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max
         return fmt::format("size {} of {} is not a finite number of at least 0", *t.size, t.symbol);
     }
     if (!finite_opt(t.day_volume) || (t.day_volume && *t.day_volume < 0)) {
-        return fmt::format("day volume {} of {} is not a finite number of at least 0", *t.day_volume, t.symbol);
+        return fmt::format("day volume {} of {} is not a finite number of at least 0", *t.day_volume,
+                           t.symbol);
     }
     if (!finite_opt(t.bid) || !finite_opt(t.ask)) {
         return fmt::format("bid or ask of {} is not a finite number", t.symbol);

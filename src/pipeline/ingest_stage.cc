@@ -11,6 +11,7 @@
 #include "base/time.h"
 #include "model/codec.h"
 #include "model/framing.h"
+#include "model/validate.h"
 #include "pipeline/errc.h"
 
 namespace mdsp::pipeline {
@@ -55,6 +56,17 @@ void ingest_stage::dead_letter(const model::dead_letter& d) {
     }
 }
 
+void ingest_stage::reject(const model::tick& t, std::string why) {
+    model::dead_letter d;
+    d.source_topic = "feed:" + _src.id();
+    d.error_kind = "invalid";
+    d.message = std::move(why);
+    d.raw = _buf; // the tick as it would have gone to market.ticks (framed Avro)
+    d.time = now_micros();
+    spdlog::warn("ingest: {}", d.message);
+    dead_letter(d);
+}
+
 result<step_status> ingest_stage::step(std::chrono::milliseconds max_wait) {
     if (_ended) {
         std::this_thread::sleep_for(max_wait);
@@ -65,15 +77,24 @@ result<step_status> ingest_stage::step(std::chrono::milliseconds max_wait) {
     if (!st) {
         return st.error();
     }
+    size_t sent = 0;
+    const int64_t now = now_micros();
     for (const auto& t : _ticks) {
         _buf.clear();
         model::encode_framed(t, _buf);
+        // What no stage after this one could store goes to the dead letters
+        // here, with the reason, and the feed goes on.
+        if (auto why = model::check_tick(t, now, _opts.max_future_us)) {
+            reject(t, std::move(*why));
+            continue;
+        }
         if (auto r = _out.send(bus::ticks_topic, t.symbol, _buf, t.event_time() / 1000); !r) {
             return r.error();
         }
+        ++sent;
     }
-    _sent.fetch_add(_ticks.size(), std::memory_order_relaxed);
-    _probe.sent(_ticks.size());
+    _sent.fetch_add(sent, std::memory_order_relaxed);
+    _probe.sent(sent);
     if (auto pr = _src.progress()) {
         _progress.store(*pr, std::memory_order_relaxed);
     }

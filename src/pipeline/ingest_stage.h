@@ -38,6 +38,8 @@ public:
         int64_t flush_every_ns = 0;
         // Called about once a minute on the stage's thread (log retention).
         std::function<void()> maintenance;
+        // Ticks further ahead of the clock are dead-lettered (model::check_tick).
+        int64_t max_future_us = 0;
     };
 
     ingest_stage(feed::source& src, bus::producer& out, options opts);
@@ -63,6 +65,7 @@ public:
 private:
     result<void> flush();
     result<void> write_checkpoint();
+    void reject(const model::tick& t, std::string why);
 
     feed::source& _src;
     bus::producer& _out;

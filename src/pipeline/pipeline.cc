@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "pipeline/data_folder.h"
+#include "pipeline/errc.h"
 #include "pipeline/gap_repair.h"
 #include "pipeline/health.h"
 #include "pipeline/http_surface.h"
@@ -76,6 +78,13 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         p->_runner.stop_with(std::move(stop));
     }
     const bool kafka = !cfg.kafka.brokers.empty();
+    if (!opts.ingest && !opts.process && !std::filesystem::is_directory(cfg.data_dir)) {
+        // Serving alone makes nothing: a missing folder is a typo, not a new pipeline.
+        return make_error(errc::io_error,
+                          "the data folder {} does not exist; give the folder of a pipeline with --data-dir "
+                          "(mdsp up or mdsp replay make one)",
+                          cfg.data_dir);
+    }
     // Kafka's ingest alone keeps no store: only its source checkpoint.
     if (!kafka || opts.process || opts.http) {
         auto st = open_store(cfg);
@@ -123,6 +132,7 @@ result<void> pipeline::open_embedded_bus() {
 result<void> pipeline::open_ingest() {
     auto& ps = *_parts;
     ingest_stage::options io;
+    io.max_future_us = _cfg.engine.max_future_us;
     if (ps.log) {
         if (auto r = registry::check_pinned_ids(_cfg.schema_registry.url); !r) {
             return r.error();

@@ -11,6 +11,7 @@
 #include "base/time.h"
 #include "model/codec.h"
 #include "model/framing.h"
+#include "model/validate.h"
 #include "pipeline/data_folder.h"
 #include "pipeline/errc.h"
 
@@ -28,6 +29,7 @@ stream::engine_config engine_cfg(const config& c) {
     e.out_of_orderness_us = c.engine.out_of_orderness_us;
     e.allowed_lateness_us = c.engine.allowed_lateness_us;
     e.fill_gaps = c.engine.fill_gaps;
+    e.max_fillers_per_gap = c.engine.max_fillers_per_gap;
     return e;
 }
 
@@ -258,6 +260,12 @@ void process_stage::apply(const bus::record_view& rec, part& p) {
     auto t = model::decode_framed_tick(rec.value);
     if (!t) {
         dead_letter(rec, "decode", t.error().what());
+        return;
+    }
+    // Checked again here, not only at ingest: a record an older version (or
+    // another producer) put in the log must not stop this stage.
+    if (auto why = model::check_tick(*t, now_micros(), _cfg.engine.max_future_us)) {
+        dead_letter(rec, "invalid", std::move(*why));
         return;
     }
     auto outcome = p.slot->engine.add(*t, rec.partition);

@@ -49,6 +49,10 @@ result<void> candle_engine::validate(const engine_config& cfg) {
         return make_error(errc::bad_config, "out_of_orderness {} us is out of range; use 0 or more (e.g. 2s)",
                           cfg.out_of_orderness_us);
     }
+    if (cfg.max_fillers_per_gap < 0) {
+        return make_error(errc::bad_config, "max_fillers_per_gap {} is negative; use 0 or more",
+                          cfg.max_fillers_per_gap);
+    }
     if (cfg.allowed_lateness_us < 0 || cfg.allowed_lateness_us > internal::time_range / 4) {
         return make_error(errc::bad_config, "allowed_lateness {} us is out of range; use 0 or more (e.g. 1m)",
                           cfg.allowed_lateness_us);
@@ -190,16 +194,22 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
     if (s.cursor > s.first_real) {
         prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
     }
-    for (int64_t idx = s.cursor; idx < target; ++idx) {
-        if (idx < s.base) {
-            if (!cfg.fill_gaps) {
-                continue;
-            }
+    // Below base the windows are gone (past the lateness): one gap's empty
+    // windows there are emitted up to the cap, and the rest is skipped in
+    // O(1), so no gap, however long, costs more than the cap.
+    const int64_t purged_end = std::min(target, s.base);
+    if (s.cursor < purged_end) {
+        int64_t emit_end = s.cursor;
+        if (cfg.fill_gaps) {
+            emit_end = s.cursor + std::min(purged_end - s.cursor, cfg.max_fillers_per_gap);
+        }
+        for (int64_t idx = s.cursor; idx < emit_end; ++idx) {
             window f;
             f.make_filler(prev);
             purged_out.push_back(make_candle(sid, idx, f, true));
-            continue;
         }
+    }
+    for (int64_t idx = std::max(s.cursor, purged_end); idx < target; ++idx) {
         window& x = s.at(idx);
         if (!x.real()) {
             if (!cfg.fill_gaps) {

@@ -30,6 +30,12 @@ struct engine_config {
     // Emit filler candles (OHLC = previous close, volume 0) for empty windows
     // between two windows with ticks.
     bool fill_gaps = true;
+    // Most fillers one gap of a series gets for its windows already past the
+    // allowed lateness: a symbol silent for a month at the 1s interval would
+    // otherwise emit 2.6 million of them in one step. The windows past the
+    // cap stay empty (no candle); those still within the lateness when the
+    // next tick comes get their fillers as before.
+    int64_t max_fillers_per_gap = 10'000;
 };
 
 enum class tick_outcome {

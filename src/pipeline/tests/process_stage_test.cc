@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -143,6 +144,32 @@ TEST(process_stage, a_record_that_does_not_decode_is_dead_lettered_before_the_wr
     ASSERT_NE(flush, r.j.end());
     auto last_write = std::find(r.j.rbegin(), r.j.rend(), "store.write");
     EXPECT_LT(flush - r.j.begin(), r.j.rend() - last_write);
+}
+
+TEST(process_stage, a_tick_no_store_could_take_is_dead_lettered_and_the_stage_goes_on) {
+    // Written by an older version or another producer: the log has it, so
+    // the stage must survive it on every start (issue 10, item 2).
+    rig r;
+    r.send(tick("AAA", t0, 100, 1));
+    r.send(tick(std::string("BBB\0", 4), t0 + 1'000'000, 100, 1));
+    auto nan = tick("CCC", t0 + 2'000'000, 0, 1);
+    nan.price = std::numeric_limits<double>::quiet_NaN();
+    r.send(nan);
+    r.send(tick("AAA", t0 + 3'000'000, 101, 2));
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    r.drain(s);
+    auto dl = r.dead_letters();
+    ASSERT_EQ(dl.size(), 2u);
+    for (const auto& d : dl) {
+        EXPECT_EQ(d.error_kind, "invalid");
+        EXPECT_FALSE(d.message.empty());
+    }
+    auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].trade_count, 2);
+    EXPECT_TRUE(r.store.candles_of(std::string("BBB\0", 4), model::interval(60'000'000))->empty());
 }
 
 TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_covers_it) {

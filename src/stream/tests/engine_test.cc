@@ -258,5 +258,36 @@ TEST(engine, publishes_metrics_in_take_updates) {
     EXPECT_NE(reg.expose().find("mdsp_engine_ticks_total{outcome=\"late\"}"), std::string::npos);
 }
 
+TEST(engine, a_long_silence_emits_at_most_the_cap_of_fillers_per_gap) {
+    // A month between two ticks at the 1s interval is 2.7 million empty
+    // windows; emitting them all took gigabytes (issue 10, item 1).
+    engine_config cfg;
+    cfg.intervals = {model::interval(1'000'000)};
+    cfg.max_fillers_per_gap = 5;
+    candle_engine e(cfg);
+    const int64_t t0 = 1'704'153'600'000'000; // 2024-01-02
+    const int64_t month = 31LL * 86'400'000'000;
+    ASSERT_EQ(e.add(make_tick("A", t0, 10.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    ASSERT_EQ(e.add(make_tick("A", t0 + month, 11.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
+    std::vector<model::candle> out;
+    e.take_updates(out);
+    e.finish();
+    e.take_updates(out);
+    // The first 5 after the tick, then nothing until the windows that were
+    // still within the lateness when the second tick came (about 62 at 1s).
+    size_t early = 0;
+    size_t late = 0;
+    for (const auto& c : out) {
+        if (c.trade_count == 0) {
+            EXPECT_EQ(c.close, 10.0); // the previous close
+            (c.window_start() < t0 + 6'000'000 ? early : late)++;
+            EXPECT_TRUE(c.window_start() < t0 + 6'000'000 || c.window_start() > t0 + month - 100'000'000);
+        }
+    }
+    EXPECT_EQ(early, 5u);
+    EXPECT_LE(late, 70u);
+    EXPECT_LT(out.size(), 100u);
+}
+
 } // namespace
 } // namespace mdsp::stream
