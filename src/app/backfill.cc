@@ -19,20 +19,13 @@
 #include "feed/twelvedata_rest.h"
 #include "pipeline/data_folder.h"
 #include "pipeline/gap_repair.h"
+#include "pipeline/runner.h"
 #include "store/rocks_store.h"
 #include "stream/bar_roller.h"
 
 namespace mdsp::app {
 
 namespace {
-
-sigset_t stop_signals() {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGINT);
-    sigaddset(&s, SIGTERM);
-    return s;
-}
 
 // Backfills every symbol in turn with a progress bar; returns how many failed.
 int backfill_all(const config& cfg, feed::twelvedata_rest& rest, store::store& st, model::interval iv,
@@ -98,6 +91,9 @@ int backfill_all(const config& cfg, feed::twelvedata_rest& rest, store::store& s
 } // namespace
 
 int cmd_backfill(const config& cfg, const backfill_options& b) {
+    // Before any thread starts (RocksDB's, the worker): signals then go to
+    // signal_stop's watcher alone.
+    pipeline::signal_stop signals;
     auto iv = model::interval::parse(b.interval);
     if (!iv) {
         std::fprintf(stderr, "mdsp backfill: --interval %s is not an interval; write 1m, 5m, 1h or 1d\n",
@@ -140,9 +136,6 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
         return 1;
     }
 
-    // Signals go to sigtimedwait below, not to the worker.
-    sigset_t sigs = stop_signals();
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     std::atomic<bool> done{false};
     int failed = 0;
     std::thread worker([&] {
@@ -150,10 +143,11 @@ int cmd_backfill(const config& cfg, const backfill_options& b) {
         done = true;
     });
     while (!done) {
-        timespec ts{0, 100'000'000L};
-        if (sigtimedwait(&sigs, nullptr, &ts) > 0) {
+        if (!stop && signals.wait(std::chrono::milliseconds(100))) {
             spdlog::warn("backfill: stopping; the bars stored so far stay");
             stop = true;
+        } else if (stop) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     }
     worker.join();
