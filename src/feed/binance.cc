@@ -96,113 +96,117 @@ void binance::on_message(std::string_view msg) {
     push(std::move(t));
 }
 
+// One WebSocket connection and what the io loop knows of it.
+struct binance::connection {
+    std::shared_ptr<ws_session> s;
+    bool opened = false, closed = false, delivered = false;
+    int64_t opened_ns = 0, last_ns = 0;
+    std::string why;
+};
+
+std::shared_ptr<binance::connection>
+binance::open_connection(boost::asio::io_context& io, const std::shared_ptr<boost::asio::ssl::context>& tls) {
+    auto slot = std::make_shared<connection>();
+    std::weak_ptr<connection> w = slot;
+    ws_session::callbacks cb;
+    cb.on_open = [this, w] {
+        if (auto c = w.lock()) {
+            c->opened = true;
+            c->opened_ns = c->last_ns = mono_nanos();
+            stats().connects.inc();
+            stats().connected.set(1);
+            set_not_ready("");
+            spdlog::info("binance: connected to {}", _url.host);
+        }
+    };
+    cb.on_message = [this, w](std::string_view m) {
+        if (auto c = w.lock()) {
+            c->last_ns = mono_nanos();
+            c->delivered = true;
+        }
+        on_message(m);
+    };
+    cb.on_ping = [this, w](std::string_view) {
+        stats().pings.inc();
+        if (auto c = w.lock()) {
+            c->last_ns = mono_nanos();
+        }
+    };
+    cb.on_close = [w](const std::string& why) {
+        if (auto c = w.lock()) {
+            c->closed = true;
+            c->why = why;
+        }
+    };
+    ws_options wo;
+    wo.url = _url;
+    wo.max_message_bytes = _cfg.max_message_bytes;
+    slot->s = ws_session::create(io, tls, wo, cb);
+    slot->s->start();
+    return slot;
+}
+
+void binance::run_connections(boost::asio::io_context& io,
+                              const std::shared_ptr<boost::asio::ssl::context>& tls,
+                              std::shared_ptr<connection>& cur) {
+    // Up to two connections: the current one and, during a planned
+    // reconnect, its successor.
+    std::shared_ptr<connection> next;
+    while (!stopping()) {
+        if (io.stopped()) {
+            io.restart();
+        }
+        io.run_for(std::chrono::milliseconds(50));
+        int64_t now = mono_nanos();
+        if (next && (next->delivered || now - next->opened_ns > _cfg.overlap_ms * 1'000'000 || cur->closed)) {
+            if (next->opened) {
+                spdlog::info("binance: planned reconnect done; closing the old connection");
+                cur->s->close();
+                cur = std::move(next);
+                stats().reconnects.inc();
+            } else if (next->closed) {
+                next.reset();
+            }
+        }
+        if (cur->closed) {
+            break;
+        }
+        if (cur->opened && !next && now - cur->opened_ns > _cfg.max_connection_age_ms * 1'000'000) {
+            spdlog::info("binance: the connection is {} old; opening its successor",
+                         format_duration(_cfg.max_connection_age_ms * 1000));
+            next = open_connection(io, tls);
+        }
+        if (cur->opened && now - cur->last_ns > _cfg.watchdog_ms * 1'000'000) {
+            stats().watchdog.inc();
+            spdlog::warn("binance: no message for {} ms; reconnecting", _cfg.watchdog_ms);
+            cur->s->close();
+            cur->why = "watchdog";
+        }
+    }
+    for (auto* c : {&cur, &next}) {
+        if (*c && !(*c)->closed) {
+            (*c)->s->close();
+        }
+    }
+    for (int i = 0; i < 40 && ((cur && !cur->closed) || (next && !next->closed)); ++i) {
+        io.restart();
+        io.run_for(std::chrono::milliseconds(50));
+    }
+}
+
 void binance::run_io() {
     boost::asio::io_context io;
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    if (_url.tls) {
-        auto ctx = make_tls_context(_cfg.tls);
-        if (!ctx) {
-            spdlog::error("binance: {}", ctx.error().what());
-            set_not_ready(ctx.error().what());
-            return;
-        }
-        tls = *ctx;
+    auto tls = tls_context_for(_url, _cfg.tls);
+    if (!tls) {
+        spdlog::error("binance: {}", tls.error().what());
+        set_not_ready(tls.error().what());
+        return;
     }
     backoff retry(_cfg.backoff_min_ms, _cfg.backoff_max_ms,
                   _cfg.seed ? _cfg.seed : static_cast<uint64_t>(mono_nanos()));
-
-    // Up to two connections: the current one and, during a planned
-    // reconnect, its successor.
-    struct conn {
-        std::shared_ptr<ws_session> s;
-        bool opened = false, closed = false, delivered = false;
-        int64_t opened_ns = 0, last_ns = 0;
-        std::string why;
-    };
-    auto open_conn = [&](std::shared_ptr<conn>& slot) {
-        slot = std::make_shared<conn>();
-        std::weak_ptr<conn> w = slot;
-        ws_session::callbacks cb;
-        cb.on_open = [this, w] {
-            if (auto c = w.lock()) {
-                c->opened = true;
-                c->opened_ns = c->last_ns = mono_nanos();
-                stats().connects.inc();
-                stats().connected.set(1);
-                set_not_ready("");
-                spdlog::info("binance: connected to {}", _url.host);
-            }
-        };
-        cb.on_message = [this, w](std::string_view m) {
-            if (auto c = w.lock()) {
-                c->last_ns = mono_nanos();
-                c->delivered = true;
-            }
-            on_message(m);
-        };
-        cb.on_ping = [this, w](std::string_view) {
-            stats().pings.inc();
-            if (auto c = w.lock()) {
-                c->last_ns = mono_nanos();
-            }
-        };
-        cb.on_close = [w](const std::string& why) {
-            if (auto c = w.lock()) {
-                c->closed = true;
-                c->why = why;
-            }
-        };
-        ws_options wo;
-        wo.url = _url;
-        wo.max_message_bytes = _cfg.max_message_bytes;
-        slot->s = ws_session::create(io, tls, wo, cb);
-        slot->s->start();
-    };
-
-    std::shared_ptr<conn> cur, next;
     while (!stopping()) {
-        open_conn(cur);
-        while (!stopping()) {
-            if (io.stopped()) {
-                io.restart();
-            }
-            io.run_for(std::chrono::milliseconds(50));
-            int64_t now = mono_nanos();
-            if (next
-                && (next->delivered || now - next->opened_ns > _cfg.overlap_ms * 1'000'000 || cur->closed)) {
-                if (next->opened) {
-                    spdlog::info("binance: planned reconnect done; closing the old connection");
-                    cur->s->close();
-                    cur = std::move(next);
-                    stats().reconnects.inc();
-                } else if (next->closed) {
-                    next.reset();
-                }
-            }
-            if (cur->closed) {
-                break;
-            }
-            if (cur->opened && !next && now - cur->opened_ns > _cfg.max_connection_age_ms * 1'000'000) {
-                spdlog::info("binance: the connection is {} old; opening its successor",
-                             format_duration(_cfg.max_connection_age_ms * 1000));
-                open_conn(next);
-            }
-            if (cur->opened && now - cur->last_ns > _cfg.watchdog_ms * 1'000'000) {
-                stats().watchdog.inc();
-                spdlog::warn("binance: no message for {} ms; reconnecting", _cfg.watchdog_ms);
-                cur->s->close();
-                cur->why = "watchdog";
-            }
-        }
-        for (auto* c : {&cur, &next}) {
-            if (*c && !(*c)->closed) {
-                (*c)->s->close();
-            }
-        }
-        for (int i = 0; i < 40 && ((cur && !cur->closed) || (next && !next->closed)); ++i) {
-            io.restart();
-            io.run_for(std::chrono::milliseconds(50));
-        }
+        auto cur = open_connection(io, *tls);
+        run_connections(io, *tls, cur);
         stats().connected.set(0);
         if (stopping()) {
             break;
@@ -211,14 +215,10 @@ void binance::run_io() {
             retry.reset();
             stats().reconnects.inc();
         }
-        next.reset();
         int64_t wait = retry.next_ms();
         spdlog::warn("binance: connection lost ({}); reconnecting in {} ms", cur->why, wait);
         set_not_ready(fmt::format("disconnected: {}", cur->why));
-        int64_t until = mono_nanos() + wait * 1'000'000;
-        while (!stopping() && mono_nanos() < until) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        wait_unless_stopping(wait);
     }
 }
 

@@ -40,7 +40,14 @@ public:
 
 private:
     binance(binance_config cfg, ws_url url, dead_letter_sink sink);
+    struct connection;
     void run_io() override;
+    std::shared_ptr<connection> open_connection(boost::asio::io_context& io,
+                                                const std::shared_ptr<boost::asio::ssl::context>& tls);
+    // Runs cur (and its successor during a planned reconnect, which then
+    // becomes cur) until it closes or a stop request; both are closed after.
+    void run_connections(boost::asio::io_context& io, const std::shared_ptr<boost::asio::ssl::context>& tls,
+                         std::shared_ptr<connection>& cur);
     void on_message(std::string_view msg);
 
     binance_config _cfg;

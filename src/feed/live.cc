@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "base/time.h"
+
 namespace mdsp::feed {
 
 namespace {
@@ -52,6 +54,14 @@ std::optional<std::string> live_source::not_ready_reason() const {
         return std::nullopt;
     }
     return _not_ready;
+}
+
+void live_source::wait_unless_stopping(int64_t ms) const {
+    const int64_t until = mono_nanos() + ms * 1'000'000;
+    while (!stopping() && mono_nanos() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(
+            std::min<int64_t>(20, std::max<int64_t>(1, (until - mono_nanos()) / 1'000'000))));
+    }
 }
 
 void live_source::set_not_ready(std::string reason) {

@@ -71,6 +71,8 @@ protected:
     bool push(model::dead_letter d);
     // The seq after which resume() continues (0 before any resume).
     int64_t resumed_seq() const { return _resumed_seq; }
+    // Waits ms before a reconnect, returning early when stopping.
+    void wait_unless_stopping(int64_t ms) const;
 
 private:
     bool push_item(std::variant<model::tick, model::dead_letter> item);

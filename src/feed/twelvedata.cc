@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/time.h"
+#include "feed/internal/rate_window.h"
 #include "feed/internal/ws_messages.h"
 
 namespace mdsp::feed {
@@ -32,27 +33,6 @@ std::string json_escape(std::string_view s) {
     }
     return out;
 }
-
-// Client messages within the server's per-minute limit (sliding window).
-class rate_window {
-public:
-    explicit rate_window(int per_minute)
-      : _max(static_cast<size_t>(std::max(1, per_minute))) {}
-    bool try_take(int64_t now_ns) {
-        while (!_sent.empty() && now_ns - _sent.front() >= 60'000'000'000LL) {
-            _sent.pop_front();
-        }
-        if (_sent.size() >= _max) {
-            return false;
-        }
-        _sent.push_back(now_ns);
-        return true;
-    }
-
-private:
-    size_t _max;
-    std::deque<int64_t> _sent;
-};
 
 } // namespace
 
@@ -122,119 +102,19 @@ void twelvedata::run_io() {
         _gap_from_us = 0;
     }
     boost::asio::io_context io;
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    if (_url.tls) {
-        auto ctx = make_tls_context(_cfg.tls);
-        if (!ctx) {
-            spdlog::error("twelvedata: {}", ctx.error().what());
-            set_not_ready(ctx.error().what());
-            return;
-        }
-        tls = *ctx;
+    auto tls = tls_context_for(_url, _cfg.tls);
+    if (!tls) {
+        spdlog::error("twelvedata: {}", tls.error().what());
+        set_not_ready(tls.error().what());
+        return;
     }
     backoff retry(_cfg.backoff_min_ms, _cfg.backoff_max_ms,
                   _cfg.seed ? _cfg.seed : static_cast<uint64_t>(mono_nanos()));
-    rate_window rate(_cfg.max_messages_per_minute);
+    internal::rate_window rate(_cfg.max_messages_per_minute);
     bool had_connection = false;
-
     while (!stopping()) {
-        ws_options wo;
-        wo.url = _url;
-        wo.headers.emplace_back("X-TD-APIKEY", _cfg.api_key);
-        wo.max_message_bytes = _cfg.max_message_bytes;
-        bool opened = false, closed = false, got_status = false;
         std::string why;
-        ws_session::callbacks cb;
-        cb.on_open = [&] {
-            opened = true;
-            _last_msg_ns = mono_nanos();
-        };
-        cb.on_message = [&](std::string_view m) {
-            _last_msg_ns = mono_nanos();
-            stats().messages.inc();
-            ++_msg_index;
-            on_message(m);
-            got_status = got_status || !_subscribed.empty();
-        };
-        cb.on_ping = [&](std::string_view) { stats().pings.inc(); };
-        cb.on_close = [&](const std::string& w) {
-            closed = true;
-            why = w;
-        };
-        auto session = ws_session::create(io, tls, wo, cb);
-        session->start();
-        _subscribed.clear();
-
-        // Symbols to subscribe, in chunks, paced by the message limit.
-        std::vector<std::string> pending;
-        {
-            std::lock_guard g(_failed_mu);
-            for (const auto& s : _cfg.symbols) {
-                if (!_failed.count(s)) {
-                    pending.push_back(s);
-                }
-            }
-        }
-        size_t next_symbol = 0;
-        int64_t next_heartbeat = 0;
-        bool counted_open = false;
-        while (!closed) {
-            if (io.stopped()) {
-                io.restart();
-            }
-            io.run_for(std::chrono::milliseconds(50));
-            if (stopping()) {
-                session->close();
-                for (int i = 0; i < 40 && !closed; ++i) {
-                    io.restart();
-                    io.run_for(std::chrono::milliseconds(50));
-                }
-                break;
-            }
-            if (!opened || closed) {
-                continue;
-            }
-            int64_t now = mono_nanos();
-            if (!counted_open) {
-                counted_open = true;
-                stats().connects.inc();
-                stats().connected.set(1);
-                spdlog::info("twelvedata: connected to {}{}", _url.host, _url.target);
-                next_heartbeat = now + _cfg.heartbeat_ms * 1'000'000;
-                if (pending.empty()) {
-                    set_not_ready("every symbol was refused by TwelveData; see the log");
-                } else {
-                    set_not_ready("subscribing");
-                }
-            }
-            while (next_symbol < pending.size() && rate.try_take(now)) {
-                size_t n = std::min(_cfg.symbols_per_subscribe, pending.size() - next_symbol);
-                std::string list;
-                for (size_t i = 0; i < n; ++i) {
-                    list += (i ? "," : "") + json_escape(pending[next_symbol + i]);
-                }
-                next_symbol += n;
-                session->send(fmt::format(R"({{"action":"subscribe","params":{{"symbols":"{}"}}}})", list));
-            }
-            if (now >= next_heartbeat && rate.try_take(now)) {
-                session->send(R"({"action":"heartbeat"})");
-                stats().heartbeats.inc();
-                next_heartbeat = now + _cfg.heartbeat_ms * 1'000'000;
-            }
-            if (got_status && _gap_pending && _cfg.on_gap) {
-                _gap_pending = false;
-                int64_t to = now_micros();
-                if (_gap_from_us < to) {
-                    _cfg.on_gap(_gap_from_us, to);
-                }
-            }
-            if (now - _last_msg_ns > _cfg.watchdog_ms * 1'000'000) {
-                stats().watchdog.inc();
-                spdlog::warn("twelvedata: no message for {} ms; reconnecting", _cfg.watchdog_ms);
-                why = "watchdog";
-                session->close();
-            }
-        }
+        const bool opened = run_connection(io, *tls, rate, why);
         stats().connected.set(0);
         if (stopping()) {
             break;
@@ -252,12 +132,110 @@ void twelvedata::run_io() {
         why = scrub(why);
         spdlog::warn("twelvedata: connection lost ({}); reconnecting in {} ms", why, wait);
         set_not_ready(fmt::format("disconnected: {}", why));
-        int64_t until = mono_nanos() + wait * 1'000'000;
-        while (!stopping() && mono_nanos() < until) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(
-                std::min<int64_t>(50, std::max<int64_t>(1, (until - mono_nanos()) / 1'000'000))));
+        wait_unless_stopping(wait);
+    }
+}
+
+std::vector<std::string> twelvedata::symbols_to_subscribe() const {
+    std::vector<std::string> out;
+    std::lock_guard g(_failed_mu);
+    for (const auto& s : _cfg.symbols) {
+        if (!_failed.count(s)) {
+            out.push_back(s);
         }
     }
+    return out;
+}
+
+bool twelvedata::run_connection(boost::asio::io_context& io,
+                                const std::shared_ptr<boost::asio::ssl::context>& tls,
+                                internal::rate_window& rate, std::string& why) {
+    ws_options wo;
+    wo.url = _url;
+    wo.headers.emplace_back("X-TD-APIKEY", _cfg.api_key);
+    wo.max_message_bytes = _cfg.max_message_bytes;
+    bool opened = false, closed = false, got_status = false;
+    ws_session::callbacks cb;
+    cb.on_open = [&] {
+        opened = true;
+        _last_msg_ns = mono_nanos();
+    };
+    cb.on_message = [&](std::string_view m) {
+        _last_msg_ns = mono_nanos();
+        stats().messages.inc();
+        ++_msg_index;
+        on_message(m);
+        got_status = got_status || !_subscribed.empty();
+    };
+    cb.on_ping = [&](std::string_view) { stats().pings.inc(); };
+    cb.on_close = [&](const std::string& w) {
+        closed = true;
+        why = w;
+    };
+    auto session = ws_session::create(io, tls, wo, cb);
+    session->start();
+    _subscribed.clear();
+
+    // Symbols to subscribe, in chunks, paced by the message limit.
+    const std::vector<std::string> pending = symbols_to_subscribe();
+    size_t next_symbol = 0;
+    int64_t next_heartbeat = 0;
+    bool counted_open = false;
+    while (!closed) {
+        if (io.stopped()) {
+            io.restart();
+        }
+        io.run_for(std::chrono::milliseconds(50));
+        if (stopping()) {
+            session->close();
+            for (int i = 0; i < 40 && !closed; ++i) {
+                io.restart();
+                io.run_for(std::chrono::milliseconds(50));
+            }
+            break;
+        }
+        if (!opened || closed) {
+            continue;
+        }
+        const int64_t now = mono_nanos();
+        if (!counted_open) {
+            counted_open = true;
+            stats().connects.inc();
+            stats().connected.set(1);
+            spdlog::info("twelvedata: connected to {}{}", _url.host, _url.target);
+            next_heartbeat = now + _cfg.heartbeat_ms * 1'000'000;
+            set_not_ready(pending.empty() ? "every symbol was refused by TwelveData; see the log"
+                                          : "subscribing");
+        }
+        while (next_symbol < pending.size() && rate.try_take(now)) {
+            size_t n = std::min(_cfg.symbols_per_subscribe, pending.size() - next_symbol);
+            std::string list;
+            for (size_t i = 0; i < n; ++i) {
+                list += (i ? "," : "") + json_escape(pending[next_symbol + i]);
+            }
+            next_symbol += n;
+            session->send(fmt::format(R"({{"action":"subscribe","params":{{"symbols":"{}"}}}})", list));
+        }
+        if (now >= next_heartbeat && rate.try_take(now)) {
+            session->send(R"({"action":"heartbeat"})");
+            stats().heartbeats.inc();
+            next_heartbeat = now + _cfg.heartbeat_ms * 1'000'000;
+        }
+        if (got_status && _gap_pending && _cfg.on_gap) {
+            _gap_pending = false;
+            int64_t to = now_micros();
+            if (_gap_from_us < to) {
+                _cfg.on_gap(_gap_from_us, to);
+            }
+        }
+        if (now - _last_msg_ns > _cfg.watchdog_ms * 1'000'000) {
+            stats().watchdog.inc();
+            spdlog::warn("twelvedata: no message for {} ms; reconnecting", _cfg.watchdog_ms);
+            why = "watchdog";
+            session->close();
+        }
+    }
+    return opened;
 }
 
 void twelvedata::on_message(std::string_view msg) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "feed/internal/line_parser.h"
+#include "feed/internal/rate_window.h"
 #include "feed/live.h"
 #include "feed/ws_client.h"
 
@@ -56,6 +57,13 @@ public:
 private:
     twelvedata(twelvedata_config cfg, ws_url url, dead_letter_sink sink);
     void run_io() override;
+    // One connection from its start to its close or a stop request:
+    // subscriptions paced by rate, heartbeats, the watchdog, gap reports.
+    // True when it opened; why it ended goes to why.
+    bool run_connection(boost::asio::io_context& io, const std::shared_ptr<boost::asio::ssl::context>& tls,
+                        internal::rate_window& rate, std::string& why);
+    // The configured symbols less those the server refused.
+    std::vector<std::string> symbols_to_subscribe() const;
     void on_message(std::string_view msg);
     void on_price(model::tick& t, std::string_view raw);
     void on_control(std::string_view msg);

@@ -83,6 +83,86 @@ bool twelvedata_rest::wait_until_us(int64_t wall_us, bars_summary& s) {
     return true;
 }
 
+// One page of /time_series: paced by the credits of the minute, retried
+// with backoff on transport errors and 5xx, waiting out a 429.
+result<void> twelvedata_rest::fetch_page(const rest_request& req, std::string_view symbol, model::interval iv,
+                                         internal::time_series_page& page, bars_summary& s) {
+    auto& requests = metrics::global().get_counter(
+        "mdsp_twelvedata_rest_requests_total", "Requests sent to TwelveData's REST API, retries included");
+    auto& limited =
+        metrics::global().get_counter("mdsp_twelvedata_rest_rate_limited_total",
+                                      "Answers of 429 (credits of the minute spent) from TwelveData");
+    int attempts = 0;
+    for (;;) {
+        // Our own pacing: credits_per_minute per wall-clock minute.
+        int64_t now = now_micros();
+        int64_t minute = now - now % _cfg.minute_us;
+        if (minute != _minute_start) {
+            _minute_start = minute;
+            _sent_this_minute = 0;
+            _out_of_credits = false;
+        }
+        if (_out_of_credits
+            || (_cfg.credits_per_minute > 0 && _sent_this_minute >= _cfg.credits_per_minute)) {
+            int64_t until = minute + _cfg.minute_us + 500'000 * (_cfg.minute_us >= 60'000'000);
+            if (!_out_of_credits) {
+                spdlog::info(
+                    "twelvedata: the {} API credits of this minute are used; waiting {} s for the next",
+                    _cfg.credits_per_minute, (until - now + 999'999) / 1'000'000);
+            }
+            if (!wait_until_us(until, s)) {
+                return make_error(errc::io_error, "stopped");
+            }
+            continue;
+        }
+        ++_sent_this_minute;
+        ++s.requests;
+        requests.inc();
+        auto res = http_get(_tls, req);
+        std::string error;
+        bool parsed = false;
+        if (res) {
+            if (res->header("api-credits-left") == "0") {
+                _out_of_credits = true;
+            }
+            if (res->status == 429) {
+                page.k = internal::time_series_page::kind::rate_limited;
+                parsed = true;
+            } else if (res->status >= 500) {
+                error = fmt::format("TwelveData answered HTTP {}", res->status);
+            } else {
+                parsed = internal::parse_time_series(res->body, symbol, iv, page, error);
+                if (!parsed && res->status != 200) {
+                    error = fmt::format("TwelveData answered HTTP {}: {}", res->status, error);
+                }
+            }
+        } else {
+            error = res.error().what();
+        }
+        if (parsed && page.k == internal::time_series_page::kind::rate_limited) {
+            ++s.rate_limited;
+            limited.inc();
+            spdlog::info("twelvedata: the API credits of this minute are spent; waiting for the next minute");
+            _out_of_credits = true;
+            continue; // waits above, then asks again
+        }
+        if (parsed) {
+            return ok();
+        }
+        if (++attempts >= _cfg.max_attempts) {
+            return make_error(errc::io_error,
+                              "TwelveData /time_series for {}: {} (gave up after {} attempts)", symbol,
+                              scrub(error), attempts);
+        }
+        int64_t wait_us = std::min<int64_t>(int64_t{500'000} << attempts, 30'000'000);
+        spdlog::warn("twelvedata: /time_series for {} failed ({}); retrying in {} ms", symbol, scrub(error),
+                     wait_us / 1000);
+        if (!wait_until_us(now_micros() + wait_us, s)) {
+            return make_error(errc::io_error, "stopped");
+        }
+    }
+}
+
 result<bars_summary>
 twelvedata_rest::bars(std::string_view symbol, model::interval iv, int64_t from_us, int64_t to_us,
                       const std::function<void(std::span<const model::candle>, int64_t)>& on_page) {
@@ -95,11 +175,6 @@ twelvedata_rest::bars(std::string_view symbol, model::interval iv, int64_t from_
     if (from_us >= to_us) {
         return s;
     }
-    auto& requests = metrics::global().get_counter(
-        "mdsp_twelvedata_rest_requests_total", "Requests sent to TwelveData's REST API, retries included");
-    auto& limited =
-        metrics::global().get_counter("mdsp_twelvedata_rest_rate_limited_total",
-                                      "Answers of 429 (credits of the minute spent) from TwelveData");
     const int64_t width = iv.micros();
     // One page covers one window fewer than outputsize allows: should the
     // end date count as inclusive, outputsize (which keeps the newest bars)
@@ -120,75 +195,8 @@ twelvedata_rest::bars(std::string_view symbol, model::interval iv, int64_t from_
         req.timeout_ms = _cfg.timeout_ms;
 
         internal::time_series_page page;
-        int attempts = 0;
-        for (;;) {
-            // Our own pacing: credits_per_minute per wall-clock minute.
-            int64_t now = now_micros();
-            int64_t minute = now - now % _cfg.minute_us;
-            if (minute != _minute_start) {
-                _minute_start = minute;
-                _sent_this_minute = 0;
-                _out_of_credits = false;
-            }
-            if (_out_of_credits
-                || (_cfg.credits_per_minute > 0 && _sent_this_minute >= _cfg.credits_per_minute)) {
-                int64_t until = minute + _cfg.minute_us + 500'000 * (_cfg.minute_us >= 60'000'000);
-                if (!_out_of_credits) {
-                    spdlog::info(
-                        "twelvedata: the {} API credits of this minute are used; waiting {} s for the next",
-                        _cfg.credits_per_minute, (until - now + 999'999) / 1'000'000);
-                }
-                if (!wait_until_us(until, s)) {
-                    return make_error(errc::io_error, "stopped");
-                }
-                continue;
-            }
-            ++_sent_this_minute;
-            ++s.requests;
-            requests.inc();
-            auto res = http_get(_tls, req);
-            std::string error;
-            bool parsed = false;
-            if (res) {
-                if (res->header("api-credits-left") == "0") {
-                    _out_of_credits = true;
-                }
-                if (res->status == 429) {
-                    page.k = internal::time_series_page::kind::rate_limited;
-                    parsed = true;
-                } else if (res->status >= 500) {
-                    error = fmt::format("TwelveData answered HTTP {}", res->status);
-                } else {
-                    parsed = internal::parse_time_series(res->body, symbol, iv, page, error);
-                    if (!parsed && res->status != 200) {
-                        error = fmt::format("TwelveData answered HTTP {}: {}", res->status, error);
-                    }
-                }
-            } else {
-                error = res.error().what();
-            }
-            if (parsed && page.k == internal::time_series_page::kind::rate_limited) {
-                ++s.rate_limited;
-                limited.inc();
-                spdlog::info(
-                    "twelvedata: the API credits of this minute are spent; waiting for the next minute");
-                _out_of_credits = true;
-                continue; // waits above, then asks again
-            }
-            if (parsed) {
-                break;
-            }
-            if (++attempts >= _cfg.max_attempts) {
-                return make_error(errc::io_error,
-                                  "TwelveData /time_series for {}: {} (gave up after {} attempts)", symbol,
-                                  scrub(error), attempts);
-            }
-            int64_t wait_us = std::min<int64_t>(int64_t{500'000} << attempts, 30'000'000);
-            spdlog::warn("twelvedata: /time_series for {} failed ({}); retrying in {} ms", symbol,
-                         scrub(error), wait_us / 1000);
-            if (!wait_until_us(now_micros() + wait_us, s)) {
-                return make_error(errc::io_error, "stopped");
-            }
+        if (auto r = fetch_page(req, symbol, iv, page, s); !r) {
+            return r.error();
         }
         using kind = internal::time_series_page::kind;
         if (page.k == kind::error) {

@@ -9,11 +9,15 @@
 
 #include "base/metrics.h"
 #include "base/result.h"
+#include "feed/rest_client.h"
 #include "feed/ws_client.h"
 #include "model/candle.h"
 #include "model/interval.h"
 
 namespace mdsp::feed {
+namespace internal {
+struct time_series_page;
+}
 
 struct twelvedata_rest_config {
     std::string api_key; // from TWELVEDATA_API_KEY; sent as "Authorization: apikey KEY", never logged
@@ -59,6 +63,8 @@ public:
 private:
     explicit twelvedata_rest(twelvedata_rest_config cfg);
     bool wait_until_us(int64_t wall_us, bars_summary& s);
+    result<void> fetch_page(const rest_request& req, std::string_view symbol, model::interval iv,
+                            internal::time_series_page& page, bars_summary& s);
     std::string scrub(std::string s) const;
 
     twelvedata_rest_config _cfg;

@@ -79,6 +79,13 @@ std::string redact_url(std::string_view url) {
     return s;
 }
 
+result<std::shared_ptr<asio::ssl::context>> tls_context_for(const ws_url& url, const tls_options& o) {
+    if (!url.tls) {
+        return std::shared_ptr<asio::ssl::context>();
+    }
+    return make_tls_context(o);
+}
+
 result<std::shared_ptr<asio::ssl::context>> make_tls_context(const tls_options& o) {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     boost::system::error_code ec;

@@ -42,6 +42,8 @@ struct tls_options {
     std::string ca_file; // extra trusted certificates (PEM), e.g. a test server's
 };
 result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const tls_options& o);
+// The TLS context a URL needs: null for ws://, make_tls_context for wss://.
+result<std::shared_ptr<boost::asio::ssl::context>> tls_context_for(const ws_url& url, const tls_options& o);
 
 struct ws_options {
     ws_url url;
