@@ -94,7 +94,8 @@ int cmd_serve(const config& cfg, const run_options&) {
 }
 
 int cmd_bench(const config& cfg, const run_options& opts) {
-    return bench::run(cfg, bench::options{opts.bench_seconds, opts.bench_latency_rate, opts.bench_only});
+    return bench::run(cfg, bench::options{opts.bench_seconds, opts.bench_latency_rate, opts.bench_only,
+                                          opts.bench_universe_ticks});
 }
 
 int cmd_config(const config& cfg) {

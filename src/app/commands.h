@@ -16,7 +16,8 @@ struct run_options {
     // mdsp bench
     double bench_seconds = 5;
     double bench_latency_rate = 50'000;
-    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log,twelvedata
+    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log,twelvedata,universe,kafka
+    size_t bench_universe_ticks = 1'000'000;
     // mdsp deadletters
     int limit = 100;
 };

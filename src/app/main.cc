@@ -183,7 +183,12 @@ void add_local_commands(CLI::App& app, cli& c) {
     c.bench->add_option(
         "--only", c.opts.bench_only,
         "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
-        "the Kafka bus on a mock cluster beside kcat");
+        "the Kafka bus on a mock cluster beside kcat; universe (only when named) replays the same ticks over "
+        "10 to 100,000 symbols");
+    c.bench
+        ->add_option("--universe-ticks", c.opts.bench_universe_ticks,
+                     "Ticks of each replay of the universe phase [1000000]")
+        ->check(CLI::Range(size_t{1000}, size_t{100'000'000}));
 
     c.cfgcmd = app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
     add_common(c.cfgcmd, c.fs);

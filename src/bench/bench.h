@@ -13,9 +13,11 @@ using pipeline::config;
 struct options {
     double seconds = 5;
     double latency_rate = 50'000;
-    // Comma-separated subset of pipeline,latency,engine,log,twelvedata,kafka;
-    // empty = all but kafka (which runs only when named).
+    // Comma-separated subset of pipeline,latency,engine,log,twelvedata,
+    // universe,kafka; empty = all but universe and kafka (which run only when
+    // named: they take minutes).
     std::string only;
+    size_t universe_ticks = 1'000'000;
 };
 
 // Runs the phases; 0 when every phase ran.
@@ -24,5 +26,6 @@ int run(const config& cfg, const options& opts);
 // The phases that live in their own files.
 int bench_kafka(const config& cfg, double seconds, double rate);
 int bench_twelvedata(const std::string& dir, double seconds);
+int bench_universe(const config& cfg, size_t ticks);
 
 } // namespace mdsp::bench

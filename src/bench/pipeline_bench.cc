@@ -154,6 +154,7 @@ int bench_engine(const config& cfg, double seconds) {
     ec.intervals = cfg.engine.intervals;
     stream::candle_engine eng(ec);
     std::vector<model::candle> out;
+    std::vector<model::filler_run> fillers;
     std::vector<std::pair<std::string, std::optional<std::string>>> st;
     uint64_t n = 0;
     int64_t t0 = mono_nanos();
@@ -169,8 +170,9 @@ int bench_engine(const config& cfg, double seconds) {
             eng.add(t, partition_id(0));
             if ((i & 8191) == 0) {
                 out.clear();
+                fillers.clear();
                 st.clear();
-                eng.take_updates(out);
+                eng.take_updates(out, fillers);
                 eng.take_state_changes(st);
             }
         }
@@ -282,9 +284,12 @@ int run(const config& cfg, const options& opts) {
         rc |= bench_twelvedata(dir, opts.seconds);
         std::filesystem::remove_all(dir);
     }
-    // Optional: only when asked for by name (it runs kcat).
+    // Optional: only when asked for by name (kcat; minutes of replays).
     if (("," + opts.only + ",").find(",kafka,") != std::string::npos) {
         rc |= bench_kafka(cfg, opts.seconds, opts.latency_rate);
+    }
+    if (("," + opts.only + ",").find(",universe,") != std::string::npos) {
+        rc |= bench_universe(cfg, opts.universe_ticks);
     }
     return rc;
 }

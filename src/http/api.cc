@@ -7,6 +7,7 @@
 
 #include "base/time.h"
 #include "http/json.h"
+#include "store/fill.h"
 
 namespace mdsp::http {
 
@@ -79,6 +80,20 @@ boost::json::object candle_json(const model::candle& c) {
     };
 }
 
+boost::json::object fillers_json(const model::filler_run& f) {
+    return {
+        {"type", "fillers"},
+        {"symbol", f.symbol},
+        {"interval", f.interval.name()},
+        {"from", format_iso8601(f.first())},
+        {"time", floor_seconds(f.first())},
+        {"count", f.count},
+        {"close", number(f.close)},
+        {"final", f.final},
+        {"revision", f.revision},
+    };
+}
+
 boost::json::object tick_json(const model::tick& t) {
     return {
         {"symbol", t.symbol},
@@ -115,13 +130,14 @@ void add_api_routes(server& srv, store::store& st, api_options options) {
 
     srv.route(
         verb::get, "/api/v1/candles",
-        [&st, intervals = std::move(options.intervals)](const request& req) {
+        [&st, intervals = std::move(options.intervals), fill = options.fill_gaps](const request& req) {
             auto q = parse_candles_query(req.query, intervals);
             if (auto* e = std::get_if<bad_parameter>(&q)) {
                 return bad(*e);
             }
             const auto& cq = std::get<candles_query>(q);
-            auto rows = st.candles(cq.symbol, cq.interval, cq.range);
+            auto rows = fill ? store::candles_filled(st, cq.symbol, cq.interval, cq.range)
+                             : st.candles(cq.symbol, cq.interval, cq.range);
             if (!rows) {
                 return store_failure(rows.error());
             }

@@ -358,7 +358,8 @@ void live_hub::attach(server& srv, const std::string& path) {
     });
 }
 
-void live_hub::publish(std::span<const model::candle> candles, std::span<const model::tick> latest) {
+void live_hub::publish(std::span<const model::candle> candles, std::span<const model::filler_run> fillers,
+                       std::span<const model::tick> latest) {
     std::vector<std::shared_ptr<client>> clients;
     {
         std::lock_guard g(_state->mu);
@@ -369,6 +370,7 @@ void live_hub::publish(std::span<const model::candle> candles, std::span<const m
     }
     // Serialized once, on first demand.
     std::vector<live_queue::message> cmsg(candles.size());
+    std::vector<live_queue::message> fmsg(fillers.size());
     std::vector<live_queue::message> lmsg(latest.size());
     auto& st = *_state;
     for (auto& c : clients) {
@@ -394,6 +396,19 @@ void live_hub::publish(std::span<const model::candle> candles, std::span<const m
                     }
                 } else {
                     st.push_update(*c, candle_key(k), cmsg[i]);
+                }
+            }
+            for (size_t i = 0; i < fillers.size(); ++i) {
+                const auto& f = fillers[i];
+                if (!c->subs.contains({f.symbol, f.interval.micros()})) {
+                    continue;
+                }
+                if (!fmsg[i]) {
+                    fmsg[i] = make_message(fillers_json(f));
+                }
+                // Fillers are final: never skipped.
+                if (!st.push_must(*c, fmsg[i])) {
+                    break;
                 }
             }
         }

@@ -40,6 +40,9 @@ struct live_stats {
 // subscribe to candle series and to the latest prices (http/live_protocol.h)
 // and receive
 //   {"type":"candle","symbol","interval","candle":{...as /api/v1/candles}}
+//   {"type":"fillers","symbol","interval","from","time","count","close","final","revision"}
+//        count empty windows from window start `from` (ISO; `time` in Unix
+//        seconds), each a filler at close: one message for a gap of any length
 //   {"type":"latest","tick":{...as /api/v1/latest}}
 //   {"type":"subscribed"|"unsubscribed","channel","symbol"?,"interval"?}
 //   {"type":"error","message"}                for a message it cannot take
@@ -64,7 +67,8 @@ public:
     // and a 426 JSON answer to a plain GET.
     void attach(server& srv, const std::string& path = "/api/v1/stream");
 
-    void publish(std::span<const model::candle> candles, std::span<const model::tick> latest);
+    void publish(std::span<const model::candle> candles, std::span<const model::filler_run> fillers,
+                 std::span<const model::tick> latest);
 
     live_stats stats() const;
 

@@ -56,9 +56,6 @@ struct config {
         // (a bad print from the far future would otherwise move the
         // watermark past every real tick); 0 = off.
         int64_t max_future_us = 24 * 3600LL * 1'000'000;
-        // Most fillers one gap of a series gets (bounds the work of a tick
-        // after a long silence); the windows after them stay empty.
-        int64_t max_fillers_per_gap = 10'000;
     } engine;
 
     struct process_t {

@@ -24,6 +24,7 @@ result<http_surface> make_http_surface(const config& cfg, store::store& st, http
     s.server = std::make_unique<http::server>(hc, std::move(ready));
     http::api_options ao;
     ao.intervals = cfg.engine.intervals;
+    ao.fill_gaps = cfg.engine.fill_gaps;
     http::add_api_routes(*s.server, st, ao);
     if (cfg.schema_registry.url.empty()) {
         auto reg = registry::schema_registry::open(std::filesystem::path(cfg.data_dir) / "registry"

@@ -253,8 +253,9 @@ result<void> pipeline::open_http() {
     }
     ps.http = std::move(*surface);
     if (ps.process) {
-        ps.process->set_on_commit(
-            [hub = ps.http.live.get()](auto candles, auto latest) { hub->publish(candles, latest); });
+        ps.process->set_on_commit([hub = ps.http.live.get()](auto candles, auto fillers, auto latest) {
+            hub->publish(candles, fillers, latest);
+        });
     }
     return ok();
 }

@@ -29,7 +29,6 @@ stream::engine_config engine_cfg(const config& c) {
     e.out_of_orderness_us = c.engine.out_of_orderness_us;
     e.allowed_lateness_us = c.engine.allowed_lateness_us;
     e.fill_gaps = c.engine.fill_gaps;
-    e.max_fillers_per_gap = c.engine.max_fillers_per_gap;
     return e;
 }
 
@@ -414,7 +413,7 @@ void process_stage::take(engine_slot& s) {
         _state.emplace_back(std::move(k), std::nullopt);
     }
     s.delete_keys.clear();
-    s.engine.take_updates(_candles);
+    s.engine.take_updates(_candles, _fillers);
     if (s.prefix.empty()) {
         s.engine.take_state_changes(_state);
         return;
@@ -428,6 +427,7 @@ void process_stage::take(engine_slot& s) {
 
 result<void> process_stage::commit() {
     _candles.clear();
+    _fillers.clear();
     _state.clear();
     for (auto& [_, s] : _slots) {
         take(*s);
@@ -444,7 +444,7 @@ result<void> process_stage::commit() {
             _state.emplace_back(position_key(id), be64(p.next));
         }
     }
-    if (_candles.empty() && _state.empty() && _ticks.empty()) {
+    if (_candles.empty() && _fillers.empty() && _state.empty() && _ticks.empty()) {
         _pending = 0;
         return ok();
     }
@@ -476,7 +476,7 @@ result<void> process_stage::commit() {
     }
     _probe.written(t0, _candles.size(), _pending_ingest, now_micros(), _opts.latency_sink);
     if (_opts.on_commit) {
-        _opts.on_commit(_candles, _latest_vec);
+        _opts.on_commit(_candles, _fillers, _latest_vec);
     }
     for (auto& [_, p] : _parts) {
         p.written = p.next;

@@ -26,10 +26,11 @@
 namespace mdsp::pipeline {
 
 // Called on the processing thread after each successful store write, with
-// the candles and latest ticks it wrote (the dashboard's live push): only
-// what the store has is pushed. Must not block.
-using commit_observer =
-    std::function<void(std::span<const model::candle>, std::span<const model::tick> latest)>;
+// the candles and latest ticks it wrote and the filler runs the engine
+// emitted with them (the dashboard's live push): only what the store has, or
+// answers (store/fill.h), is pushed. Must not block.
+using commit_observer = std::function<void(std::span<const model::candle>, std::span<const model::filler_run>,
+                                           std::span<const model::tick> latest)>;
 
 // The one processing stage: market.ticks -> candle engine -> store, for any
 // consumer (the local log or Kafka) and any store. The two paths differ only
@@ -50,7 +51,9 @@ using commit_observer =
 // names this replica; on assignment a partition it committed last resumes
 // from its own store, any other is rebuilt from the committed offset with a
 // fresh engine (its stale state deleted), re-emitting identical candles.
-// Candles also go to market.candles when options::publish_candles.
+// Candles also go to market.candles when options::publish_candles: the
+// candles with ticks, as in the store; consumers fill the empty windows
+// between two candles with the previous close, as store/fill.h does.
 //
 // Undecodable records and ticks later than the allowed lateness go to
 // market.deadletter with the reason; nothing is dropped silently.
@@ -164,6 +167,7 @@ private:
     std::unordered_map<std::string, model::tick> _latest;
     std::vector<model::tick> _latest_vec;
     std::vector<model::candle> _candles;
+    std::vector<model::filler_run> _fillers; // not stored: readers make fillers (store/fill.h)
     std::vector<store::state_change> _state;
     std::vector<store::state_change> _slot_state;
     std::vector<int64_t> _pending_ingest; // ingest times of the ticks of the next write

@@ -277,6 +277,11 @@ result<void> rocks_store::put_ticks(rocksdb::WriteBatch& wb, std::span<const mod
         group& g = groups[gid[i]];
         ordered[g.start + g.count++] = &ticks[i];
     }
+    // In key order: a memtable insert right after the previous key is cheap
+    // (the skip list keeps its last position), one elsewhere walks the list.
+    std::sort(groups.begin(), groups.end(), [](const group& a, const group& b) {
+        return a.key.symbol != b.key.symbol ? a.key.symbol < b.key.symbol : a.key.bucket < b.key.bucket;
+    });
     std::string key;
     std::string value;
     for (const auto& g : groups) {
@@ -344,6 +349,10 @@ result<void> rocks_store::write(const write_batch& b) {
     }
     std::string key;
     std::string value;
+    // Each family's keys go in in key order (see put_ticks); a stable sort
+    // keeps the later of two writes of one key last.
+    std::vector<std::pair<std::string, std::string>> candle_rows;
+    candle_rows.reserve(b.candles.size());
     for (const auto& c : b.candles) {
         if (!valid_symbol(c.symbol)) {
             return bad_symbol(c.symbol);
@@ -364,7 +373,12 @@ result<void> rocks_store::write(const write_batch& b) {
         }
         value.clear();
         internal::encode_candle(value, c);
-        wb.Put(_candles, key, value);
+        candle_rows.emplace_back(key, value);
+    }
+    std::stable_sort(candle_rows.begin(), candle_rows.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& [k, v] : candle_rows) {
+        wb.Put(_candles, k, v);
     }
     std::vector<std::pair<std::string, newest>> latest_updates;
     if (!b.latest.empty()) {
@@ -372,11 +386,17 @@ result<void> rocks_store::write(const write_batch& b) {
             return r;
         }
     }
-    for (const auto& [k, v] : b.state) {
-        if (v) {
-            wb.Put(_state, k, *v);
+    std::vector<const state_change*> state(b.state.size());
+    for (size_t i = 0; i < b.state.size(); ++i) {
+        state[i] = &b.state[i];
+    }
+    std::stable_sort(state.begin(), state.end(),
+                     [](const auto* x, const auto* y) { return x->first < y->first; });
+    for (const auto* s : state) {
+        if (s->second) {
+            wb.Put(_state, s->first, *s->second);
         } else {
-            wb.Delete(_state, k);
+            wb.Delete(_state, s->first);
         }
     }
     if (wb.Count() == 0) {

@@ -49,10 +49,6 @@ result<void> candle_engine::validate(const engine_config& cfg) {
         return make_error(errc::bad_config, "out_of_orderness {} us is out of range; use 0 or more (e.g. 2s)",
                           cfg.out_of_orderness_us);
     }
-    if (cfg.max_fillers_per_gap < 0) {
-        return make_error(errc::bad_config, "max_fillers_per_gap {} is negative; use 0 or more",
-                          cfg.max_fillers_per_gap);
-    }
     if (cfg.allowed_lateness_us < 0 || cfg.allowed_lateness_us > internal::time_range / 4) {
         return make_error(errc::bad_config, "allowed_lateness {} us is out of range; use 0 or more (e.g. 1m)",
                           cfg.allowed_lateness_us);
@@ -132,7 +128,7 @@ void candle_engine::impl::grow(internal::series& s, int64_t idx) {
     // windows; it only grows past that when a symbol's watermark is held back
     // by another partition.
     auto need = static_cast<uint64_t>(std::max<int64_t>(idx - s.base + 1, 0));
-    uint64_t cap = std::bit_ceil(std::max<uint64_t>(need, 4));
+    uint64_t cap = std::bit_ceil(std::max<uint64_t>(need, 1));
     if (s.ring.empty()) {
         s.ring.resize(cap);
         s.mask = cap - 1;
@@ -145,6 +141,21 @@ void candle_engine::impl::grow(internal::series& s, int64_t idx) {
     }
     s.ring = std::move(ring);
     s.mask = mask;
+}
+
+void candle_engine::impl::rebase(internal::series& s, int64_t idx) {
+    // Nothing was ever purged at or above idx (it is within the lateness,
+    // and base only rises to the purge limit): the ring just reaches down.
+    const int64_t top = s.base + s.capacity() - 1;
+    uint64_t cap = std::bit_ceil(static_cast<uint64_t>(top - idx + 1));
+    std::vector<window> ring(cap);
+    uint64_t mask = cap - 1;
+    for (int64_t i = s.base; i <= top; ++i) {
+        ring[static_cast<uint64_t>(i) & mask] = s.at(i);
+    }
+    s.ring = std::move(ring);
+    s.mask = mask;
+    s.base = idx;
 }
 
 void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
@@ -171,7 +182,11 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
                 s.closed_close = x.close;
             }
             if (x.flags & window::update_dirty) {
-                purged_out.push_back(make_candle(sid, idx, x, true));
+                if (x.real()) {
+                    purged_out.push_back(make_candle(sid, idx, x, true));
+                } else {
+                    add_fillers(purged_fillers, purged_run, sid, idx, 1, x.close, x.revision, true);
+                }
             }
             if (x.flags & window::persisted) {
                 state_deletes.emplace_back(sid, idx);
@@ -179,8 +194,36 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
             x = window{};
         }
         s.base = s.purge_limit;
+        if (s.base > s.newest_real && s.cursor > s.newest_real && !s.ring.empty()) {
+            // Idle: nothing left to finalize or purge until the next tick.
+            std::vector<window>().swap(s.ring);
+            s.mask = 0;
+        }
         mark_meta(sid);
     }
+}
+
+void candle_engine::impl::add_fillers(std::vector<model::filler_run>& out, run_tracker& t, uint32_t sid,
+                                      int64_t idx, int64_t count, double close, int64_t revision,
+                                      bool final) const {
+    if (t.sid == sid && t.end == idx && !out.empty()) {
+        auto& r = out.back();
+        if (r.close == close && r.revision == revision && r.final == final) {
+            r.count += count;
+            t.end += count;
+            return;
+        }
+    }
+    auto& r = out.emplace_back();
+    r.symbol = symbols[sid / widths.size()].name;
+    r.interval = cfg.intervals[sid % widths.size()];
+    r.first = event_time(idx * series[sid].width);
+    r.count = count;
+    r.close = close;
+    r.final = final;
+    r.revision = revision;
+    t.sid = sid;
+    t.end = idx + count;
 }
 
 void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
@@ -194,20 +237,11 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
     if (s.cursor > s.first_real) {
         prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
     }
-    // Below base the windows are gone (past the lateness): one gap's empty
-    // windows there are emitted up to the cap, and the rest is skipped in
-    // O(1), so no gap, however long, costs more than the cap.
+    // Below base the windows are gone (past the lateness): their empty
+    // windows are one filler run, however long the gap.
     const int64_t purged_end = std::min(target, s.base);
-    if (s.cursor < purged_end) {
-        int64_t emit_end = s.cursor;
-        if (cfg.fill_gaps) {
-            emit_end = s.cursor + std::min(purged_end - s.cursor, cfg.max_fillers_per_gap);
-        }
-        for (int64_t idx = s.cursor; idx < emit_end; ++idx) {
-            window f;
-            f.make_filler(prev);
-            purged_out.push_back(make_candle(sid, idx, f, true));
-        }
+    if (s.cursor < purged_end && cfg.fill_gaps) {
+        add_fillers(purged_fillers, purged_run, sid, s.cursor, purged_end - s.cursor, prev, 0, true);
     }
     for (int64_t idx = std::max(s.cursor, purged_end); idx < target; ++idx) {
         window& x = s.at(idx);
@@ -248,10 +282,14 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
         refresh(sid, wm);
     }
     if (!s.has_real) [[unlikely]] {
-        // The first window: everything below the purge limit is closed.
-        s.base = std::min(w, s.purge_limit);
+        // The first window: the ring starts with it alone, and reaches back
+        // only when an older tick within the lateness comes (rebase).
+        s.base = w;
         s.has_real = true;
         s.first_real = s.newest_real = s.cursor = w;
+        mark_meta(sid);
+    } else if (w < s.base) [[unlikely]] {
+        rebase(s, w);
         mark_meta(sid);
     }
     if (w >= s.base + s.capacity()) [[unlikely]] {
@@ -301,15 +339,78 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
     }
 }
 
+void candle_engine::impl::refresh_symbol(uint32_t si) {
+    const auto& sym = symbols[si];
+    int64_t wm = symbol_wm(sym);
+    for (uint32_t i = 0; i < widths.size(); ++i) {
+        refresh(sym.first_series + i, wm);
+    }
+}
+
+int64_t candle_engine::impl::series_wake(const internal::series& s) const noexcept {
+    if (!s.has_real) {
+        return max_time;
+    }
+    int64_t w = max_time;
+    if (s.cursor <= s.newest_real) {
+        w = (s.cursor + 1) * s.width; // the watermark that makes window cursor final
+    }
+    if (s.base <= s.newest_real) {
+        w = std::min(w, (s.base + 1) * s.width + cfg.allowed_lateness_us); // ... that purges base
+    }
+    return w;
+}
+
+int64_t candle_engine::impl::symbol_wake(uint32_t si) const noexcept {
+    int64_t w = max_time;
+    for (uint32_t i = 0; i < widths.size(); ++i) {
+        w = std::min(w, series_wake(series[symbols[si].first_series + i]));
+    }
+    return w;
+}
+
+void candle_engine::impl::schedule(uint32_t si) {
+    auto& sym = symbols[si];
+    if (sym.multi || sym.partitions.empty()) {
+        return;
+    }
+    const int64_t w = symbol_wake(si);
+    if (w < sym.wake) {
+        // An earlier entry than the one queued, if any: that one pops later,
+        // finds the symbol's wake changed and is dropped.
+        sym.wake = w;
+        auto& timers = partitions[static_cast<size_t>(sym.partitions[0])].timers;
+        timers.emplace_back(w, si);
+        std::push_heap(timers.begin(), timers.end(), std::greater<>());
+    }
+}
+
 void candle_engine::impl::sweep() {
-    for (uint32_t si = 0; si < symbols.size(); ++si) {
-        const auto& sym = symbols[si];
-        if (sym.partitions.empty()) {
+    for (uint32_t si : multi_symbols) {
+        refresh_symbol(si);
+    }
+    for (auto& part : partitions) {
+        if (part.timers.empty() || part.max_et == no_time) {
             continue;
         }
-        int64_t wm = symbol_wm(sym);
-        for (uint32_t i = 0; i < widths.size(); ++i) {
-            refresh(sym.first_series + i, wm);
+        const int64_t wm = part.max_et - cfg.out_of_orderness_us;
+        auto& timers = part.timers;
+        while (!timers.empty() && timers.front().first <= wm) {
+            auto [wake, si] = timers.front();
+            std::pop_heap(timers.begin(), timers.end(), std::greater<>());
+            timers.pop_back();
+            auto& sym = symbols[si];
+            if (sym.wake != wake || sym.multi) {
+                continue; // superseded by an earlier entry, or swept every time now
+            }
+            // The wake may have moved on since (a tick finalized or purged
+            // what was due): refresh only when there is work, so that when
+            // series refresh does not depend on the history of the timers.
+            sym.wake = max_time;
+            if (symbol_wake(si) <= wm) {
+                refresh_symbol(si);
+            }
+            schedule(si); // only ever later than wm: each refresh catches up to it
         }
     }
 }
@@ -352,6 +453,10 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
         [[unlikely]] {
         if (!sym->partitions.empty()) {
             sym->wm_floor = m.symbol_wm(*sym);
+            if (!sym->multi) {
+                sym->multi = true;
+                m.multi_symbols.push_back(si);
+            }
         }
         sym->partitions.push_back(p());
         sym->meta_dirty = true;
@@ -376,7 +481,7 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
         auto& s = m.series[sym->first_series + i];
         int64_t w = s.window_of(et);
         widx[i] = w;
-        late |= (w + 1) * s.width + lateness <= wm || w < s.base;
+        late |= (w + 1) * s.width + lateness <= wm;
     }
     if (late) {
         ++m.counts.late;
@@ -395,6 +500,7 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
     for (size_t i = 0; i < n; ++i) {
         m.apply(sym->first_series + static_cast<uint32_t>(i), widx[i], et, seq, t.price, has_size, size, wm);
     }
+    m.schedule(si);
     return tick_outcome::accepted;
 }
 
@@ -404,17 +510,27 @@ void candle_engine::finish() {
     // window up to the newest real one is final, but the watermarks stay:
     // later input is judged against them as before, and a tick into a window
     // finalized here while it is within the lateness is a revision.
+    // Every series is brought up to its watermark here, not only the due
+    // ones, so that the state saved after finish() is the same whatever the
+    // timers did before.
     auto& m = *_impl;
-    m.sweep();
+    for (uint32_t si = 0; si < m.symbols.size(); ++si) {
+        if (!m.symbols[si].partitions.empty()) {
+            m.refresh_symbol(si);
+        }
+    }
     for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
         const auto& s = m.series[sid];
         if (s.has_real) {
             m.finalize_to(sid, s.newest_real + 1);
         }
     }
+    for (uint32_t si = 0; si < m.symbols.size(); ++si) {
+        m.schedule(si);
+    }
 }
 
-void candle_engine::take_updates(std::vector<model::candle>& out) {
+void candle_engine::take_updates(std::vector<model::candle>& out, std::vector<model::filler_run>& fillers) {
     auto& m = *_impl;
     m.sweep();
     for (auto& c : m.purged_out) {
@@ -422,6 +538,13 @@ void candle_engine::take_updates(std::vector<model::candle>& out) {
         out.push_back(std::move(c));
     }
     m.purged_out.clear();
+    for (auto& r : m.purged_fillers) {
+        m.emitted_final += static_cast<uint64_t>(r.count);
+        fillers.push_back(std::move(r));
+    }
+    m.purged_fillers.clear();
+    m.purged_run = {};
+    impl::run_tracker run;
     for (auto [sid, idx] : m.update_queue) {
         auto& s = m.series[sid];
         if (idx < s.base) {
@@ -434,7 +557,11 @@ void candle_engine::take_updates(std::vector<model::candle>& out) {
         x.flags &= static_cast<uint8_t>(~window::update_dirty);
         bool final = idx < s.cursor; // see the series invariants
         ++(final ? m.emitted_final : m.emitted_open);
-        out.push_back(m.make_candle(sid, idx, x, final));
+        if (x.is_filler()) {
+            m.add_fillers(fillers, run, sid, idx, 1, x.close, x.revision, final);
+        } else {
+            out.push_back(m.make_candle(sid, idx, x, final));
+        }
     }
     m.update_queue.clear();
 
@@ -446,6 +573,16 @@ void candle_engine::take_updates(std::vector<model::candle>& out) {
     m.m_final->inc(m.emitted_final);
     m.m_open->inc(m.emitted_open);
     m.emitted_final = m.emitted_open = 0;
+}
+
+void candle_engine::take_updates_expanded(std::vector<model::candle>& out) {
+    std::vector<model::filler_run> fillers;
+    take_updates(out, fillers);
+    for (const auto& r : fillers) {
+        for (int64_t i = 0; i < r.count; ++i) {
+            out.push_back(r.candle_at(i));
+        }
+    }
 }
 
 engine_stats candle_engine::stats() const {

@@ -27,15 +27,10 @@ struct engine_config {
     // A final window still takes ticks this long after the watermark passed
     // its end (each such change re-emits it with revision + 1); later ones are late.
     int64_t allowed_lateness_us = 60'000'000;
-    // Emit filler candles (OHLC = previous close, volume 0) for empty windows
-    // between two windows with ticks.
+    // Emit fillers (OHLC = previous close, volume 0) for empty windows
+    // between two windows with ticks, as runs (model::filler_run): a gap of
+    // any length is one record.
     bool fill_gaps = true;
-    // Most fillers one gap of a series gets for its windows already past the
-    // allowed lateness: a symbol silent for a month at the 1s interval would
-    // otherwise emit 2.6 million of them in one step. The windows past the
-    // cap stay empty (no candle); those still within the lateness when the
-    // next tick comes get their fillers as before.
-    int64_t max_fillers_per_gap = 10'000;
 };
 
 enum class tick_outcome {
@@ -77,9 +72,14 @@ public:
 
     // Appends every candle that changed since the last call, at most once per
     // (symbol, interval, window_start), in its latest state: open windows with
-    // final=false; finalized ones with final=true. Calling this at the commit
-    // cadence is what throttles live updates.
-    void take_updates(std::vector<model::candle>& out);
+    // final=false; finalized ones with final=true. Windows without ticks go to
+    // fillers as runs of alike consecutive windows, never one per window.
+    // Calling this at the commit cadence is what throttles live updates.
+    void take_updates(std::vector<model::candle>& out, std::vector<model::filler_run>& fillers);
+    // The same with every filler run expanded into a candle per window, in
+    // no particular order: for tests and small inputs only (a long gap is
+    // then a candle per empty window).
+    void take_updates_expanded(std::vector<model::candle>& out);
 
     // Appends the engine-state changes since the last call as key/values
     // (nullopt = delete), to be written in the same atomic store write as the

@@ -190,12 +190,221 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         if (!(x.flags & window::state_dirty)) {
             continue;
         }
+        if (x.is_filler() && x.revision == 0 && !(x.flags & window::persisted)) {
+            // restore() derives it: an empty window below the cursor.
+            x.flags &= static_cast<uint8_t>(~window::state_dirty);
+            continue;
+        }
         x.flags = static_cast<uint8_t>((x.flags & ~window::state_dirty) | window::persisted);
         std::string k = series_key('w', m.symbols[sid / n].name, s.width);
         put_zigzag(k, idx);
         out.emplace_back(std::move(k), encode_window(x));
     }
     m.state_queue.clear();
+}
+
+namespace {
+
+result<void> bad_key(std::string_view k, std::string_view why) {
+    return make_error(errc::bad_state,
+                      "engine state key '{}' is malformed ({}); it was written by another version or is "
+                      "corrupt: delete the engine/ keys and the consumed offsets to rebuild from the log",
+                      std::string(k.substr(0, std::min<size_t>(k.size(), 40))), why);
+}
+
+} // namespace
+
+result<uint32_t> candle_engine::impl::restored_series(internal::reader& k) {
+    std::string_view sym;
+    uint64_t width = 0;
+    if (!k.string(sym) || !k.varint(width)) {
+        return make_error(errc::bad_state, "truncated series key");
+    }
+    auto it = std::find(widths.begin(), widths.end(), static_cast<int64_t>(width));
+    if (it == widths.end()) {
+        return make_error(errc::bad_config,
+                          "the saved engine state has candles of interval {} which is not configured; "
+                          "configure the same intervals as before, or delete the engine/ keys to rebuild",
+                          model::interval(static_cast<int64_t>(width)).name());
+    }
+    return symbol_for(sym) * static_cast<uint32_t>(widths.size())
+           + static_cast<uint32_t>(it - widths.begin());
+}
+
+result<void> candle_engine::impl::restore_partition(std::string_view id, internal::reader& v) {
+    int64_t max_et = 0;
+    if (id.size() != 4 || !v.zigzag(max_et) || !v.done()) {
+        return make_error(errc::bad_state, "partition");
+    }
+    uint32_t p = 0;
+    for (char c : id) {
+        p = (p << 8) | static_cast<uint8_t>(c);
+    }
+    if (p >= (1u << 20)) {
+        return make_error(errc::bad_state, "partition id out of range");
+    }
+    partition(partition_id(static_cast<int32_t>(p))).max_et = max_et;
+    return ok();
+}
+
+result<void> candle_engine::impl::restore_symbol(std::string_view name, internal::reader& v) {
+    auto& sym = symbols[symbol_for(name)];
+    uint64_t np = 0;
+    if (!v.varint(np) || np > 1024) {
+        return make_error(errc::bad_state, "symbol partitions");
+    }
+    sym.partitions.clear();
+    for (uint64_t i = 0; i < np; ++i) {
+        int64_t p = 0;
+        if (!v.zigzag(p) || p < 0 || p >= (1 << 20)) {
+            return make_error(errc::bad_state, "symbol partition");
+        }
+        sym.partitions.push_back(static_cast<int32_t>(p));
+    }
+    if (!v.zigzag(sym.wm_floor) || !v.done()) {
+        return make_error(errc::bad_state, "symbol watermark floor");
+    }
+    return ok();
+}
+
+result<void> candle_engine::impl::restore_series_meta(uint32_t sid, internal::reader& v, restore_scratch& r) {
+    auto& s = series[sid];
+    uint8_t f = 0;
+    if (!v.byte(f) || !v.zigzag(s.base) || !v.zigzag(s.first_real) || !v.zigzag(s.newest_real)
+        || !v.zigzag(s.cursor)) {
+        return make_error(errc::bad_state, "series");
+    }
+    s.has_real = (f & m_real) != 0;
+    s.has_closed = (f & m_closed) != 0;
+    if (s.has_closed && (!v.zigzag(s.closed_idx) || !v.f64(s.closed_close))) {
+        return make_error(errc::bad_state, "series closed window");
+    }
+    if (!v.done() || !s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
+        || s.cursor > s.newest_real + 1) {
+        return make_error(errc::bad_state, "series invariants");
+    }
+    if (r.has_meta.size() <= sid) {
+        r.has_meta.resize(sid + 1);
+    }
+    r.has_meta[sid] = true;
+    return ok();
+}
+
+result<void> candle_engine::impl::restore_key(std::string_view k, std::string_view v, restore_scratch& r) {
+    if (k.size() <= state_prefix.size() || k.compare(0, state_prefix.size(), state_prefix) != 0) {
+        return bad_key(k, "not an engine/ key");
+    }
+    const char kind = k[state_prefix.size()];
+    internal::reader kr(k.substr(state_prefix.size() + 1));
+    internal::reader vr(v);
+    auto checked = [&](result<void> x) -> result<void> {
+        if (!x && x.error().code != errc::bad_config) {
+            return bad_key(k, x.error().message);
+        }
+        return x;
+    };
+    switch (kind) {
+    case 'c': {
+        // Older versions appended a "finished" byte that made every later
+        // tick late; it is ignored (finish() persists nothing of its own).
+        uint8_t finished = 0;
+        if (!vr.varint(counts.accepted) || !vr.varint(counts.duplicates) || !vr.varint(counts.late)
+            || (!vr.done() && (!vr.byte(finished) || !vr.done()))) {
+            return bad_key(k, "counters");
+        }
+        return ok();
+    }
+    case 'p':
+        return checked(restore_partition(kr.rest(), vr));
+    case 's':
+        return checked(restore_symbol(kr.rest(), vr));
+    case 'd': {
+        std::string_view name;
+        int64_t seq = 0;
+        if (!kr.string(name) || !vr.zigzag(seq) || !vr.done()) {
+            return bad_key(k, "dedupe sequence");
+        }
+        auto& src = symbols[symbol_for(name)].sources.emplace_back();
+        src.name = std::string(kr.rest());
+        src.max_seq = seq;
+        return ok();
+    }
+    case 'm': {
+        auto sid = restored_series(kr);
+        if (!sid) {
+            return checked(sid.error());
+        }
+        if (!kr.done()) {
+            return bad_key(k, "series");
+        }
+        return checked(restore_series_meta(*sid, vr, r));
+    }
+    case 'w': {
+        auto sid = restored_series(kr);
+        if (!sid) {
+            return checked(sid.error());
+        }
+        int64_t idx = 0;
+        window x;
+        if (!kr.zigzag(idx) || !kr.done() || !decode_window(v, x)) {
+            return bad_key(k, "window");
+        }
+        x.flags |= window::persisted;
+        r.windows.emplace_back(*sid, idx, x);
+        return ok();
+    }
+    default:
+        return bad_key(k, "unknown kind");
+    }
+}
+
+result<void> candle_engine::impl::restore_finish(restore_scratch& r) {
+    const size_t n = widths.size();
+    for (auto& sym : symbols) {
+        for (int32_t p : sym.partitions) {
+            if (static_cast<size_t>(p) >= partitions.size()) {
+                return bad_key(sym.name, "symbol refers to a partition without a saved watermark");
+            }
+        }
+    }
+    for (auto& s : series) {
+        // An idle series (everything purged) keeps no ring until its next tick.
+        if (s.has_real && s.base <= s.newest_real) {
+            grow(s, std::max(s.newest_real, s.cursor));
+        }
+    }
+    for (auto& [sid, idx, x] : r.windows) {
+        auto& s = series[sid];
+        if (sid >= r.has_meta.size() || !r.has_meta[sid] || idx < s.base || idx > s.newest_real) {
+            return bad_key(symbols[sid / n].name, "window without its series or outside it");
+        }
+        s.at(idx) = x;
+    }
+    if (cfg.fill_gaps) {
+        // Fillers are saved only once revised: the others are the empty final
+        // windows, at the close before them.
+        for (auto& s : series) {
+            if (!s.has_real) {
+                continue;
+            }
+            for (int64_t idx = std::max(s.base, s.first_real + 1); idx < s.cursor; ++idx) {
+                window& x = s.at(idx);
+                if (!x.real() && !x.is_filler()) {
+                    x.make_filler(idx - 1 >= s.base ? s.at(idx - 1).close : s.closed_close);
+                }
+            }
+        }
+    }
+    for (uint32_t si = 0; si < symbols.size(); ++si) {
+        if (symbols[si].partitions.size() > 1) {
+            symbols[si].multi = true;
+            multi_symbols.push_back(si);
+        }
+        schedule(si);
+    }
+    saved_counts = counts;
+    published = counts;
+    return ok();
 }
 
 result<void> candle_engine::restore(const std::vector<std::pair<std::string, std::string>>& state) {
@@ -205,175 +414,16 @@ result<void> candle_engine::restore(const std::vector<std::pair<std::string, std
         return make_error(errc::bad_state,
                           "candle_engine::restore() must run on a fresh engine, before any add()");
     }
-    auto r = [&]() -> result<void> {
-        auto bad = [](std::string_view k, std::string_view why) {
-            return make_error(
-                errc::bad_state,
-                "engine state key '{}' is malformed ({}); it was written by another version or is "
-                "corrupt: delete the engine/ keys and the consumed offsets to rebuild from the log",
-                std::string(k.substr(0, std::min<size_t>(k.size(), 40))), why);
-        };
-        const size_t n = m.widths.size();
-        std::vector<std::tuple<uint32_t, int64_t, window>> windows;
-        std::vector<bool> has_meta;
-
-        // Finds the series of (symbol, width) in a 'm' or 'w' key.
-        auto series_of = [&](internal::reader& r, uint32_t& sid) -> result<void> {
-            std::string_view sym;
-            uint64_t width = 0;
-            if (!r.string(sym) || !r.varint(width)) {
-                return make_error(errc::bad_state, "truncated series key");
-            }
-            auto it = std::find(m.widths.begin(), m.widths.end(), static_cast<int64_t>(width));
-            if (it == m.widths.end()) {
-                return make_error(
-                    errc::bad_config,
-                    "the saved engine state has candles of interval {} which is not configured; "
-                    "configure the same intervals as before, or delete the engine/ keys to rebuild",
-                    model::interval(static_cast<int64_t>(width)).name());
-            }
-            sid = m.symbol_for(sym) * static_cast<uint32_t>(n) + static_cast<uint32_t>(it - m.widths.begin());
-            return ok();
-        };
-
-        for (const auto& [k, v] : state) {
-            if (k.size() <= state_prefix.size() || k.compare(0, state_prefix.size(), state_prefix) != 0) {
-                return bad(k, "not an engine/ key");
-            }
-            char kind = k[state_prefix.size()];
-            internal::reader kr(std::string_view(k).substr(state_prefix.size() + 1));
-            internal::reader vr(v);
-            switch (kind) {
-            case 'c': {
-                // Older versions appended a "finished" byte that made every
-                // later tick late; it is ignored (finish() no longer persists
-                // anything beyond the windows and cursors it finalized).
-                uint8_t finished = 0;
-                if (!vr.varint(m.counts.accepted) || !vr.varint(m.counts.duplicates)
-                    || !vr.varint(m.counts.late) || (!vr.done() && (!vr.byte(finished) || !vr.done()))) {
-                    return bad(k, "counters");
-                }
-                break;
-            }
-            case 'p': {
-                auto id = kr.rest();
-                int64_t max_et = 0;
-                if (id.size() != 4 || !vr.zigzag(max_et) || !vr.done()) {
-                    return bad(k, "partition");
-                }
-                uint32_t p = 0;
-                for (char c : id) {
-                    p = (p << 8) | static_cast<uint8_t>(c);
-                }
-                if (p >= (1u << 20)) {
-                    return bad(k, "partition id out of range");
-                }
-                m.partition(partition_id(static_cast<int32_t>(p))).max_et = max_et;
-                break;
-            }
-            case 's': {
-                auto& sym = m.symbols[m.symbol_for(kr.rest())];
-                uint64_t np = 0;
-                if (!vr.varint(np) || np > 1024) {
-                    return bad(k, "symbol partitions");
-                }
-                sym.partitions.clear();
-                for (uint64_t i = 0; i < np; ++i) {
-                    int64_t p = 0;
-                    if (!vr.zigzag(p) || p < 0 || p >= (1 << 20)) {
-                        return bad(k, "symbol partition");
-                    }
-                    sym.partitions.push_back(static_cast<int32_t>(p));
-                }
-                if (!vr.zigzag(sym.wm_floor) || !vr.done()) {
-                    return bad(k, "symbol watermark floor");
-                }
-                break;
-            }
-            case 'd': {
-                std::string_view name;
-                int64_t seq = 0;
-                if (!kr.string(name) || !vr.zigzag(seq) || !vr.done()) {
-                    return bad(k, "dedupe sequence");
-                }
-                auto& sym = m.symbols[m.symbol_for(name)];
-                auto& src = sym.sources.emplace_back();
-                src.name = std::string(kr.rest());
-                src.max_seq = seq;
-                break;
-            }
-            case 'm': {
-                uint32_t sid = 0;
-                if (auto r = series_of(kr, sid); !r) {
-                    return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
-                }
-                auto& s = m.series[sid];
-                uint8_t f = 0;
-                if (!kr.done() || !vr.byte(f) || !vr.zigzag(s.base) || !vr.zigzag(s.first_real)
-                    || !vr.zigzag(s.newest_real) || !vr.zigzag(s.cursor)) {
-                    return bad(k, "series");
-                }
-                s.has_real = (f & m_real) != 0;
-                s.has_closed = (f & m_closed) != 0;
-                if (s.has_closed && (!vr.zigzag(s.closed_idx) || !vr.f64(s.closed_close))) {
-                    return bad(k, "series closed window");
-                }
-                if (!vr.done() || !s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
-                    || s.cursor > s.newest_real + 1) {
-                    return bad(k, "series invariants");
-                }
-                if (has_meta.size() <= sid) {
-                    has_meta.resize(sid + 1);
-                }
-                has_meta[sid] = true;
-                break;
-            }
-            case 'w': {
-                uint32_t sid = 0;
-                if (auto r = series_of(kr, sid); !r) {
-                    return r.error().code == errc::bad_config ? r : bad(k, r.error().message);
-                }
-                int64_t idx = 0;
-                window x;
-                if (!kr.zigzag(idx) || !kr.done() || !decode_window(v, x)) {
-                    return bad(k, "window");
-                }
-                x.flags |= window::persisted;
-                windows.emplace_back(sid, idx, x);
-                break;
-            }
-            default:
-                return bad(k, "unknown kind");
-            }
+    impl::restore_scratch scratch;
+    result<void> r = ok();
+    for (const auto& [k, v] : state) {
+        if (r = m.restore_key(k, v, scratch); !r) {
+            break;
         }
-
-        for (auto& sym : m.symbols) {
-            for (int32_t p : sym.partitions) {
-                if (static_cast<size_t>(p) >= m.partitions.size()) {
-                    return bad(sym.name, "symbol refers to a partition without a saved watermark");
-                }
-            }
-        }
-        for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
-            auto& s = m.series[sid];
-            if (s.has_real) {
-                m.grow(s, std::max(s.newest_real, s.cursor));
-            }
-        }
-        for (auto& [sid, idx, x] : windows) {
-            auto& s = m.series[sid];
-            if (sid >= has_meta.size() || !has_meta[sid] || idx < s.base) {
-                return bad(m.symbols[sid / n].name, "window without its series or below its base");
-            }
-            if (idx >= s.base + s.capacity()) {
-                m.grow(s, idx);
-            }
-            s.at(idx) = x;
-        }
-        m.saved_counts = m.counts;
-        m.published = m.counts;
-        return ok();
-    }();
+    }
+    if (r) {
+        r = m.restore_finish(scratch);
+    }
     if (r.has_error()) {
         // Leave a fresh engine rather than a half-restored one.
         _impl = std::make_unique<impl>(m.cfg);

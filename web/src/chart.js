@@ -83,6 +83,21 @@ export class CandleChart {
     this.volume.setData(this.bars.map((b) => this.volumeOf(b)));
   }
 
+  // A run of empty windows from the stream (one message for a gap of any
+  // length): a filler bar at the previous close for each of the newest
+  // `keep` of them; older ones are beyond what the chart holds.
+  applyFillers(f, seconds, keep) {
+    if (f.close === null || !(seconds > 0)) return;
+    const skip = Math.max(0, f.count - keep);
+    for (let i = skip; i < f.count; i += 1) {
+      const t = f.time + i * seconds;
+      this.applyCandle({
+        time: t, open: f.close, high: f.close, low: f.close, close: f.close,
+        volume: 0, vwap: f.close, trade_count: 0, final: f.final,
+      });
+    }
+  }
+
   // A candle from the stream, forming or final: it replaces the bar of its window.
   applyCandle(c) {
     if (c.open === null) return;

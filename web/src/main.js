@@ -78,6 +78,10 @@ const stream = new LiveStream(`${location.protocol === 'https:' ? 'wss' : 'ws'}:
   onMessage(m) {
     if (m.type === 'candle') {
       if (m.symbol === state.symbol && m.interval === state.interval) chart.applyCandle(m.candle);
+    } else if (m.type === 'fillers') {
+      if (m.symbol === state.symbol && m.interval === state.interval) {
+        chart.applyFillers(m, intervalSeconds(state.interval), 1000);
+      }
     } else if (m.type === 'latest') {
       table.update(m.tick);
       addSymbol(m.tick.symbol);

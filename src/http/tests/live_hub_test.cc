@@ -96,6 +96,33 @@ protected:
     uint16_t _port = 0;
 };
 
+TEST_F(live_hub_test, a_run_of_fillers_is_one_message_however_long) {
+    start();
+    ws_client c(_port);
+    c.send(R"({"action":"subscribe","symbol":"BTC/USD","interval":"1m"})");
+    EXPECT_EQ(c.next()["type"], "subscribed");
+    model::filler_run run;
+    run.symbol = "BTC/USD";
+    run.interval = model::interval(60'000'000);
+    run.first = event_time(120'000'000);
+    run.count = 44'640; // a month of minutes
+    run.close = 101.5;
+    run.final = true;
+    model::filler_run other = run;
+    other.symbol = "AAPL";
+    std::vector<model::filler_run> runs{other, run};
+    _hub->publish({}, runs, {});
+    auto m = c.next();
+    EXPECT_EQ(m["type"], "fillers");
+    EXPECT_EQ(m["symbol"], "BTC/USD");
+    EXPECT_EQ(m["interval"], "1m");
+    EXPECT_EQ(m["from"], "1970-01-01T00:02:00.000000Z");
+    EXPECT_EQ(m["time"], 120);
+    EXPECT_EQ(m["count"], 44'640);
+    EXPECT_EQ(m["close"].to_number<double>(), 101.5);
+    EXPECT_EQ(m["final"], true);
+}
+
 TEST_F(live_hub_test, subscribers_get_their_series_and_latest_ticks_only) {
     start();
     ws_client c(_port);
@@ -113,7 +140,7 @@ TEST_F(live_hub_test, subscribers_get_their_series_and_latest_ticks_only) {
     std::vector<model::candle> cs{candle_at("AAPL", 0, 1, true),
                                   candle_at("BTC/USD", 60'000'000, 101, false)};
     std::vector<model::tick> ts{t};
-    _hub->publish(cs, ts);
+    _hub->publish(cs, {}, ts);
 
     auto m1 = c.next();
     EXPECT_EQ(m1["type"], "candle");
@@ -171,7 +198,7 @@ TEST_F(live_hub_test, slow_client_is_closed_at_its_bound_instead_of_growing) {
     int64_t published = 0;
     for (int64_t w = 0; w < 2'000'000 && _hub->stats().closed_slow == 0; ++w) {
         std::vector<model::candle> cs{candle_at("BTC/USD", w * 60'000'000, 100, true)};
-        _hub->publish(cs, {});
+        _hub->publish(cs, {}, {});
         ++published;
     }
     auto s = _hub->stats();
@@ -182,7 +209,7 @@ TEST_F(live_hub_test, slow_client_is_closed_at_its_bound_instead_of_growing) {
     // Publishing on goes nowhere and costs nothing.
     std::vector<model::candle> more{candle_at("BTC/USD", 0, 1, true)};
     uint64_t queued = _hub->stats().messages_queued;
-    _hub->publish(more, {});
+    _hub->publish(more, {}, {});
     EXPECT_EQ(_hub->stats().messages_queued, queued);
 }
 
@@ -197,10 +224,10 @@ TEST_F(live_hub_test, slow_client_skips_forming_states_but_keeps_the_newest) {
     const int n = 200'000;
     for (int i = 1; i <= n; ++i) {
         std::vector<model::candle> cs{candle_at("BTC/USD", 0, 100 + i, false)};
-        _hub->publish(cs, {});
+        _hub->publish(cs, {}, {});
     }
     std::vector<model::candle> fin{candle_at("BTC/USD", 0, 100 + n, true)};
-    _hub->publish(fin, {});
+    _hub->publish(fin, {}, {});
     auto s = _hub->stats();
     EXPECT_EQ(s.closed_slow, 0u);
     EXPECT_LE(s.max_pending_updates, 1u);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "stream/internal/window.h"
 
 namespace mdsp::stream::internal {
+
+class reader;
 
 constexpr int64_t no_time = std::numeric_limits<int64_t>::min();
 constexpr int64_t max_time = std::numeric_limits<int64_t>::max();
@@ -41,14 +44,27 @@ struct symbol_state {
     // watermark is lower, this holds the watermark the symbol had reached.
     int64_t wm_floor = no_time;
     uint32_t first_series = 0; // series of interval i: first_series + i
-    bool meta_dirty = false;   // partitions / wm_floor changed
-    bool seq_dirty = false;    // some source's max_seq changed
-    bool queued = false;       // in impl::dirty_symbols
+    // The symbol watermark at which a refresh has work to do (a window to
+    // finalize or purge), as scheduled in its partition's timers; max_time
+    // when nothing is scheduled. Symbols on several partitions are swept
+    // every time instead (multi).
+    int64_t wake = max_time;
+    bool multi = false;
+    bool meta_dirty = false; // partitions / wm_floor changed
+    bool seq_dirty = false;  // some source's max_seq changed
+    bool queued = false;     // in impl::dirty_symbols
 };
+
+// (wake watermark, symbol index), a min-heap by wake.
+using timer = std::pair<int64_t, uint32_t>;
 
 struct partition_state {
     int64_t max_et = no_time;
     bool dirty = false;
+    // The symbols read only from this partition that have a window to
+    // finalize or purge, by the watermark at which they do: a commit visits
+    // only the symbols whose time has come, not the whole universe.
+    std::vector<timer> timers;
 };
 
 // The windows of one (symbol, interval). Window indices are window_start /
@@ -59,10 +75,13 @@ struct partition_state {
 //    real, a materialized filler, or (below base) gone; finality is always a
 //    prefix of the series, so a window is final exactly when it is < cursor;
 //  - min(final_limit, newest_real + 1) <= cursor <= newest_real + 1 after a
-//    refresh. The cursor is normally min(final_limit, newest_real + 1);
-//    finish() moves it to newest_real + 1 without touching the watermark, so
-//    after it windows past the watermark's final limit can be final. Lateness
-//    and purging (base) follow the watermark only.
+//    refresh;
+//  - the ring covers [base, newest_real] while base <= newest_real; once
+//    everything is purged (an idle series) the ring is freed, so a silent
+//    symbol costs only its open windows of the wide intervals. The cursor is normally min(final_limit,
+//    newest_real + 1); finish() moves it to newest_real + 1 without touching the watermark, so after it
+//    windows past the watermark's final limit can be final. Lateness and purging (base) follow the watermark
+//    only.
 struct series {
     int64_t width = 0;
     std::vector<window> ring; // power-of-two size; window i lives at ring[i & mask]
@@ -125,7 +144,9 @@ struct candle_engine::impl {
     std::vector<uint32_t> meta_queue; // series
     std::vector<uint32_t> dirty_symbols;
     std::vector<int32_t> dirty_partitions;
+    std::vector<uint32_t> multi_symbols;   // on more than one partition: swept every time
     std::vector<model::candle> purged_out; // emissions of windows purged before take_updates
+    std::vector<model::filler_run> purged_fillers;
 
     engine_stats counts;
     engine_stats saved_counts; // as of the last take_state_changes
@@ -150,10 +171,47 @@ struct candle_engine::impl {
     // Emits windows [cursor, target) final (empty ones as fillers) and moves
     // the cursor to target; target <= newest_real + 1.
     void finalize_to(uint32_t sid, int64_t target);
+    // Refreshes the symbols whose timers are due (and those on several
+    // partitions): the work of a commit follows what changed, not how many
+    // symbols there are.
     void sweep();
+    void refresh_symbol(uint32_t si);
+    // The symbol watermark at which refresh() has work for a series.
+    int64_t series_wake(const internal::series& s) const noexcept;
+    int64_t symbol_wake(uint32_t si) const noexcept;
+    // Puts the symbol on its partition's timers when its wake came earlier.
+    void schedule(uint32_t si);
     void grow(internal::series& s, int64_t idx);
+    // Lowers base to idx (an older window within the lateness than any yet).
+    void rebase(internal::series& s, int64_t idx);
+    // Appends count filler windows of series sid from idx to out, extending
+    // the last run when they continue it (same series, value, revision and
+    // finality, the next window).
+    struct run_tracker {
+        uint32_t sid = UINT32_MAX;
+        int64_t end = 0;
+    };
+    void add_fillers(std::vector<model::filler_run>& out, run_tracker& t, uint32_t sid, int64_t idx,
+                     int64_t count, double close, int64_t revision, bool final) const;
     void revalue_fillers_after(uint32_t sid, int64_t w, double close);
     model::candle make_candle(uint32_t sid, int64_t idx, const internal::window& x, bool final) const;
+
+    // restore(), one key kind each (engine_state.cc). Windows are read
+    // before their series may be, so they wait in the scratch.
+    struct restore_scratch {
+        std::vector<std::tuple<uint32_t, int64_t, internal::window>> windows;
+        std::vector<bool> has_meta; // by series
+    };
+    result<void> restore_key(std::string_view k, std::string_view v, restore_scratch& r);
+    result<void> restore_partition(std::string_view id, internal::reader& v);
+    result<void> restore_symbol(std::string_view name, internal::reader& v);
+    result<void> restore_series_meta(uint32_t sid, internal::reader& v, restore_scratch& r);
+    // The series of (symbol, width) at the start of a 'm' or 'w' key.
+    result<uint32_t> restored_series(internal::reader& k);
+    // After every key: checks references, places windows, derives the fillers
+    // that were not saved, and schedules every symbol.
+    result<void> restore_finish(restore_scratch& r);
+    run_tracker purged_run; // of purged_fillers
 
     void mark(uint32_t sid, int64_t idx, internal::window& x) {
         if (!(x.flags & internal::window::update_dirty)) {

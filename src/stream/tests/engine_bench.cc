@@ -49,6 +49,7 @@ void run(benchmark::State& state, bool commits) {
     const bool shuffled = state.range(1) != 0;
     const auto ticks = make_ticks(symbols, shuffled);
     std::vector<model::candle> updates;
+    std::vector<model::filler_run> fillers;
     std::vector<std::pair<std::string, std::optional<std::string>>> changes;
     uint64_t accepted = 0;
     for (auto _ : state) {
@@ -59,8 +60,9 @@ void run(benchmark::State& state, bool commits) {
             accepted += engine->add(ticks[i], partition_id(0)) == tick_outcome::accepted ? 1 : 0;
             if (commits && i % 10'000 == 9'999) {
                 updates.clear();
+                fillers.clear();
                 changes.clear();
-                engine->take_updates(updates);
+                engine->take_updates(updates, fillers);
                 engine->take_state_changes(changes);
             }
         }

@@ -26,7 +26,7 @@ std::map<test::candle_key, model::candle> run(candle_engine& e, const std::vecto
         EXPECT_EQ(e.add(t, partition_id(0)), tick_outcome::accepted);
     }
     e.finish();
-    e.take_updates(batch);
+    e.take_updates_expanded(batch);
     test::fold(out, batch);
     return out;
 }
@@ -102,13 +102,13 @@ TEST(engine, take_updates_reports_each_change_once) {
                   tick_outcome::accepted);
     }
     std::vector<model::candle> out;
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_FALSE(out[0].final);
     EXPECT_EQ(out[0].trade_count, 5);
     EXPECT_EQ(out[0].close, 5.0);
     out.clear();
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(e.stats().open_windows, 1u);
 }
@@ -220,13 +220,13 @@ TEST(engine, tick_before_a_finished_window_is_final) {
               tick_outcome::accepted);
     e.finish();
     std::vector<model::candle> out;
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(out[0].final);
     out.clear();
     // Watermark t0 - 20s: window t0 is neither final nor closed by it.
     ASSERT_EQ(e.add(make_tick("A", t0 + 30'000'000, 1.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].window_start(), t0);
     EXPECT_TRUE(out[0].final);
@@ -248,45 +248,86 @@ TEST(engine, publishes_metrics_in_take_updates) {
     (void)e.add(make_tick("A", 1, 1.0, 1.0, 1), partition_id(0));
     EXPECT_EQ(accepted.value(), a0); // not before take_updates
     std::vector<model::candle> out;
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     EXPECT_EQ(accepted.value(), a0 + 1);
     EXPECT_EQ(dup.value(), d0 + 1);
     EXPECT_EQ(open.value(), o0 + 1);
     e.finish();
-    e.take_updates(out);
+    e.take_updates_expanded(out);
     EXPECT_EQ(fin.value(), f0 + 1);
     EXPECT_NE(reg.expose().find("mdsp_engine_ticks_total{outcome=\"late\"}"), std::string::npos);
 }
 
-TEST(engine, a_long_silence_emits_at_most_the_cap_of_fillers_per_gap) {
+TEST(engine, a_long_silence_is_one_filler_run_not_a_candle_per_window) {
     // A month between two ticks at the 1s interval is 2.7 million empty
-    // windows; emitting them all took gigabytes (issue 10, item 1).
+    // windows; emitting a candle for each took gigabytes (issue 10, item 1).
+    // They are one run now, and every window of it is still a filler.
     engine_config cfg;
     cfg.intervals = {model::interval(1'000'000)};
-    cfg.max_fillers_per_gap = 5;
     candle_engine e(cfg);
     const int64_t t0 = 1'704'153'600'000'000; // 2024-01-02
     const int64_t month = 31LL * 86'400'000'000;
     ASSERT_EQ(e.add(make_tick("A", t0, 10.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
     ASSERT_EQ(e.add(make_tick("A", t0 + month, 11.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
     std::vector<model::candle> out;
-    e.take_updates(out);
+    std::vector<model::filler_run> runs;
+    e.take_updates(out, runs);
     e.finish();
-    e.take_updates(out);
-    // The first 5 after the tick, then nothing until the windows that were
-    // still within the lateness when the second tick came (about 62 at 1s).
-    size_t early = 0;
-    size_t late = 0;
-    for (const auto& c : out) {
-        if (c.trade_count == 0) {
-            EXPECT_EQ(c.close, 10.0); // the previous close
-            (c.window_start() < t0 + 6'000'000 ? early : late)++;
-            EXPECT_TRUE(c.window_start() < t0 + 6'000'000 || c.window_start() > t0 + month - 100'000'000);
-        }
+    e.take_updates(out, runs);
+    for (const auto& c : out) { // the two windows with ticks (the second open, then final)
+        EXPECT_TRUE(c.window_start() == t0 || c.window_start() == t0 + month) << c.window_start();
     }
-    EXPECT_EQ(early, 5u);
-    EXPECT_LE(late, 70u);
-    EXPECT_LT(out.size(), 100u);
+    ASSERT_FALSE(runs.empty());
+    // The purged span, the windows still in the ring, those finish() made final.
+    EXPECT_LE(runs.size(), 3u);
+    int64_t next = t0 + 1'000'000;
+    for (const auto& r : runs) {
+        EXPECT_EQ(r.first(), next);
+        EXPECT_EQ(r.close, 10.0); // the previous close
+        EXPECT_TRUE(r.final);
+        EXPECT_EQ(r.revision, 0);
+        next = r.first() + r.count * 1'000'000;
+    }
+    EXPECT_EQ(next, t0 + month); // every empty window, none twice
+}
+
+TEST(engine, an_idle_symbol_frees_its_windows_and_a_commit_visits_only_due_symbols) {
+    // 20,000 symbols tick once, then one symbol goes on for two hours: the
+    // others become idle (all their windows purged), and the state a commit
+    // writes is only the active symbol's.
+    engine_config cfg;
+    candle_engine e(cfg);
+    const int64_t t0 = 1'704'153'600'000'000;
+    for (int i = 0; i < 20'000; ++i) {
+        ASSERT_EQ(e.add(make_tick(fmt::format("S{}", i), t0 + i, 10.0, 1.0, 1), partition_id(0)),
+                  tick_outcome::accepted);
+    }
+    std::vector<model::candle> out;
+    std::vector<model::filler_run> runs;
+    std::vector<std::pair<std::string, std::optional<std::string>>> st;
+    e.take_updates(out, runs);
+    e.take_state_changes(st);
+    int64_t t = t0 + 100'000;
+    for (int i = 0; i < 7200; ++i, t += 1'000'000) {
+        ASSERT_EQ(e.add(make_tick("ACTIVE", t, 10.0, 1.0, 2 + i), partition_id(0)), tick_outcome::accepted);
+    }
+    out.clear();
+    st.clear();
+    e.take_updates(out, runs);
+    e.take_state_changes(st); // the others' purges
+    out.clear();
+    runs.clear();
+    st.clear();
+    ASSERT_EQ(e.add(make_tick("ACTIVE", t, 10.0, 1.0, 9000), partition_id(0)), tick_outcome::accepted);
+    e.take_updates(out, runs);
+    e.take_state_changes(st);
+    for (const auto& c : out) {
+        EXPECT_EQ(c.symbol, "ACTIVE");
+    }
+    for (const auto& [k, v] : st) {
+        EXPECT_TRUE(k.find("S1") == std::string::npos) << k;
+    }
+    EXPECT_LT(st.size(), 20u);
 }
 
 } // namespace
