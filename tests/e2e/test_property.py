@@ -128,6 +128,18 @@ def good_time(rnd, clk, seen):
     return clk.step(rnd)
 
 
+def mix(rnd, f, n, good, bad, skip):
+    """n records: about 65 % good, 32 % bad, 3 % ignored."""
+    for _ in range(n):
+        r = rnd.random()
+        if r < 0.65:
+            f.add(GOOD, good())
+        elif r < 0.97:
+            f.add(BAD, bad())
+        else:
+            f.add(SKIP, skip())
+
+
 def huge(rnd):
     return b"H" * rnd.choice([5_000, 70_000, 300_000])
 
@@ -180,14 +192,7 @@ def csv_file(rnd, clk, n):
             return b"G" + bytes(rnd.choice([c for c in range(256) if c not in b",\n"]) for _ in range(rnd.randint(0, 80)))
         return b"%s,%s,%s,%s" % (t, b"\"" + s, p, z)  # an unclosed quote
 
-    for _ in range(n):
-        r = rnd.random()
-        if r < 0.65:
-            f.add(GOOD, good())
-        elif r < 0.98:
-            f.add(BAD, bad())
-        else:
-            f.add(SKIP, b"")
+    mix(rnd, f, n, good, bad, lambda: b"")
     f.add(BAD, b"%s,AAA,1,1,%s" % (when(clk.now), b"L" * (1 << 20)))  # a line past max_line_bytes
     f.add(BAD, b"%s,%s,1,1" % (when(clk.now), b"S" * 1_000_000))  # a line just within it: a huge tick
     return f
@@ -253,15 +258,8 @@ def jsonl_file(rnd, clk, n):
         return rnd.choice([b"{", b"[1,2]", b'"price"', b'{"event":"price"', b'{"event":1}', b"\xff\xfe{}",
                            b'{"event":"price","symbol":"\\ud800","timestamp":1,"price":1}'])
 
-    for _ in range(n):
-        r = rnd.random()
-        if r < 0.65:
-            f.add(GOOD, good())
-        elif r < 0.97:
-            f.add(BAD, bad())
-        else:
-            f.add(SKIP, rnd.choice([b"", b'{"event":"heartbeat","status":"ok"}',
-                                    b'{"event":"subscribe-status","status":"ok","success":[],"fails":[]}']))
+    mix(rnd, f, n, good, bad, lambda: rnd.choice([b"", b'{"event":"heartbeat","status":"ok"}',
+                                                  b'{"event":"subscribe-status","status":"ok","success":[],"fails":[]}']))
     return f
 
 

@@ -200,18 +200,6 @@ model::tick raw_tick(cursor& c) {
     return t;
 }
 
-model::tick context_tick(int64_t et, double price, int64_t seq) {
-    model::tick t;
-    t.symbol = "AAA";
-    t.source = "fuzz";
-    t.event_time = event_time(et);
-    t.ingest_time = ingest_time(now_micros());
-    t.price = price;
-    t.size = 1;
-    t.seq = sequence(seq);
-    return t;
-}
-
 // The scratch folder and the RocksDB store, for the whole process. Never
 // destroyed: the store is closed by an exit handler registered after RocksDB
 // made its own statics, so that it runs before their destructors.
@@ -344,8 +332,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         src = std::move(*r);
     } else {
         cursor c{data + 1, size - 1};
-        src = std::make_unique<given_source>(std::vector<model::tick>{
-            context_tick(t0, 100, 1), raw_tick(c), context_tick(t0 + 90'000'000, 101, INT64_MAX)});
+        src = std::make_unique<given_source>(
+            std::vector<model::tick>{pipeline::testing::trade_tick("AAA", t0, 100, 1), raw_tick(c),
+                                     pipeline::testing::trade_tick("AAA", t0 + 90'000'000, 101, INT64_MAX)});
     }
 
     pipeline::testing::journal j;
