@@ -14,9 +14,10 @@ a folder whose name is not UTF-8, so the source names are outside text too.
 Every generated record is labelled:
 
   good  a valid tick: it must count, exactly as in a run without the others.
-        Includes the awkward but valid: out-of-order bursts within the
-        out-of-orderness, ticks within the allowed lateness (revisions), zero
-        sizes, no size, UTF-8 symbols, 64-byte symbols, extreme magnitudes.
+        Includes the awkward but valid: out-of-order bursts and stragglers
+        within the out-of-orderness, ticks within the allowed lateness
+        (revisions), zero sizes, no size, UTF-8 symbols, 64-byte symbols,
+        extreme magnitudes.
   bad   must be dead-lettered, each with a reason: malformed lines, NaN / inf /
         negative / zero prices and sizes, far-past (late) and far-future
         times, NUL, control characters and invalid UTF-8 in every string,
@@ -70,6 +71,7 @@ class clock:
 
     def __init__(self, start_s):
         self.now = start_s * 1_000_000
+        self.burst = []  # event times still to hand out, in shuffled order
 
     def step(self, rnd):
         self.now += rnd.randint(0, 400_000)
@@ -120,11 +122,19 @@ class feed_file:
 
 
 def good_time(rnd, clk, seen):
+    if clk.burst:
+        return clk.burst.pop()
     r = rnd.random()
-    if seen and r < 0.06:
+    if seen and r < 0.05:
         return clk.jitter(rnd)
-    if seen and r < 0.08:
+    if seen and r < 0.07:
         return clk.within_lateness(rnd)
+    if r < 0.09:
+        # An out-of-order burst: 5 to 30 ticks over 1.5 s, in shuffled order.
+        clk.burst = sorted(clk.now + rnd.randint(0, 1_500_000) for _ in range(rnd.randint(5, 30)))
+        clk.now = clk.burst[-1]
+        rnd.shuffle(clk.burst)
+        return clk.burst.pop()
     return clk.step(rnd)
 
 
