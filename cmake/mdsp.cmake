@@ -47,6 +47,8 @@ function(mdsp_fuzz name)
   if(MDSP_FUZZ)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    # For scripts/fuzz: name, corpus and binary of every target (mdsp_fuzz_manifest).
+    set_property(GLOBAL APPEND PROPERTY MDSP_FUZZ_TARGETS "${name}\t${ARG_CORPUS}\t$<TARGET_FILE:${name}>")
   else()
     target_link_libraries(${name} PRIVATE mdsp_fuzz_replay)
     if(MDSP_BUILD_TESTS AND ARG_CORPUS)
@@ -54,6 +56,14 @@ function(mdsp_fuzz name)
       set_tests_properties(${name}_corpus PROPERTIES LABELS fuzz)
     endif()
   endif()
+endfunction()
+
+# Writes fuzz_targets.txt in the build folder, one line per fuzz target:
+# name TAB corpus folder TAB binary. Called once, after every module.
+function(mdsp_fuzz_manifest)
+  get_property(lines GLOBAL PROPERTY MDSP_FUZZ_TARGETS)
+  list(JOIN lines "\n" content)
+  file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/fuzz_targets.txt CONTENT "${content}\n")
 endfunction()
 
 # mdsp_bench(NAME SRCS a_bench.cc DEPS mdsp::stream)

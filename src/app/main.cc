@@ -193,7 +193,9 @@ void add_local_commands(CLI::App& app, cli& c) {
     c.cfgcmd = app.add_subcommand("config", "Print every setting: value, environment variable and meaning");
     add_common(c.cfgcmd, c.fs);
 
-    c.dl = app.add_subcommand("deadletters", "Print the dead letters of a data folder as JSON lines");
+    c.dl = app.add_subcommand("deadletters",
+                              "Print the dead letters of a data folder (or, with --kafka, the cluster's "
+                              "market.deadletter) as JSON lines");
     add_common(c.dl, c.fs);
     c.dl->add_option("-n,--limit", c.opts.limit, "Print at most this many, newest last [100]");
 }
@@ -229,6 +231,7 @@ void add_kafka_commands(CLI::App& app, cli& c) {
             "(also kafka.brokers; librdkafka properties under [kafka.properties])");
     };
     add_kafka(c.up);
+    add_kafka(c.dl);
     c.ingest = app.add_subcommand("ingest", "Read the source into Kafka's market.ticks (needs --kafka)");
     add_common(c.ingest, c.fs);
     add_replay_flags(c.ingest, c.fs);

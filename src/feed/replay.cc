@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "feed/internal/line_parser.h"
+#include "model/text.h"
 
 namespace mdsp::feed {
 
@@ -134,9 +136,14 @@ result<std::unique_ptr<replay>> replay::open(replay_config cfg, dead_letter_sink
     }
     std::unique_ptr<replay> r(new replay(std::move(cfg), std::move(sink)));
     r->_path = canonical.string();
-    r->_id = "replay:" + r->_path;
-    r->_topic = "file:" + r->_path;
-    r->_file_name = canonical.filename().string();
+    // A file name may hold any byte but '/' and NUL. What goes into records
+    // (each tick's source, each dead letter's topic) and messages is the
+    // path as text: Avro strings must be UTF-8, or every record would fail
+    // to decode downstream.
+    constexpr size_t whole = std::numeric_limits<size_t>::max();
+    r->_id = "replay:" + model::echo_text(r->_path, whole);
+    r->_topic = "file:" + model::echo_text(r->_path, whole);
+    r->_file_name = model::echo_text(canonical.filename().string(), whole);
     // O_NONBLOCK: opening a FIFO does not wait for a writer, and no read
     // blocks (fill() waits with poll() and a timeout instead).
     r->_fd = ::open(r->_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

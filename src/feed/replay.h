@@ -58,7 +58,8 @@ struct replay_config {
     std::stop_token stop;
 };
 
-// Replays a file of ticks. source = "replay:<canonical absolute path>",
+// Replays a file of ticks. source = "replay:<canonical absolute path>" (as
+// text: bytes that are not UTF-8 and control characters shown as "\xNN"),
 // ingest_time = now. seq = agg_trade_id for Binance files, the line number
 // (1-based, header included) otherwise.
 //

@@ -24,9 +24,15 @@ namespace mdsp::model {
 
 // The longest string a decoder accepts in any field.
 inline constexpr size_t max_string_bytes = size_t{1} << 20;
-// The longest dead_letter::raw a decoder accepts. Producers of dead letters
-// must cut raw to this size; longer ones encode but do not decode.
+// The longest dead_letter::raw a decoder accepts; longer ones encode but do
+// not decode.
 inline constexpr size_t max_dead_letter_raw_bytes = size_t{8} << 20;
+// What producers of dead letters keep of raw, and of each text field: small
+// enough that a whole letter fits one Kafka message at the clients' default
+// message.max.bytes (1,000,000), whatever bus carries it; large enough for
+// any tick that a source can build (a replay line is at most 1 MiB).
+inline constexpr size_t dead_letter_raw_keep_bytes = size_t{512} << 10;
+inline constexpr size_t dead_letter_text_keep_bytes = size_t{16} << 10;
 
 void encode(const tick& t, std::string& out);
 void encode(const candle& c, std::string& out);

@@ -10,7 +10,7 @@ namespace mdsp::model {
 struct dead_letter {
     std::string source_topic; // topic, or "file:<path>" / "feed:<name>" for pre-log input
     int32_t source_partition = -1;
-    int64_t source_offset = -1; // log offset, or line number for files
+    int64_t source_offset = -1; // log offset, line number for files, the tick's seq for "feed:" ones
     std::string error_kind;     // "malformed", "late", "decode", "invalid", ...
     std::string message;        // what was wrong, for people
     std::string raw;            // the original bytes

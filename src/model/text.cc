@@ -68,28 +68,43 @@ std::string echo_text(std::string_view s, size_t max_bytes, bool* cut) {
     return out;
 }
 
-std::optional<std::string> valid_symbol(std::string_view s) {
-    if (s.empty() || s.size() > max_symbol_bytes) {
-        return fmt::format("a symbol is 1 to {} bytes long, this one is {}", max_symbol_bytes, s.size());
-    }
+namespace {
+// The first byte of s that is not well-formed UTF-8, a control character (C0,
+// DEL or C1) or, unless spaces are allowed, a space: why, or nullopt.
+std::optional<std::string> bad_text_byte(std::string_view s, std::string_view what, bool spaces) {
     for (size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
         const size_t n = utf8_sequence_length(s.substr(i));
         if (n == 0) {
             return fmt::format("byte {} (0x{:02x}) is not valid UTF-8", i, c);
         }
-        if (c == ' ') {
-            return fmt::format("byte {} is a space; a symbol has none", i);
+        if (c == ' ' && !spaces) {
+            return fmt::format("byte {} is a space; {} has none", i, what);
         }
         // C0 controls, DEL, and C1 controls (U+0080..U+009F: 0xc2 0x80..0x9f).
         const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f;
         if (c < 0x20 || c == 0x7f || c1) {
-            return fmt::format("byte {} is a control character (U+{:04X}); a symbol has none", i,
-                               c1 ? static_cast<unsigned char>(s[i + 1]) : c);
+            return fmt::format("byte {} is a control character (U+{:04X}); {} has none", i,
+                               c1 ? static_cast<unsigned char>(s[i + 1]) : c, what);
         }
         i += n;
     }
     return std::nullopt;
+}
+} // namespace
+
+std::optional<std::string> valid_symbol(std::string_view s) {
+    if (s.empty() || s.size() > max_symbol_bytes) {
+        return fmt::format("a symbol is 1 to {} bytes long, this one is {}", max_symbol_bytes, s.size());
+    }
+    return bad_text_byte(s, "a symbol", false);
+}
+
+std::optional<std::string> valid_label(std::string_view s) {
+    if (s.size() > max_label_bytes) {
+        return fmt::format("it is at most {} bytes long, this one is {}", max_label_bytes, s.size());
+    }
+    return bad_text_byte(s, "it", true);
 }
 
 } // namespace mdsp::model

@@ -31,4 +31,13 @@ constexpr size_t max_symbol_bytes = 64;
 // is valid.
 std::optional<std::string> valid_symbol(std::string_view s);
 
+// The same rule for the other short texts of a tick (exchange, MIC, asset
+// type, currency): "Common Stock", "Physical Currency", "NASDAQ".
+constexpr size_t max_label_bytes = 128;
+
+// Why s cannot be such a label, in words for the user (without echoing s);
+// nullopt when it can: at most max_label_bytes bytes of well-formed UTF-8
+// with no control character (C0, DEL or C1); spaces and "" are fine.
+std::optional<std::string> valid_label(std::string_view s);
+
 } // namespace mdsp::model

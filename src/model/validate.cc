@@ -1,6 +1,7 @@
 #include "model/validate.h"
 
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,17 @@ bool finite_opt(const std::optional<double>& v) {
 std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max_future_us) {
     if (auto why = valid_symbol(t.symbol)) {
         return fmt::format("the symbol is not valid: {}", *why);
+    }
+    const std::pair<const char*, const std::optional<std::string>*> labels[] = {{"exchange", &t.exchange},
+                                                                                {"mic_code", &t.mic_code},
+                                                                                {"asset_type", &t.asset_type},
+                                                                                {"currency", &t.currency}};
+    for (const auto& [name, value] : labels) {
+        if (*value) {
+            if (auto why = valid_label(**value)) {
+                return fmt::format("the {} of {} is not valid: {}", name, t.symbol, *why);
+            }
+        }
     }
     if (!std::isfinite(t.price) || t.price <= 0) {
         return fmt::format("price {} of {} is not a finite positive number", t.price, t.symbol);

@@ -8,7 +8,8 @@
 namespace mdsp::model {
 
 // Why t cannot enter the pipeline, in words for a dead letter; nullopt when
-// it can: a valid symbol (model::valid_symbol), a finite positive price,
+// it can: a valid symbol (model::valid_symbol), valid exchange, MIC, asset
+// type and currency when present (model::valid_label), a finite positive price,
 // finite non-negative size and day volume, finite bid and ask, and an event
 // time no further ahead of now_us than max_future_us (0 = no bound).
 // Applied where ticks enter (ingest) and again where they leave the log

@@ -3,14 +3,23 @@
 #include <spdlog/spdlog.h>
 
 #include "base/time.h"
+#include "model/avro.h"
 #include "model/codec.h"
 #include "model/framing.h"
+#include "model/text.h"
 
 namespace mdsp::pipeline {
 
 result<void> dead_letter_writer::write(model::dead_letter d, std::string_view key) {
-    if (d.raw.size() > model::max_dead_letter_raw_bytes) {
-        d.raw.resize(model::max_dead_letter_raw_bytes);
+    if (d.raw.size() > model::dead_letter_raw_keep_bytes) {
+        d.raw.resize(model::dead_letter_raw_keep_bytes);
+    }
+    // Text made of outside bytes would make a letter that no reader can
+    // decode (Avro strings are UTF-8): such text is kept escaped instead.
+    for (auto* text : {&d.source_topic, &d.error_kind, &d.message}) {
+        if (text->size() > model::dead_letter_text_keep_bytes || !model::avro::is_valid_utf8(*text)) {
+            *text = model::echo_text(*text, model::dead_letter_text_keep_bytes - 3); // 3: the "..." of a cut
+        }
     }
     _buf.clear();
     model::write_frame_header(model::dead_letter_schema_id, _buf);
@@ -31,7 +40,7 @@ result<void> dead_letter_writer::write(const bus::record_view& r, std::string_vi
     d.source_offset = r.offset();
     d.error_kind = std::string(kind);
     d.message = std::move(why);
-    d.raw = std::string(r.value.substr(0, model::max_dead_letter_raw_bytes));
+    d.raw = std::string(r.value.substr(0, model::dead_letter_raw_keep_bytes));
     d.time = now_micros();
     return write(std::move(d), r.key);
 }

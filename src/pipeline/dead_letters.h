@@ -11,8 +11,11 @@
 namespace mdsp::pipeline {
 
 // The one way anything reaches market.deadletter: a DeadLetter record (Avro,
-// Confluent framing), its raw bytes cut to model::max_dead_letter_raw_bytes
-// so that one huge input cannot make a huge letter, keyed as given.
+// Confluent framing), its raw bytes and text cut to
+// model::dead_letter_raw_keep_bytes and dead_letter_text_keep_bytes so that
+// one huge input cannot make a letter too large for the bus, its text fields
+// made valid UTF-8 (model::echo_text) so that every letter decodes, keyed as
+// given.
 //
 // Threads: used by the thread that owns the producer (the stage's).
 class dead_letter_writer {

@@ -59,6 +59,7 @@ void ingest_stage::dead_letter(const model::dead_letter& d) {
 void ingest_stage::reject(const model::tick& t, std::string why) {
     model::dead_letter d;
     d.source_topic = "feed:" + _src.id();
+    d.source_offset = t.seq(); // a replay's line number (or Binance trade id): where to find it
     d.error_kind = "invalid";
     d.message = std::move(why);
     d.raw = _buf; // the tick as it would have gone to market.ticks (framed Avro)

@@ -232,6 +232,25 @@ TEST_F(replay_test, malformed_lines_are_dead_lettered_and_the_replay_goes_on) {
     EXPECT_EQ((*r)->skipped_lines(), 1);
 }
 
+// A file name is bytes: one that is not UTF-8 (or has a control character)
+// must not make every tick's source, or every dead letter's topic and
+// message, a string that Avro cannot carry.
+TEST_F(replay_test, a_path_that_is_not_text_is_escaped_in_records) {
+    auto p = write("odd-\xff\x1b/f\xc3.csv", "time,symbol,price\n1704153600,AAA,1\nx,AAA,1\n");
+    replay_config cfg;
+    cfg.path = p;
+    auto r = open(cfg);
+    ASSERT_TRUE(r) << r.error().what();
+    auto ticks = drain(**r);
+    ASSERT_EQ(ticks.size(), 1u);
+    ASSERT_EQ(dead.size(), 1u);
+    const std::string shown = (dir / "odd-\\xFF\\x1B/f\\xC3.csv").string();
+    EXPECT_EQ(ticks[0].source, "replay:" + shown);
+    EXPECT_EQ((*r)->id(), "replay:" + shown);
+    EXPECT_EQ(dead[0].source_topic, "file:" + shown);
+    EXPECT_EQ(dead[0].message.substr(0, 11), "f\\xC3.csv:3");
+}
+
 TEST_F(replay_test, warnings_about_malformed_lines_are_rate_limited) {
     std::string text(binance_header);
     for (int i = 0; i < 5000; ++i) {

@@ -37,5 +37,18 @@ TEST(text, invalid_symbols_say_why) {
     EXPECT_TRUE(valid_symbol("\xe2\x82"));                                        // cut short
 }
 
+TEST(text, labels_may_have_spaces_but_no_controls) {
+    for (std::string_view ok : {"", "USD", "Common Stock", "Physical Currency", "B\xc3\xb6rse Frankfurt"}) {
+        EXPECT_EQ(valid_label(ok), std::nullopt) << ok;
+    }
+    EXPECT_EQ(valid_label(std::string(max_label_bytes, 'x')), std::nullopt);
+    EXPECT_NE(valid_label(std::string(max_label_bytes + 1, 'x'))->find("at most 128 bytes"),
+              std::string::npos);
+    EXPECT_NE(valid_label(std::string_view("NAS\0DAQ", 7))->find("control character"), std::string::npos);
+    EXPECT_NE(valid_label("A\tB")->find("control character"), std::string::npos);
+    EXPECT_NE(valid_label("A\xc2\x85")->find("U+0085"), std::string::npos);
+    EXPECT_NE(valid_label("US\xff")->find("not valid UTF-8"), std::string::npos);
+}
+
 } // namespace
 } // namespace mdsp::model

@@ -11,12 +11,27 @@
 #include <string>
 #include <vector>
 
+#include "base/time.h"
 #include "bus/bus.h"
+#include "model/tick.h"
 #include "store/store.h"
 
 namespace mdsp::pipeline::testing {
 
 using journal = std::vector<std::string>;
+
+// A trade of size 1 from source "unit", ingested now.
+inline model::tick trade_tick(const std::string& sym, int64_t et, double price, int64_t seq) {
+    model::tick t;
+    t.symbol = sym;
+    t.source = "unit";
+    t.event_time = event_time(et);
+    t.ingest_time = ingest_time(now_micros());
+    t.price = price;
+    t.size = 1.0;
+    t.seq = sequence(seq);
+    return t;
+}
 
 struct memory_record {
     std::string key;

@@ -15,20 +15,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::journal;
+using testing::trade_tick;
 
 constexpr int64_t t0 = 1'700'000'040'000'000; // a minute boundary + 40 s
-
-model::tick tick(const std::string& sym, int64_t et, double price, int64_t seq) {
-    model::tick t;
-    t.symbol = sym;
-    t.source = "unit";
-    t.event_time = event_time(et);
-    t.ingest_time = ingest_time(now_micros());
-    t.price = price;
-    t.size = 1.0;
-    t.seq = sequence(seq);
-    return t;
-}
 
 struct rig {
     journal j;
@@ -79,7 +68,7 @@ struct rig {
 TEST(process_stage, embedded_writes_candles_and_positions_in_one_write_and_resumes_from_the_store) {
     rig r;
     for (int i = 0; i < 10; ++i) {
-        r.send(tick(i % 2 ? "AAA" : "BBB", t0 + i * 1'000'000, 100 + i, i + 1));
+        r.send(trade_tick(i % 2 ? "AAA" : "BBB", t0 + i * 1'000'000, 100 + i, i + 1));
     }
     {
         testing::memory_consumer c(r.topics, r.j, r.commits);
@@ -107,7 +96,7 @@ TEST(process_stage, embedded_writes_candles_and_positions_in_one_write_and_resum
     EXPECT_EQ(a[0].trade_count, 5);
 
     // A restart reads only what came after: nothing is counted twice.
-    r.send(tick("AAA", t0 + 11'000'000, 50, 11));
+    r.send(trade_tick("AAA", t0 + 11'000'000, 50, 11));
     testing::memory_consumer c2(r.topics, r.j, r.commits);
     process_stage s2(r.cfg, c2, r.producer, r.store, {});
     ASSERT_TRUE(s2.start());
@@ -122,9 +111,9 @@ TEST(process_stage, embedded_writes_candles_and_positions_in_one_write_and_resum
 
 TEST(process_stage, a_record_that_does_not_decode_is_dead_lettered_before_the_write_that_skips_it) {
     rig r;
-    r.send(tick("AAA", t0, 100, 1));
+    r.send(trade_tick("AAA", t0, 100, 1));
     r.send_raw("AAA", std::string("\x00\x00\x00\x00\x01garbage", 12));
-    r.send(tick("AAA", t0 + 1'000'000, 101, 2));
+    r.send(trade_tick("AAA", t0 + 1'000'000, 101, 2));
     testing::memory_consumer c(r.topics, r.j, r.commits);
     process_stage s(r.cfg, c, r.producer, r.store, {});
     ASSERT_TRUE(s.start());
@@ -150,12 +139,12 @@ TEST(process_stage, a_tick_no_store_could_take_is_dead_lettered_and_the_stage_go
     // Written by an older version or another producer: the log has it, so
     // the stage must survive it on every start (issue 10, item 2).
     rig r;
-    r.send(tick("AAA", t0, 100, 1));
-    r.send(tick(std::string("BBB\0", 4), t0 + 1'000'000, 100, 1));
-    auto nan = tick("CCC", t0 + 2'000'000, 0, 1);
+    r.send(trade_tick("AAA", t0, 100, 1));
+    r.send(trade_tick(std::string("BBB\0", 4), t0 + 1'000'000, 100, 1));
+    auto nan = trade_tick("CCC", t0 + 2'000'000, 0, 1);
     nan.price = std::numeric_limits<double>::quiet_NaN();
     r.send(nan);
-    r.send(tick("AAA", t0 + 3'000'000, 101, 2));
+    r.send(trade_tick("AAA", t0 + 3'000'000, 101, 2));
     testing::memory_consumer c(r.topics, r.j, r.commits);
     process_stage s(r.cfg, c, r.producer, r.store, {});
     ASSERT_TRUE(s.start());
@@ -176,7 +165,7 @@ TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_cov
     rig r;
     r.cfg.kafka.commit_interval_us = 0;
     for (int i = 0; i < 6; ++i) {
-        r.send(tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+        r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
     }
     testing::memory_consumer c(r.topics, r.j, r.commits);
     process_stage::options o;
@@ -212,7 +201,7 @@ TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_get
     rig r;
     r.cfg.kafka.commit_interval_us = 0;
     for (int i = 0; i < 8; ++i) {
-        r.send(tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+        r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
     }
     process_stage::options o;
     o.group = true;
@@ -242,7 +231,7 @@ TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_get
 
 TEST(process_stage, finishes_at_the_end_of_a_bounded_input_only_after_upstream_is_done) {
     rig r;
-    r.send(tick("AAA", t0, 100, 1));
+    r.send(trade_tick("AAA", t0, 100, 1));
     testing::memory_consumer c(r.topics, r.j, r.commits);
     process_stage s(r.cfg, c, r.producer, r.store, {});
     ASSERT_TRUE(s.start());
