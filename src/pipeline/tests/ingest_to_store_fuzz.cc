@@ -362,7 +362,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     pipeline::config cfg;
     cfg.log.partitions = 2;
-    cfg.engine.max_fillers_per_gap = 300; // the rule, at a size that keeps each run short
     cfg.process.commit_interval_us = 0;
     std::map<int32_t, std::pair<int64_t, std::string>> commits;
     pipeline::testing::memory_consumer in(topics, j, commits);
