@@ -1,0 +1,57 @@
+"""The test suite's real Apache Kafka cluster and each test's own corner of it.
+
+ctest's kafka_cluster fixture (tests/cluster/CMakeLists.txt) starts one
+3-node KRaft cluster per run and names its folder in MDSP_KAFKA_CLUSTER;
+importing this module is what makes a test script require that fixture.
+Tests share the cluster, so each one works in a `space`: its own topic
+prefix (kafka.topic_prefix) and consumer groups, never another test's."""
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
+import kafka_cluster  # noqa: E402
+
+PARTITIONS = 4
+
+
+def cluster():
+    """The running suite cluster; exits with what to do when there is none."""
+    d = os.environ.get("MDSP_KAFKA_CLUSTER")
+    if not d:
+        sys.exit("MDSP_KAFKA_CLUSTER is not set: run this test through ctest, whose kafka_cluster fixture starts a "
+                 "real Kafka cluster (Kafka's jars come from scripts/setup), or start one yourself with "
+                 "tests/cluster/kafka_cluster.py start --dir DIR --sasl and set MDSP_KAFKA_CLUSTER=DIR")
+    try:
+        c = kafka_cluster.cluster.attach(d)
+    except kafka_cluster.cluster_error as e:
+        sys.exit(f"no Kafka cluster for this test: {e} (the jars come from scripts/setup)")
+    down = [n["id"] for n in c.nodes if not c.alive(n)]
+    if down:
+        sys.exit(f"the suite's Kafka cluster in {d} has nodes {down} down; see {d}/node-*/server.log")
+    return c
+
+
+class space:
+    """One test's topics and groups on the shared cluster: `args()` gives the
+    mdsp flags that put a command there."""
+
+    def __init__(self, name, partitions=PARTITIONS, c=None):
+        self.cluster = c or cluster()
+        self.prefix = f"{name}-{uuid.uuid4().hex[:8]}."
+        self.partitions = partitions
+        self.ticks = self.prefix + "market.ticks"
+        self.candles = self.prefix + "market.candles"
+        self.deadletter = self.prefix + "market.deadletter"
+
+    @property
+    def bootstrap(self):
+        return self.cluster.bootstrap
+
+    def group(self, name="process"):
+        return self.prefix + name
+
+    def args(self, group="process"):
+        """--kafka and the settings of this space (the group is used by mdsp process only)."""
+        return ["--kafka", self.bootstrap, "--set", f"kafka.group={self.group(group)}", "--set",
+                f"kafka.topic_prefix={self.prefix}", "--set", f"kafka.partitions={self.partitions}"]
