@@ -2,6 +2,7 @@
 #include <map>
 #include <optional>
 #include <ranges>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -26,6 +27,14 @@ struct kafka_consumer::impl {
     bool in_assign = false; // inside on_assigned: seek() records here
     std::map<int32_t, int64_t> pending_seeks;
     std::map<int32_t, metrics::gauge*> lag; // assigned partitions
+    // The next offset this consumer reads, per assigned partition: where it
+    // was sought, then after each record polled. librdkafka's own position
+    // is unknown until a record arrives, and its cached end offset until a
+    // fetch answers (or stale from an earlier assignment): a lag taken from
+    // them alone reads 0 for a partition just assigned with a backlog, which
+    // is how a "caught up" check passed before the replica had read anything.
+    std::map<int32_t, int64_t> next;
+    std::set<int32_t> unmeasured; // assigned, end offset not yet asked of the broker
     int64_t last_lag_ns = 0;
     std::string commit_metadata;
     bool closed = false;
@@ -68,10 +77,17 @@ struct kafka_consumer::impl {
                 auto& e = parts->elems[i];
                 auto it = pending_seeks.find(e.partition);
                 e.offset = it != pending_seeks.end() ? it->second : RD_KAFKA_OFFSET_INVALID;
+                if (e.offset >= 0) {
+                    next[e.partition] = e.offset;
+                } else {
+                    next.erase(e.partition);
+                }
+                unmeasured.insert(e.partition);
                 lag[e.partition] = lag_gauge(e.partition);
                 owned_gauge(e.partition).set(1);
             }
             pending_seeks.clear();
+            last_lag_ns = 0; // measure the new partitions' lag before this poll returns
             if (cooperative) {
                 if (auto* e = rd_kafka_incremental_assign(rk.get(), parts)) {
                     spdlog::error("kafka: incremental assign: {}", rd_kafka_error_string(e));
@@ -89,6 +105,8 @@ struct kafka_consumer::impl {
             listener->on_revoked(lost);
         }
         for (auto p : lost) {
+            next.erase(p());
+            unmeasured.erase(p());
             owned_gauge(p()).set(0);
             if (auto it = lag.find(p()); it != lag.end()) {
                 it->second->set(0);
@@ -109,21 +127,48 @@ struct kafka_consumer::impl {
         static_cast<impl*>(opaque)->on_rebalance(err, parts);
     }
 
+    // Where partition p is read next: ours, else librdkafka's (a partition
+    // that started at its committed offset and has had no record yet: none).
+    std::optional<int64_t> position(int32_t p) {
+        if (auto it = next.find(p); it != next.end()) {
+            return it->second;
+        }
+        tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+        rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
+        if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR || l->elems[0].offset < 0) {
+            return std::nullopt;
+        }
+        return l->elems[0].offset;
+    }
+
+    // The partition's end: asked of the broker the first time after an
+    // assignment (the cache may be empty or from an earlier assignment),
+    // then from what the fetches bring.
+    std::optional<int64_t> end(int32_t p) {
+        int64_t lo = 0;
+        int64_t hi = -1;
+        if (!unmeasured.contains(p)
+            && rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
+                   == RD_KAFKA_RESP_ERR_NO_ERROR
+            && hi >= 0) {
+            return hi;
+        }
+        if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, 2'000)
+                != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0) {
+            return std::nullopt;
+        }
+        unmeasured.erase(p);
+        return hi;
+    }
+
     void update_lag() {
         for (auto& [p, g] : lag) {
-            int64_t lo = 0;
-            int64_t hi = 0;
-            if (rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
-                != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                continue;
+            auto pos = position(p);
+            auto hi = pos ? end(p) : std::nullopt;
+            if (hi) {
+                g->set(static_cast<double>(std::max<int64_t>(0, *hi - *pos)));
             }
-            tpl_ptr l(rd_kafka_topic_partition_list_new(1));
-            rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
-            if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR
-                || l->elems[0].offset < 0) {
-                continue;
-            }
-            g->set(static_cast<double>(std::max<int64_t>(0, hi - l->elems[0].offset)));
         }
     }
 };
@@ -181,6 +226,10 @@ result<void> kafka_consumer::assign(std::string_view topic, const offsets& start
     for (const auto& [p, o] : start) {
         rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p())->offset = o();
         _impl->lag[p()] = _impl->lag_gauge(p());
+        if (o() >= 0) {
+            _impl->next[p()] = o();
+        }
+        _impl->unmeasured.insert(p());
     }
     if (auto e = rd_kafka_assign(_impl->rk.get(), l.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error(e, fmt::format("cannot assign {}", topic));
@@ -213,6 +262,9 @@ result<void> kafka_consumer::seek(partition_id p, mdsp::offset o) {
     }
     if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error(l->elems[0].err, fmt::format("cannot seek {} [{}]", _impl->topic, p()));
+    }
+    if (o() >= 0) {
+        _impl->next[p()] = o();
     }
     return ok();
 }
@@ -257,6 +309,7 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
         p.value_at = buf.size();
         buf.append(static_cast<const char*>(m->payload), m->len);
         got.push_back(p);
+        _impl->next[m->partition] = m->offset + 1;
         rd_kafka_message_destroy(m);
     }
     if (!got.empty()) {
