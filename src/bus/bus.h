@@ -18,6 +18,21 @@ inline constexpr std::string_view ticks_topic = "market.ticks";
 inline constexpr std::string_view candles_topic = "market.candles";
 inline constexpr std::string_view deadletter_topic = "market.deadletter";
 
+// The names of mdsp's three topics. The local log always has the plain ones;
+// on Kafka a prefix (kafka.topic_prefix) lets several pipelines, or tests,
+// share one cluster without seeing each other's records.
+struct topic_names {
+    std::string ticks{ticks_topic};
+    std::string candles{candles_topic};
+    std::string deadletter{deadletter_topic};
+
+    static topic_names with_prefix(std::string_view prefix) {
+        std::string p(prefix);
+        return {p + std::string(ticks_topic), p + std::string(candles_topic),
+                p + std::string(deadletter_topic)};
+    }
+};
+
 enum class errc {
     unknown_topic = 1,
     unknown_partition,
