@@ -43,6 +43,7 @@ enum class errc {
     corrupt,
     config,
     rebalance, // the group is rebalancing (Kafka): a commit can be retried after it
+    refused,   // the brokers refused the credentials or the TLS handshake failed (Kafka)
 };
 
 // One consumed record. The views point into the poll_result that holds it and

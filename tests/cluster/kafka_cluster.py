@@ -34,7 +34,8 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LIB = os.environ.get("MDSP_KAFKA_LIB", os.path.join(HERE, "lib"))
 SETUP_HINT = "run scripts/setup (it fetches Apache Kafka's jars with Maven into tests/cluster/lib)"
-SASL_USER = "mdsp"
+SASL_USER = "mdsp"              # may do anything (a super user)
+LIMITED_USER = "mdsp-limited"   # governed by ACLs, none at first (everything allowed until a test adds some)
 
 
 class cluster_error(Exception):
@@ -315,8 +316,8 @@ class cluster:
         if self.sasl:
             # SCRAM-SHA-512 is what users run; PLAIN (over TLS) beside it serves
             # clients whose SCRAM Kafka 4 refuses (librdkafka before 2.6.1).
-            plain = (f'org.apache.kafka.common.security.plain.PlainLoginModule required '
-                     f'user_{SASL_USER}="{self.sasl["password"]}";')
+            users = " ".join(f'user_{u}="{pw}"' for u, pw in self.sasl["users"].items())
+            plain = f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};"
             props.update({
                 "sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
                 "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config":
@@ -324,6 +325,11 @@ class cluster:
                 "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
                 "listener.name.sasl_ssl.ssl.keystore.type": "PEM",
                 "listener.name.sasl_ssl.ssl.keystore.location": self.sasl["keystore"],
+                # ACLs for the limited user; the plaintext listener's and the
+                # controllers' ANONYMOUS and the mdsp user may do anything.
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found": "true",
+                "super.users": f"User:ANONYMOUS;User:{SASL_USER}",
             })
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
@@ -355,8 +361,9 @@ class cluster:
                        "sasl_port": ports[2 * count + i] if sasl else None, "pid": None} for i in range(count)]
         if sasl:
             ca, store = make_certificates(os.path.join(self.root, "tls"))
-            self.sasl = {"mechanism": "SCRAM-SHA-512", "username": SASL_USER,
-                         "password": secrets.token_urlsafe(18), "ca": ca, "keystore": store}
+            users = {u: secrets.token_urlsafe(18) for u in (SASL_USER, LIMITED_USER)}
+            self.sasl = {"mechanism": "SCRAM-SHA-512", "username": SASL_USER, "password": users[SASL_USER],
+                         "users": users, "ca": ca, "keystore": store}
         self.cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         self.save()
         try:
@@ -378,7 +385,8 @@ class cluster:
             f.write(self._properties(node))
         args = ["format", "-t", self.cluster_id, "-c", props]
         if self.sasl:
-            args += ["--add-scram", f"SCRAM-SHA-512=[name={SASL_USER},password={self.sasl['password']}]"]
+            for u, pw in self.sasl["users"].items():
+                args += ["--add-scram", f"SCRAM-SHA-512=[name={u},password={pw}]"]
         p = subprocess.run(self._java("kafka.tools.StorageTool", *args), capture_output=True, text=True)
         if p.returncode != 0:
             raise cluster_error(f"formatting node {node['id']} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
@@ -419,32 +427,37 @@ class cluster:
         except ChildProcessError:
             pass
 
+    def _end(self, nodes, sig, timeout):
+        """Sends sig to each running node, waits until they exit (SIGKILL after timeout)."""
+        running = [n for n in nodes if self.alive(n)]
+        for n in running:
+            os.kill(n["pid"], sig)
+        deadline = time.time() + timeout
+        for n in running:
+            while self.alive(n):
+                if time.time() > deadline:
+                    os.kill(n["pid"], signal.SIGKILL)
+                self._reap(n["pid"])
+                time.sleep(0.05)
+        for n in nodes:
+            n["pid"] = None
+
     def kill(self, node_id, sig=signal.SIGKILL, timeout=60):
         """Stops one node: SIGKILL (a crash) by default, SIGTERM for a clean
         shutdown (then SIGKILL after timeout)."""
-        node = self.node(node_id)
-        if self.alive(node):
-            os.kill(node["pid"], sig)
-            deadline = time.time() + timeout
-            while self.alive(node) and time.time() < deadline:
-                self._reap(node["pid"])
-                time.sleep(0.1)
-            if self.alive(node):
-                os.kill(node["pid"], signal.SIGKILL)
-                while self.alive(node):
-                    self._reap(node["pid"])
-                    time.sleep(0.1)
-        node["pid"] = None
+        self._end([self.node(node_id)], sig, timeout)
         self.save()
 
-    def restart(self, node_id, timeout=180):
-        """Starts a stopped node again on its ports and data; waits until ready."""
-        node = self.node(node_id)
-        if self.alive(node):
-            raise cluster_error(f"node {node_id} is running (pid {node['pid']})")
-        with open(self.log_file(node), "a") as log:
-            log.write(f"\n===== restarted by kafka_cluster.py at {time.ctime()} =====\n")
-        self._launch(node)
+    def restart(self, node_id=None, timeout=180):
+        """Starts a stopped node again (every stopped node when node_id is
+        None) on its ports and data; waits until the cluster is ready."""
+        nodes = [self.node(node_id)] if node_id is not None else [n for n in self.nodes if not self.alive(n)]
+        for node in nodes:
+            if self.alive(node):
+                raise cluster_error(f"node {node['id']} is running (pid {node['pid']})")
+            with open(self.log_file(node), "a") as log:
+                log.write(f"\n===== restarted by kafka_cluster.py at {time.ctime()} =====\n")
+            self._launch(node)
         self.save()
         self.wait_ready(timeout)
 
@@ -453,20 +466,7 @@ class cluster:
         cluster's data. The logs stay (root/logs/) when keep_logs is true or a
         node had died on its own: those are what a failed run needs."""
         died = [n["id"] for n in self.nodes if n.get("pid") and not self.alive(n)]
-        running = [n for n in self.nodes if self.alive(n)]
-        for n in running:
-            os.kill(n["pid"], signal.SIGTERM)
-        deadline = time.time() + timeout
-        for n in running:
-            while self.alive(n) and time.time() < deadline:
-                self._reap(n["pid"])
-                time.sleep(0.1)
-            if self.alive(n):
-                os.kill(n["pid"], signal.SIGKILL)
-                while self.alive(n):
-                    self._reap(n["pid"])
-                    time.sleep(0.05)
-            n["pid"] = None
+        self._end(self.nodes, signal.SIGTERM, timeout)
         keep = keep_logs or bool(died)
         if keep:
             logs = os.path.join(self.root, "logs")
@@ -569,9 +569,9 @@ def main(argv=None):
     sp = sub.add_parser("stop", help="stop every node and remove the data (logs kept with --keep-logs)")
     sp.add_argument("--keep-logs", action="store_true")
     for name, what in (("kill", "kill -9 one node"), ("terminate", "stop one node cleanly (SIGTERM)"),
-                       ("restart", "start a stopped node again and wait until ready")):
+                       ("restart", "start a stopped node (every stopped one without NODE) and wait until ready")):
         p = sub.add_parser(name, help=what)
-        p.add_argument("node", type=int)
+        p.add_argument("node", type=int, nargs="?" if name == "restart" else None)
     sub.add_parser("status", help="print cluster.json and each node's state")
     sub.add_parser("bootstrap", help="print the plaintext bootstrap address")
     for p in sub.choices.values():
@@ -603,6 +603,7 @@ def main(argv=None):
                 n["alive"] = c.alive(n)
             if st["sasl"]:
                 st["sasl"]["password"] = "***"
+                st["sasl"]["users"] = {u: "***" for u in st["sasl"]["users"]}
             print(json.dumps(st, indent=2))
         return 0
     except cluster_error as e:

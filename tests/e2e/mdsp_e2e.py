@@ -30,9 +30,9 @@ def tempdir(name):
     return d
 
 
-def run(args, timeout=600, check=True):
+def run(args, timeout=600, check=True, env=None):
     """Runs mdsp to completion; returns (rc, stdout, stderr)."""
-    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout, env=env)
     if check and p.returncode != 0:
         raise AssertionError(f"mdsp {' '.join(args)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
     return p.returncode, p.stdout, p.stderr
@@ -41,16 +41,17 @@ def run(args, timeout=600, check=True):
 class server:
     """A long-running mdsp (up or serve) on an ephemeral port."""
 
-    def __init__(self, args, ready_timeout=60):
+    def __init__(self, args, ready_timeout=60, env=None):
         self.args = args
         self.proc = subprocess.Popen([mdsp_binary()] + args + ["--http", "127.0.0.1:0"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = []
+        self.out_lines = []
         self.port = None
         self._port_seen = threading.Event()
         self._t = threading.Thread(target=self._read, daemon=True)
         self._t.start()
-        self._out = threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True)
+        self._out = threading.Thread(target=lambda: self.out_lines.extend(self.proc.stdout), daemon=True)
         self._out.start()
         if not self._port_seen.wait(ready_timeout):
             self.kill()
