@@ -108,6 +108,9 @@ public:
     virtual result<void> subscribe(std::string_view topic, rebalance_listener listener) = 0;
     virtual result<void> seek(partition_id p, mdsp::offset o) = 0;
     // Appends up to max_records to out, waiting at most timeout for the first.
+    // Every record appended was read under the assignment in force when poll
+    // returns: a rebalance inside the call (the listener runs there) drops
+    // what was read before it, which the partitions' new owners read again.
     virtual result<void> poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) = 0;
     // Commits, for each partition, the offset of the next record to read.
     virtual result<void> commit(const offsets& next) = 0;

@@ -35,6 +35,7 @@ struct kafka_consumer::impl {
     // is how a "caught up" check passed before the replica had read anything.
     std::map<int32_t, int64_t> next;
     std::set<int32_t> unmeasured; // assigned, end offset not yet asked of the broker
+    uint64_t rebalances = 0;      // assignments and revocations so far
     int64_t last_lag_ns = 0;
     std::string commit_metadata;
     bool closed = false;
@@ -62,6 +63,7 @@ struct kafka_consumer::impl {
     }
 
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+        ++rebalances;
         bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             pending_seeks.clear();
@@ -280,8 +282,18 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
     std::string buf;
     buf.reserve(4096); // on the heap, so moving the string keeps the views valid
     int wait_ms = static_cast<int>(timeout.count());
+    uint64_t seen = _impl->rebalances;
     while (got.size() < max_records) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(_impl->rk.get(), got.empty() ? wait_ms : 0);
+        if (_impl->rebalances != seen) {
+            // The listener ran inside that call: the records before it were
+            // read for the old assignment, from where it had got to. Given
+            // now, a partition sought back (a rebuild) would jump over what
+            // lies between, so they go; whoever owns them now reads them.
+            seen = _impl->rebalances;
+            got.clear();
+            buf.clear();
+        }
         if (m == nullptr) {
             break;
         }
@@ -309,8 +321,10 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
         p.value_at = buf.size();
         buf.append(static_cast<const char*>(m->payload), m->len);
         got.push_back(p);
-        _impl->next[m->partition] = m->offset + 1;
         rd_kafka_message_destroy(m);
+    }
+    for (const auto& p : got) {
+        _impl->next[p.partition] = p.offset + 1;
     }
     if (!got.empty()) {
         out.storage.push_back(std::move(buf));

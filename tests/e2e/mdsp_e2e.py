@@ -41,8 +41,11 @@ def run(args, timeout=600, check=True, env=None):
 class server:
     """A long-running mdsp (up or serve) on an ephemeral port."""
 
-    def __init__(self, args, ready_timeout=60, env=None):
+    def __init__(self, args, ready_timeout=60, env=None, log=None):
+        """log: a file that every line mdsp writes to stderr is appended to
+        (what a failed multi-process test needs afterwards)."""
         self.args = args
+        self.log = log
         self.proc = subprocess.Popen([mdsp_binary()] + args + ["--http", "127.0.0.1:0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = []
@@ -58,8 +61,12 @@ class server:
             raise AssertionError(f"mdsp {' '.join(args)} did not report its HTTP port:\n" + "".join(self.lines))
 
     def _read(self):
+        out = open(self.log, "a") if self.log else None
         for line in self.proc.stderr:
             self.lines.append(line)
+            if out:
+                out.write(line)
+                out.flush()
             m = re.search(r"listening on http://[0-9.]+:(\d+)", line)
             if m and self.port is None:
                 self.port = int(m.group(1))

@@ -83,7 +83,8 @@ class replica(server):
     """`mdsp process --kafka` with its API on an ephemeral port."""
 
     def __init__(self, sp, d, group):
-        super().__init__(["process"] + sp.args(group) + ["-d", d, "--log-level", "info"] + GROUP)
+        super().__init__(["process"] + sp.args(group) + ["-d", d, "--log-level", "info"] + GROUP,
+                         log=d.rstrip("/") + ".stderr")
 
     def metrics(self):
         try:
