@@ -29,6 +29,8 @@ struct topic_spec {
     std::string name;
     int32_t partitions = 1;
     int16_t replication_factor = -1; // -1 = the broker's default
+    // Topic configuration it is created with (e.g. message.timestamp.type).
+    std::map<std::string, std::string> config;
 };
 
 // Makes sure the topics exist: those missing are created through the Admin

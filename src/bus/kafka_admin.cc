@@ -191,6 +191,14 @@ result<void> create_topics(rd_kafka_t* rk, const kafka_config& cfg,
             return make_error(errc::config, "cannot describe topic {}: {}", t->name, err.data());
         }
         nts.push_back(nt);
+        for (const auto& [k, v] : t->config) {
+            if (rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                for (auto* n : nts) {
+                    rd_kafka_NewTopic_destroy(n);
+                }
+                return make_error(errc::config, "cannot set {} = {} on topic {}", k, v, t->name);
+            }
+        }
     }
     rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);

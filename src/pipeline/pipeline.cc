@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -53,10 +54,14 @@ bus::topic_names topic_names(const config& cfg) {
 result<void> ensure_kafka_topics(const config& cfg) {
     auto rf = static_cast<int16_t>(cfg.kafka.replication_factor);
     auto names = topic_names(cfg);
+    // Records carry event times (a replay's can be years old); the topics
+    // mdsp creates keep the broker's append time instead, so that retention
+    // counts from arrival and does not delete a replay as it is written.
+    std::map<std::string, std::string> conf{{"message.timestamp.type", "LogAppendTime"}};
     std::vector<bus::topic_spec> topics{
-        {names.ticks, cfg.kafka.partitions, rf},
-        {names.candles, cfg.kafka.partitions, rf},
-        {names.deadletter, 1, rf},
+        {names.ticks, cfg.kafka.partitions, rf, conf},
+        {names.candles, cfg.kafka.partitions, rf, conf},
+        {names.deadletter, 1, rf, conf},
     };
     auto r =
         bus::ensure_topics(kafka_settings(cfg), topics, cfg.kafka.create_topics, std::chrono::seconds(30));

@@ -1,5 +1,6 @@
 """mdsp's topics on the suite's real Kafka cluster, through the Admin API:
-created with the partitions and replication factor of the settings; an
+created with the partitions and replication factor of the settings, and the
+brokers' append time as record time (retention from arrival); an
 existing topic of another shape is used as it is and said so; a replication
 factor above the number of brokers, or a principal without CREATE, is a
 clear error naming the topic, the setting and the fix."""
@@ -46,6 +47,11 @@ def test_created_with_the_settings_shape():
     check(n == 3 and replicas == [3, 3, 3], f"{sp.candles}: {n}, {replicas}")
     n, replicas, _ = shape(c, sp.deadletter)
     check(n == 1 and replicas == [3], f"{sp.deadletter}: one partition of 3 replicas: {n}, {replicas}")
+    # Retention counts from arrival: a replay of old trades is not deleted as it is written.
+    described = c.tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", c.bootstrap, "--describe",
+                       "--topic", sp.ticks)
+    check("message.timestamp.type=LogAppendTime" in described.stdout,
+          f"{sp.ticks} keeps the brokers' append time: {described.stdout}{described.stderr}")
 
     # Asked again with other settings: the topics stay as they are, and mdsp says so.
     _, _, err = ingest(sp, d, "kafka.partitions=6", "kafka.replication_factor=2")

@@ -201,12 +201,12 @@ TEST(kafka, lag_counts_the_backlog_from_the_moment_a_partition_is_assigned) {
 TEST(kafka, ensure_topics_reports_a_missing_topic_it_may_not_create) {
     cluster c;
     ASSERT_TRUE(c.mc->create_topic("have", 3, 1).has_value());
-    auto r = ensure_topics(c.kc, {{"have", 3, -1}, {"missing", 2, -1}}, false, 10s);
+    auto r = ensure_topics(c.kc, {{"have", 3, -1, {}}, {"missing", 2, -1, {}}}, false, 10s);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, make_error_code(errc::unknown_topic));
     EXPECT_NE(r.error().what().find("missing"), std::string::npos) << r.error().what();
     EXPECT_NE(r.error().what().find("kafka.create_topics"), std::string::npos) << r.error().what();
-    auto ok = ensure_topics(c.kc, {{"have", 5, -1}}, false, 10s);
+    auto ok = ensure_topics(c.kc, {{"have", 5, -1, {}}}, false, 10s);
     ASSERT_TRUE(ok.has_value()) << ok.error().what();
     EXPECT_EQ(ok->front(), 3) << "an existing topic keeps its partitions";
 }
@@ -215,7 +215,7 @@ TEST(kafka, ensure_topics_reports_a_missing_topic_it_may_not_create) {
 // what failed and how to create the topic by hand.
 TEST(kafka, ensure_topics_says_how_to_create_a_topic_it_could_not_create) {
     cluster c;
-    auto r = ensure_topics(c.kc, {{"fresh", 2, 1}}, true, 2s);
+    auto r = ensure_topics(c.kc, {{"fresh", 2, 1, {}}}, true, 2s);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, make_error_code(errc::unknown_topic));
     EXPECT_NE(r.error().what().find("cannot create topic fresh"), std::string::npos) << r.error().what();
