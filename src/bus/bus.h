@@ -42,7 +42,7 @@ enum class errc {
     io_error,
     corrupt,
     config,
-    rebalance, // the group is rebalancing (Kafka): a commit can be retried after it
+    rebalance, // the group is rebalancing, or no coordinator answers now (Kafka): retry the commit later
     refused,   // the brokers refused the credentials or the TLS handshake failed (Kafka)
 };
 

@@ -369,8 +369,15 @@ result<void> kafka_consumer::commit(const offsets& next) {
         }
     }
     if (auto e = rd_kafka_commit(_impl->rk.get(), l.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafka_error(
+        auto err = kafka_error(
             e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
+        // No broker or coordinator reachable now: like a rebalance, the next
+        // commit carries these offsets, and the previous commit is safe.
+        if (e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
+            || e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) {
+            err.code = make_error_code(errc::rebalance);
+        }
+        return err;
     }
     for (int i = 0; i < l->cnt; ++i) {
         if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {

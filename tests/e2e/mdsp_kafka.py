@@ -5,8 +5,10 @@ ctest's kafka_cluster fixture (tests/cluster/CMakeLists.txt) starts one
 importing this module is what makes a test script require that fixture.
 Tests share the cluster, so each one works in a `space`: its own topic
 prefix (kafka.topic_prefix) and consumer groups, never another test's."""
+import contextlib
 import os
 import sys
+import tempfile
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
@@ -30,6 +32,25 @@ def cluster():
     if down:
         sys.exit(f"the suite's Kafka cluster in {d} has nodes {down} down; see {d}/node-*/server.log")
     return c
+
+
+@contextlib.contextmanager
+def own_cluster(name, nodes=3):
+    """A cluster of the test's own, for tests that kill brokers: started under
+    the test folder, stopped at the end; its logs stay there after a failure."""
+    root = tempfile.mkdtemp(prefix=f"mdsp-cluster-{name}-", dir=os.environ.get("MDSP_TEST_TMP"))
+    try:
+        c = kafka_cluster.cluster(root, nodes).start(replace=True)
+    except kafka_cluster.cluster_error as e:
+        raise AssertionError(f"cannot start a Kafka cluster: {e}")
+    failed = True
+    try:
+        yield c
+        failed = False
+    finally:
+        c.stop(keep_logs=failed)
+        if failed:
+            print(f"the cluster's logs: {root}/logs", flush=True)
 
 
 class space:
