@@ -36,6 +36,9 @@ struct kafka_consumer::impl {
     std::map<int32_t, int64_t> next;
     std::set<int32_t> unmeasured; // assigned, end offset not yet asked of the broker
     uint64_t rebalances = 0;      // assignments and revocations so far
+    // The group's committed offset per assigned partition, as last read or
+    // committed here: its lag is the one kafka-consumer-groups shows.
+    std::map<int32_t, int64_t> committed;
     int64_t last_lag_ns = 0;
     std::string commit_metadata;
     bool closed = false;
@@ -54,6 +57,13 @@ struct kafka_consumer::impl {
         return &metrics::global().get_gauge("mdsp_consumer_lag",
                                             "Records in a partition not yet read by this consumer",
                                             {{"topic", topic}, {"partition", std::to_string(p)}});
+    }
+
+    metrics::gauge& committed_lag_gauge(int32_t p) {
+        return metrics::global().get_gauge(
+            "mdsp_consumer_committed_lag",
+            "Records in a partition past the group's committed offset (kafka-consumer-groups' LAG)",
+            {{"topic", topic}, {"partition", std::to_string(p)}});
     }
 
     metrics::gauge& owned_gauge(int32_t p) {
@@ -109,6 +119,8 @@ struct kafka_consumer::impl {
         for (auto p : lost) {
             next.erase(p());
             unmeasured.erase(p());
+            committed.erase(p());
+            committed_lag_gauge(p()).set(0);
             owned_gauge(p()).set(0);
             if (auto it = lag.find(p()); it != lag.end()) {
                 it->second->set(0);
@@ -170,6 +182,9 @@ struct kafka_consumer::impl {
             auto hi = pos ? end(p) : std::nullopt;
             if (hi) {
                 g->set(static_cast<double>(std::max<int64_t>(0, *hi - *pos)));
+                if (auto c = committed.find(p); c != committed.end()) {
+                    committed_lag_gauge(p).set(static_cast<double>(std::max<int64_t>(0, *hi - c->second)));
+                }
             }
         }
     }
@@ -386,6 +401,9 @@ result<void> kafka_consumer::commit(const offsets& next) {
         }
     }
     _impl->commits->inc();
+    for (const auto& [p, o] : next) {
+        _impl->committed[p()] = o();
+    }
     return ok();
 }
 
@@ -415,6 +433,7 @@ kafka_consumer::committed_with_metadata(partition_id p) {
     if (e.offset < 0) {
         return std::optional<std::pair<mdsp::offset, std::string>>{};
     }
+    _impl->committed[p()] = e.offset;
     std::string md = e.metadata != nullptr
                          ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
                          : std::string();
