@@ -76,3 +76,14 @@ class space:
         """--kafka and the settings of this space (the group is used by mdsp process only)."""
         return ["--kafka", self.bootstrap, "--set", f"kafka.group={self.group(group)}", "--set",
                 f"kafka.topic_prefix={self.prefix}", "--set", f"kafka.partitions={self.partitions}"]
+
+
+@contextlib.contextmanager
+def reference_up(name):
+    """`mdsp up` of the Binance reference in a space of its own, yielded as
+    (space, server) once the whole replay is in the store."""
+    from mdsp_e2e import TRADES, server, tempdir
+    sp = space(name)
+    with server(["up"] + sp.args() + ["--source", f"replay:{TRADES}", "-d", tempdir(f"kafka-{name}")]) as s:
+        s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the reference replay through Kafka")
+        yield sp, s

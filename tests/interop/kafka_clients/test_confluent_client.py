@@ -19,8 +19,8 @@ if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(HERE, "..", "..
     os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
 
 sys.path.insert(0, os.path.join(HERE, "..", "..", "e2e"))
-from mdsp_e2e import TRADES, all_candles, check, main, run, server, tempdir  # noqa: E402
-from mdsp_kafka import space  # noqa: E402
+from mdsp_e2e import all_candles, check, main, run, server, tempdir  # noqa: E402
+from mdsp_kafka import reference_up, space  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
@@ -51,10 +51,7 @@ def read_all(bootstrap, topic):
 
 
 def test_confluent_consumer_decodes_mdsp_topics():
-    sp = space("confluent")
-    d = tempdir("confluent")
-    with server(["up"] + sp.args() + ["--source", f"replay:{TRADES}", "-d", d]) as s:
-        s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the replay through Kafka")
+    with reference_up("confluent") as (sp, s):
         registry = SchemaRegistryClient({"url": f"http://127.0.0.1:{s.port}"})
         des = AvroDeserializer(registry)
         ticks = read_all(sp.bootstrap, sp.ticks)

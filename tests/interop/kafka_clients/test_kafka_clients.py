@@ -13,8 +13,8 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "e2e"))
-from mdsp_e2e import TRADES, check, main, server, tempdir  # noqa: E402
-from mdsp_kafka import space  # noqa: E402
+from mdsp_e2e import check, main  # noqa: E402
+from mdsp_kafka import reference_up  # noqa: E402
 
 import avro.io  # noqa: E402
 import avro.schema  # noqa: E402
@@ -51,10 +51,7 @@ def consume(bootstrap, topic, want, timeout_ms=20000):
 
 
 def test_python_kafka_and_kcat_against_mdsp_topics():
-    d = tempdir("kafka-clients")
-    k = space("clients")
-    with server(["up"] + k.args() + ["--source", f"replay:{TRADES}", "-d", d]) as s:
-        s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the replay through Kafka")
+    with reference_up("clients") as (k, s):
         dec = registry_decoder(f"http://127.0.0.1:{s.port}")
 
         msgs = consume(k.bootstrap, k.ticks, 12477)

@@ -12,8 +12,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "e2e"))
-from mdsp_e2e import TRADES, check, main, server, tempdir  # noqa: E402
-from mdsp_kafka import space  # noqa: E402
+from mdsp_e2e import check, main  # noqa: E402
+from mdsp_kafka import reference_up  # noqa: E402
 
 
 def describe(c, group):
@@ -32,10 +32,7 @@ def describe(c, group):
 
 
 def test_consumer_groups_and_console_consumer_agree():
-    sp = space("tools")
-    d = tempdir("kafka-tools")
-    with server(["up"] + sp.args() + ["--source", f"replay:{TRADES}", "-d", d]) as s:
-        s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the replay in the store")
+    with reference_up("tools") as (sp, s):
         # mdsp commits after its store write and once every window is final;
         # wait for the lag gauges and the committed offsets to settle.
         want = {}
