@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -382,6 +383,22 @@ const std::vector<setting>& settings() {
          number_setting<int>([](config& c) -> int& { return c.kafka.replication_factor; }, -1, 32,
                              "a replication factor"),
          [](const config& c) { return std::to_string(c.kafka.replication_factor); }},
+        {"kafka.topic_prefix",
+         "Prefix of the topic names on Kafka (PREFIXmarket.ticks, ...), for pipelines sharing a cluster",
+         [](config& c, const std::string& v) -> std::optional<std::string> {
+             // Kafka's legal topic characters, and room for the longest name (249 in all).
+             bool legal = std::all_of(v.begin(), v.end(), [](char ch) {
+                 return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '.' || ch == '_'
+                        || ch == '-';
+             });
+             if (!legal || v.size() > 200) {
+                 return fmt::format("'{}' is not a topic prefix: at most 200 of a-z, A-Z, 0-9, '.', '_', '-'",
+                                    v);
+             }
+             c.kafka.topic_prefix = v;
+             return std::nullopt;
+         },
+         [](const config& c) { return c.kafka.topic_prefix; }},
         {"kafka.create_topics", "Create missing topics through the Admin API",
          bool_setting([](config& c) -> bool& { return c.kafka.create_topics; }),
          [](const config& c) { return std::string(c.kafka.create_topics ? "true" : "false"); }},

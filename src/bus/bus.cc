@@ -22,6 +22,8 @@ std::string errc_message(errc e) {
         return "configuration error";
     case errc::rebalance:
         return "consumer group rebalancing";
+    case errc::refused:
+        return "authentication or TLS refused";
     }
     return "unknown bus error";
 }

@@ -18,6 +18,21 @@ inline constexpr std::string_view ticks_topic = "market.ticks";
 inline constexpr std::string_view candles_topic = "market.candles";
 inline constexpr std::string_view deadletter_topic = "market.deadletter";
 
+// The names of mdsp's three topics. The local log always has the plain ones;
+// on Kafka a prefix (kafka.topic_prefix) lets several pipelines, or tests,
+// share one cluster without seeing each other's records.
+struct topic_names {
+    std::string ticks{ticks_topic};
+    std::string candles{candles_topic};
+    std::string deadletter{deadletter_topic};
+
+    static topic_names with_prefix(std::string_view prefix) {
+        std::string p(prefix);
+        return {p + std::string(ticks_topic), p + std::string(candles_topic),
+                p + std::string(deadletter_topic)};
+    }
+};
+
 enum class errc {
     unknown_topic = 1,
     unknown_partition,
@@ -27,7 +42,8 @@ enum class errc {
     io_error,
     corrupt,
     config,
-    rebalance, // the group is rebalancing (Kafka): a commit can be retried after it
+    rebalance, // the group is rebalancing, or no coordinator answers now (Kafka): retry the commit later
+    refused,   // the brokers refused the credentials or the TLS handshake failed (Kafka)
 };
 
 // One consumed record. The views point into the poll_result that holds it and
@@ -92,6 +108,9 @@ public:
     virtual result<void> subscribe(std::string_view topic, rebalance_listener listener) = 0;
     virtual result<void> seek(partition_id p, mdsp::offset o) = 0;
     // Appends up to max_records to out, waiting at most timeout for the first.
+    // Every record appended was read under the assignment in force when poll
+    // returns: a rebalance inside the call (the listener runs there) drops
+    // what was read before it, which the partitions' new owners read again.
     virtual result<void> poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) = 0;
     // Commits, for each partition, the offset of the next record to read.
     virtual result<void> commit(const offsets& next) = 0;

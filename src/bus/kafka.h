@@ -29,6 +29,8 @@ struct topic_spec {
     std::string name;
     int32_t partitions = 1;
     int16_t replication_factor = -1; // -1 = the broker's default
+    // Topic configuration it is created with (e.g. message.timestamp.type).
+    std::map<std::string, std::string> config;
 };
 
 // Makes sure the topics exist: those missing are created through the Admin
@@ -115,7 +117,8 @@ public:
     result<void> subscribe(std::string_view topic, rebalance_listener listener) override;
     result<void> seek(partition_id p, mdsp::offset o) override;
     result<void> poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) override;
-    // Synchronous: returns once the group coordinator has the offsets.
+    // Synchronous: returns once the group coordinator has the offsets;
+    // errc::rebalance while the group rebalances or no broker answers.
     result<void> commit(const offsets& next) override;
     result<std::optional<mdsp::offset>> committed(partition_id p) override;
     result<mdsp::offset> end_offset(partition_id p) override;

@@ -1,6 +1,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -24,6 +25,18 @@ struct kafka_consumer::impl {
     bool in_assign = false; // inside on_assigned: seek() records here
     std::map<int32_t, int64_t> pending_seeks;
     std::map<int32_t, metrics::gauge*> lag; // assigned partitions
+    // The next offset this consumer reads, per assigned partition: where it
+    // was sought, then after each record polled. librdkafka's own position
+    // is unknown until a record arrives, and its cached end offset until a
+    // fetch answers (or stale from an earlier assignment): a lag taken from
+    // them alone reads 0 for a partition just assigned with a backlog, which
+    // is how a "caught up" check passed before the replica had read anything.
+    std::map<int32_t, int64_t> next;
+    std::set<int32_t> unmeasured; // assigned, end offset not yet asked of the broker
+    uint64_t rebalances = 0;      // assignments and revocations so far
+    // The group's committed offset per assigned partition, as last read or
+    // committed here: its lag is the one kafka-consumer-groups shows.
+    std::map<int32_t, int64_t> committed;
     int64_t last_lag_ns = 0;
     std::string commit_metadata;
     bool closed = false;
@@ -54,6 +67,13 @@ struct kafka_consumer::impl {
                                             {{"topic", topic}, {"partition", std::to_string(p)}});
     }
 
+    metrics::gauge& committed_lag_gauge(int32_t p) {
+        return metrics::global().get_gauge(
+            "mdsp_consumer_committed_lag",
+            "Records in a partition past the group's committed offset (kafka-consumer-groups' LAG)",
+            {{"topic", topic}, {"partition", std::to_string(p)}});
+    }
+
     metrics::gauge& owned_gauge(int32_t p) {
         return metrics::global().get_gauge("mdsp_kafka_assigned",
                                            "1 while this consumer owns the partition in its group",
@@ -61,6 +81,7 @@ struct kafka_consumer::impl {
     }
 
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+        ++rebalances;
         bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             pending_seeks.clear();
@@ -75,10 +96,17 @@ struct kafka_consumer::impl {
                 auto& e = parts->elems[i];
                 auto it = pending_seeks.find(e.partition);
                 e.offset = it != pending_seeks.end() ? it->second : RD_KAFKA_OFFSET_INVALID;
+                if (e.offset >= 0) {
+                    next[e.partition] = e.offset;
+                } else {
+                    next.erase(e.partition);
+                }
+                unmeasured.insert(e.partition);
                 lag[e.partition] = lag_gauge(e.partition);
                 owned_gauge(e.partition).set(1);
             }
             pending_seeks.clear();
+            last_lag_ns = 0; // measure the new partitions' lag before this poll returns
             if (cooperative) {
                 if (auto* e = rd_kafka_incremental_assign(rk.get(), parts)) {
                     spdlog::error("kafka: incremental assign: {}", rd_kafka_error_string(e));
@@ -95,6 +123,10 @@ struct kafka_consumer::impl {
             listener->on_revoked(lost);
         }
         for (auto p : lost) {
+            next.erase(p());
+            unmeasured.erase(p());
+            committed.erase(p());
+            committed_lag_gauge(p()).set(0);
             owned_gauge(p()).set(0);
             if (auto it = lag.find(p()); it != lag.end()) {
                 it->second->set(0);
@@ -115,21 +147,51 @@ struct kafka_consumer::impl {
         static_cast<impl*>(opaque)->on_rebalance(err, parts);
     }
 
+    // Where partition p is read next: ours, else librdkafka's (a partition
+    // that started at its committed offset and has had no record yet: none).
+    std::optional<int64_t> position(int32_t p) {
+        if (auto it = next.find(p); it != next.end()) {
+            return it->second;
+        }
+        tpl_ptr l(rd_kafka_topic_partition_list_new(1));
+        rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
+        if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR || l->elems[0].offset < 0) {
+            return std::nullopt;
+        }
+        return l->elems[0].offset;
+    }
+
+    // The partition's end: asked of the broker the first time after an
+    // assignment (the cache may be empty or from an earlier assignment),
+    // then from what the fetches bring.
+    std::optional<int64_t> end(int32_t p) {
+        int64_t lo = 0;
+        int64_t hi = -1;
+        if (!unmeasured.contains(p)
+            && rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
+                   == RD_KAFKA_RESP_ERR_NO_ERROR
+            && hi >= 0) {
+            return hi;
+        }
+        if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, 2'000)
+                != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0) {
+            return std::nullopt;
+        }
+        unmeasured.erase(p);
+        return hi;
+    }
+
     void update_lag() {
         for (auto& [p, g] : lag) {
-            int64_t lo = 0;
-            int64_t hi = 0;
-            if (rd_kafka_get_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi)
-                != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                continue;
+            auto pos = position(p);
+            auto hi = pos ? end(p) : std::nullopt;
+            if (hi) {
+                g->set(static_cast<double>(std::max<int64_t>(0, *hi - *pos)));
+                if (auto c = committed.find(p); c != committed.end()) {
+                    committed_lag_gauge(p).set(static_cast<double>(std::max<int64_t>(0, *hi - c->second)));
+                }
             }
-            tpl_ptr l(rd_kafka_topic_partition_list_new(1));
-            rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p);
-            if (rd_kafka_position(rk.get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR
-                || l->elems[0].offset < 0) {
-                continue;
-            }
-            g->set(static_cast<double>(std::max<int64_t>(0, hi - l->elems[0].offset)));
         }
     }
 };
@@ -187,6 +249,10 @@ result<void> kafka_consumer::assign(std::string_view topic, const offsets& start
     for (const auto& [p, o] : start) {
         rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p())->offset = o();
         _impl->lag[p()] = _impl->lag_gauge(p());
+        if (o() >= 0) {
+            _impl->next[p()] = o();
+        }
+        _impl->unmeasured.insert(p());
     }
     if (auto e = rd_kafka_assign(_impl->rk.get(), l.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error(e, fmt::format("cannot assign {}", topic));
@@ -220,6 +286,9 @@ result<void> kafka_consumer::seek(partition_id p, mdsp::offset o) {
     if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error(l->elems[0].err, fmt::format("cannot seek {} [{}]", _impl->topic, p()));
     }
+    if (o() >= 0) {
+        _impl->next[p()] = o();
+    }
     return ok();
 }
 
@@ -234,8 +303,18 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
     std::string buf;
     buf.reserve(4096); // on the heap, so moving the string keeps the views valid
     int wait_ms = static_cast<int>(timeout.count());
+    uint64_t seen = _impl->rebalances;
     while (got.size() < max_records) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(_impl->rk.get(), got.empty() ? wait_ms : 0);
+        if (_impl->rebalances != seen) {
+            // The listener ran inside that call: the records before it were
+            // read for the old assignment, from where it had got to. Given
+            // now, a partition sought back (a rebuild) would jump over what
+            // lies between, so they go; whoever owns them now reads them.
+            seen = _impl->rebalances;
+            got.clear();
+            buf.clear();
+        }
         if (m == nullptr) {
             break;
         }
@@ -264,6 +343,9 @@ result<void> kafka_consumer::poll(poll_result& out, size_t max_records, std::chr
         buf.append(static_cast<const char*>(m->payload), m->len);
         got.push_back(p);
         rd_kafka_message_destroy(m);
+    }
+    for (const auto& p : got) {
+        _impl->next[p.partition] = p.offset + 1;
     }
     if (!got.empty()) {
         out.storage.push_back(std::move(buf));
@@ -308,8 +390,15 @@ result<void> kafka_consumer::commit(const offsets& next) {
         }
     }
     if (auto e = rd_kafka_commit(_impl->rk.get(), l.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafka_error(
+        auto err = kafka_error(
             e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
+        // No broker or coordinator reachable now: like a rebalance, the next
+        // commit carries these offsets, and the previous commit is safe.
+        if (e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
+            || e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) {
+            err.code = make_error_code(errc::rebalance);
+        }
+        return err;
     }
     for (int i = 0; i < l->cnt; ++i) {
         if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -318,6 +407,9 @@ result<void> kafka_consumer::commit(const offsets& next) {
         }
     }
     _impl->commits->inc();
+    for (const auto& [p, o] : next) {
+        _impl->committed[p()] = o();
+    }
     return ok();
 }
 
@@ -347,6 +439,7 @@ kafka_consumer::committed_with_metadata(partition_id p) {
     if (e.offset < 0) {
         return std::optional<std::pair<mdsp::offset, std::string>>{};
     }
+    _impl->committed[p()] = e.offset;
     std::string md = e.metadata != nullptr
                          ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
                          : std::string();

@@ -108,6 +108,9 @@ struct config {
         int replication_factor = -1;            // of topics mdsp creates; -1 = the broker's default
         bool create_topics = true;              // create missing topics through the Admin API
         int64_t commit_interval_us = 1'000'000; // longest between two offset commits to Kafka
+        // Put before market.ticks, market.candles and market.deadletter, so
+        // several pipelines (or tests) share one cluster; "" = the plain names.
+        std::string topic_prefix;
         // librdkafka properties as they are ([kafka.properties] in TOML,
         // --set kafka.properties.NAME=V, MDSP_KAFKA_PROPERTIES_NAME with _ for .).
         std::map<std::string, std::string> properties;

@@ -24,7 +24,7 @@ result<void> dead_letter_writer::write(model::dead_letter d, std::string_view ke
     _buf.clear();
     model::write_frame_header(model::dead_letter_schema_id, _buf);
     model::encode(d, _buf);
-    if (auto r = _out.send(bus::deadletter_topic, key, _buf, d.time / 1000); !r) {
+    if (auto r = _out.send(_topic, key, _buf, d.time / 1000); !r) {
         spdlog::error("cannot write a dead letter ({}: {}): {}", d.error_kind, d.message, r.error().what());
         return r;
     }

@@ -20,8 +20,9 @@ namespace mdsp::pipeline {
 // Threads: used by the thread that owns the producer (the stage's).
 class dead_letter_writer {
 public:
-    explicit dead_letter_writer(bus::producer& out)
-      : _out(out) {}
+    explicit dead_letter_writer(bus::producer& out, std::string topic = std::string(bus::deadletter_topic))
+      : _out(out)
+      , _topic(std::move(topic)) {}
 
     // Queues d (raw cut to the bound). Failing to queue is logged and
     // returned; the caller's stage decides whether that stops it.
@@ -35,6 +36,7 @@ public:
 
 private:
     bus::producer& _out;
+    std::string _topic;
     std::string _buf;
     uint64_t _written = 0;
 };

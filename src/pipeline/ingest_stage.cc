@@ -26,7 +26,7 @@ ingest_stage::ingest_stage(feed::source& src, bus::producer& out, options opts)
   : _src(src)
   , _out(out)
   , _opts(std::move(opts))
-  , _dlq(out) {
+  , _dlq(out, _opts.topics.deadletter) {
     _ticks.reserve(poll_max);
 }
 
@@ -89,7 +89,7 @@ result<step_status> ingest_stage::step(std::chrono::milliseconds max_wait) {
             reject(t, std::move(*why));
             continue;
         }
-        if (auto r = _out.send(bus::ticks_topic, t.symbol, _buf, t.event_time() / 1000); !r) {
+        if (auto r = _out.send(_opts.topics.ticks, t.symbol, _buf, t.event_time() / 1000); !r) {
             return r.error();
         }
         ++sent;

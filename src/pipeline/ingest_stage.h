@@ -40,6 +40,7 @@ public:
         std::function<void()> maintenance;
         // Ticks further ahead of the clock are dead-lettered (model::check_tick).
         int64_t max_future_us = 0;
+        bus::topic_names topics; // where ticks and dead letters go
     };
 
     ingest_stage(feed::source& src, bus::producer& out, options opts);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -45,12 +46,22 @@ bus::kafka_config kafka_settings(const config& cfg) {
     return k;
 }
 
+bus::topic_names topic_names(const config& cfg) {
+    return cfg.kafka.brokers.empty() ? bus::topic_names{}
+                                     : bus::topic_names::with_prefix(cfg.kafka.topic_prefix);
+}
+
 result<void> ensure_kafka_topics(const config& cfg) {
     auto rf = static_cast<int16_t>(cfg.kafka.replication_factor);
+    auto names = topic_names(cfg);
+    // Records carry event times (a replay's can be years old); the topics
+    // mdsp creates keep the broker's append time instead, so that retention
+    // counts from arrival and does not delete a replay as it is written.
+    std::map<std::string, std::string> conf{{"message.timestamp.type", "LogAppendTime"}};
     std::vector<bus::topic_spec> topics{
-        {std::string(bus::ticks_topic), cfg.kafka.partitions, rf},
-        {std::string(bus::candles_topic), cfg.kafka.partitions, rf},
-        {std::string(bus::deadletter_topic), 1, rf},
+        {names.ticks, cfg.kafka.partitions, rf, conf},
+        {names.candles, cfg.kafka.partitions, rf, conf},
+        {names.deadletter, 1, rf, conf},
     };
     auto r =
         bus::ensure_topics(kafka_settings(cfg), topics, cfg.kafka.create_topics, std::chrono::seconds(30));
@@ -133,6 +144,7 @@ result<void> pipeline::open_ingest() {
     auto& ps = *_parts;
     ingest_stage::options io;
     io.max_future_us = _cfg.engine.max_future_us;
+    io.topics = topic_names(_cfg);
     if (ps.log) {
         if (auto r = registry::check_pinned_ids(_cfg.schema_registry.url); !r) {
             return r.error();
@@ -186,6 +198,7 @@ result<void> pipeline::open_process() {
     po.finish_at_end = _opts.finish_at_end || _opts.finish_when_caught_up;
     po.no_upstream = !_opts.ingest;
     po.latency_sink = _opts.latency_sink;
+    po.topics = topic_names(_cfg);
     if (ps.log) {
         ps.consumer = std::make_unique<bus::local_consumer>(
             *ps.log, bus::local_consumer_config{.group = "mdsp-process"});

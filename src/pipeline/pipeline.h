@@ -17,6 +17,9 @@ struct parts; // the opened modules, in pipeline.cc
 
 // The Kafka client settings of cfg (brokers and properties).
 bus::kafka_config kafka_settings(const config& cfg);
+// The topics of cfg's bus: kafka.topic_prefix before each name on Kafka,
+// the plain names on the local log.
+bus::topic_names topic_names(const config& cfg);
 // Makes (or checks) market.ticks, market.candles and market.deadletter on the
 // Kafka cluster of cfg, with its partitions and replication.
 result<void> ensure_kafka_topics(const config& cfg);

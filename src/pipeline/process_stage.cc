@@ -54,7 +54,7 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
   , _out(out)
   , _store(st)
   , _opts(std::move(opts))
-  , _dlq(out) {
+  , _dlq(out, _opts.topics.deadletter) {
     for (const auto& iv : cfg.engine.intervals) {
         _largest_us = std::max(_largest_us, iv.micros());
     }
@@ -95,10 +95,10 @@ result<void> process_stage::start() {
         spdlog::info("process: replica {} joins group {} on {}", _replica, _cfg.kafka.group,
                      _cfg.kafka.brokers);
     }
-    return _in.subscribe(bus::ticks_topic, bus::rebalance_listener{
-                                               [this](const auto& ps) { on_assigned(ps); },
-                                               [this](const auto& ps) { on_revoked(ps); },
-                                           });
+    return _in.subscribe(_opts.topics.ticks, bus::rebalance_listener{
+                                                 [this](const auto& ps) { on_assigned(ps); },
+                                                 [this](const auto& ps) { on_revoked(ps); },
+                                             });
 }
 
 std::vector<int32_t> process_stage::owned() const {
@@ -195,8 +195,8 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
         }
         p.next = p.written = from_be64(pos->front().second);
         p.committed = (*c)->first();
-        spdlog::info("process: market.ticks-{} resumes at {} from this replica's state (committed {})", id,
-                     p.next, p.committed);
+        spdlog::info("process: {}-{} resumes at {} from this replica's state (committed {})",
+                     _opts.topics.ticks, id, p.next, p.committed);
     } else {
         // Another replica (or nobody) owned it last: rebuild from the
         // committed offset; what this store had of it is stale.
@@ -206,7 +206,7 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
         p.next = *c ? (*c)->first() : 0;
         p.committed = *c ? (*c)->first() : -1;
         p.written = -1; // the position is written at the next store write
-        spdlog::info("process: market.ticks-{} is rebuilt from offset {} ({})", id, p.next,
+        spdlog::info("process: {}-{} is rebuilt from offset {} ({})", _opts.topics.ticks, id, p.next,
                      *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
     }
     p.slot = slot.get();
@@ -247,7 +247,7 @@ void process_stage::on_revoked(const std::vector<partition_id>& ps) {
 }
 
 void process_stage::dead_letter(const bus::record_view& r, const char* kind, std::string why) {
-    if (_dlq.write(r, bus::ticks_topic, kind, std::move(why))) {
+    if (_dlq.write(r, _opts.topics.ticks, kind, std::move(why))) {
         _dead.fetch_add(1, std::memory_order_relaxed);
         _probe.dead_letter();
         _dlq_unflushed = true;
@@ -452,7 +452,7 @@ result<void> process_stage::commit() {
         for (const auto& c : _candles) {
             _buf.clear();
             model::encode_framed(c, _buf);
-            if (auto r = _out.send(bus::candles_topic, c.symbol, _buf, c.window_start() / 1000); !r) {
+            if (auto r = _out.send(_opts.topics.candles, c.symbol, _buf, c.window_start() / 1000); !r) {
                 return r;
             }
         }

@@ -76,6 +76,7 @@ public:
         // Ingest-to-readable latencies in us of every written tick (benchmarks).
         std::vector<int64_t>* latency_sink = nullptr;
         commit_observer on_commit;
+        bus::topic_names topics; // read ticks, write candles and dead letters
     };
 
     process_stage(const config& cfg, bus::consumer& in, bus::producer& out, store::store& st, options opts);

@@ -30,9 +30,9 @@ def tempdir(name):
     return d
 
 
-def run(args, timeout=600, check=True):
+def run(args, timeout=600, check=True, env=None):
     """Runs mdsp to completion; returns (rc, stdout, stderr)."""
-    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout, env=env)
     if check and p.returncode != 0:
         raise AssertionError(f"mdsp {' '.join(args)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
     return p.returncode, p.stdout, p.stderr
@@ -41,24 +41,32 @@ def run(args, timeout=600, check=True):
 class server:
     """A long-running mdsp (up or serve) on an ephemeral port."""
 
-    def __init__(self, args, ready_timeout=60):
+    def __init__(self, args, ready_timeout=60, env=None, log=None):
+        """log: a file that every line mdsp writes to stderr is appended to
+        (what a failed multi-process test needs afterwards)."""
         self.args = args
+        self.log = log
         self.proc = subprocess.Popen([mdsp_binary()] + args + ["--http", "127.0.0.1:0"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = []
+        self.out_lines = []
         self.port = None
         self._port_seen = threading.Event()
         self._t = threading.Thread(target=self._read, daemon=True)
         self._t.start()
-        self._out = threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True)
+        self._out = threading.Thread(target=lambda: self.out_lines.extend(self.proc.stdout), daemon=True)
         self._out.start()
         if not self._port_seen.wait(ready_timeout):
             self.kill()
             raise AssertionError(f"mdsp {' '.join(args)} did not report its HTTP port:\n" + "".join(self.lines))
 
     def _read(self):
+        out = open(self.log, "a") if self.log else None
         for line in self.proc.stderr:
             self.lines.append(line)
+            if out:
+                out.write(line)
+                out.flush()
             m = re.search(r"listening on http://[0-9.]+:(\d+)", line)
             if m and self.port is None:
                 self.port = int(m.group(1))
