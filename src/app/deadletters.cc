@@ -67,8 +67,8 @@ result<letters_source> open_local(const config& cfg, int64_t limit) {
 result<letters_source> open_kafka(const config& cfg, int64_t limit) {
     letters_source s;
     auto kc = pipeline::kafka_settings(cfg);
-    auto n =
-        bus::ensure_topics(kc, {{std::string(bus::deadletter_topic), 1}}, false, std::chrono::seconds(30));
+    const std::string topic = pipeline::topic_names(cfg).deadletter; // with kafka.topic_prefix
+    auto n = bus::ensure_topics(kc, {{topic, 1}}, false, std::chrono::seconds(30));
     if (!n) {
         if (n.error().code == make_error_code(bus::errc::unknown_topic)) {
             return s; // no dead letters ever written
@@ -85,7 +85,7 @@ result<letters_source> open_kafka(const config& cfg, int64_t limit) {
     for (int32_t p = 0; p < n->front(); ++p) {
         first.emplace_back(partition_id(p), offset(0));
     }
-    if (auto r = s.consumer->assign(bus::deadletter_topic, first); !r) {
+    if (auto r = s.consumer->assign(topic, first); !r) {
         return r.error();
     }
     for (const auto& [p, _] : first) {
@@ -96,7 +96,7 @@ result<letters_source> open_kafka(const config& cfg, int64_t limit) {
         s.start.emplace_back(p, offset(std::max<int64_t>(0, (*end)() - limit)));
         s.ends.push_back((*end)());
     }
-    if (auto r = s.consumer->assign(bus::deadletter_topic, s.start); !r) {
+    if (auto r = s.consumer->assign(topic, s.start); !r) {
         return r.error();
     }
     return s;

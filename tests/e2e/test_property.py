@@ -1,7 +1,7 @@
 """Property test of the whole pipeline (issue 10): thousands of generated
 records, valid ticks mixed with hostile ones, through ingest -> log ->
-process -> store, embedded (`mdsp replay`) and through Kafka (librdkafka's
-mock cluster: `mdsp ingest --kafka`, `mdsp process --kafka`).
+process -> store, embedded (`mdsp replay`) and through Kafka (the suite's real
+3-node cluster: `mdsp ingest --kafka`, `mdsp process --kafka`).
 
 Three input files, one per format that carries outside records: a generic CSV
 (time,symbol,price,size), TwelveData JSON lines and a Binance trades CSV (the
@@ -42,7 +42,8 @@ import random
 import urllib.parse
 
 from mdsp_e2e import check, main, run, server, tempdir
-from test_kafka import GROUP, mock
+from mdsp_kafka import space
+from test_kafka import GROUP
 
 SEED = int(os.environ.get("MDSP_PROPERTY_SEED", "20240304"))
 T0 = 1709510400  # 2024-03-04T00:00:00Z: long before the wall clock, so nothing valid is "in the future"
@@ -502,24 +503,25 @@ def test_kafka():
     symbols = symbols_of(files)
     got = {}
     for name, paths in (("hostile", hostile), ("clean", clean)):
-        with mock() as m:
-            for f, p in zip(files, paths):
-                run(["ingest", "--kafka", m.bootstrap, "--source", f"replay:{p}", "-d", os.path.join(d, "i-" + name),
-                     "--log-level", "error"] + f.args, timeout=600)
-            data = os.path.join(d, "p-" + name)
-            # GROUP: a short session, as librdkafka's mock coordinator keeps a member that
-            # left until its session times out, so the restart below would wait 45 s.
-            process = ["process", "--kafka", m.bootstrap, "-d", data, "--exit-when-done", "--log-level", "error"] + GROUP
-            run(process, timeout=600)
-            letters = deadletters(["--kafka", m.bootstrap, "-d", data])
-            if name == "hostile":
-                check_dead_letters(letters, files)
-            else:
-                check(letters == [], f"the clean run has no dead letters: {letters[:3]}")
-            got[name] = stored(data, symbols)
-            # The replica's folder starts again: nothing new, nothing changes.
-            run(process, timeout=600)
-            same_candles(stored(data, symbols), got[name], f"kafka {name}, restarted")
+        # Each run in topics and a group of its own on the suite's cluster.
+        sp = space("property-" + name)
+        for f, p in zip(files, paths):
+            run(["ingest"] + sp.args() + ["--source", f"replay:{p}", "-d", os.path.join(d, "i-" + name),
+                 "--log-level", "error"] + f.args, timeout=600)
+        data = os.path.join(d, "p-" + name)
+        # GROUP: a short session, so that the restart below does not wait for
+        # the coordinator to drop the member that left.
+        process = ["process"] + sp.args() + ["-d", data, "--exit-when-done", "--log-level", "error"] + GROUP
+        run(process, timeout=600)
+        letters = deadletters(sp.args() + ["-d", data])
+        if name == "hostile":
+            check_dead_letters(letters, files)
+        else:
+            check(letters == [], f"the clean run has no dead letters: {letters[:3]}")
+        got[name] = stored(data, symbols)
+        # The replica's folder starts again: nothing new, nothing changes.
+        run(process, timeout=600)
+        same_candles(stored(data, symbols), got[name], f"kafka {name}, restarted")
     n = same_candles(got["hostile"], got["clean"], "kafka")
     print(f"  kafka: {n} candles of {len(symbols)} symbols equal", flush=True)
 
