@@ -7,8 +7,10 @@
 #include <utility>
 
 #include <boost/json/error.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "registry/internal/exact_json.h"
 
 namespace mdsp::registry::avro {
 
@@ -495,7 +497,7 @@ result<schema> schema::parse(std::string_view text) {
     json::parse_options po;
     po.max_depth = max_depth;
     std::error_code ec;
-    json::value v = json::parse(text, ec, {}, po);
+    json::value v = internal::parse_exact(text, ec, po);
     if (ec == json::error::too_deep) {
         return make_error(errc::too_large,
                           "the schema nests JSON arrays and objects deeper than {} levels, the limit",

@@ -15,6 +15,8 @@ using internal::put_string;
 using internal::put_varint;
 using internal::put_zigzag;
 using internal::window;
+using internal::wrapping_add;
+using internal::wrapping_sub;
 
 namespace {
 
@@ -45,8 +47,8 @@ std::string encode_window(const window& x) {
         put_varint(v, static_cast<uint64_t>(x.count));
         put_zigzag(v, x.open_et);
         put_zigzag(v, x.open_seq);
-        put_zigzag(v, x.close_et - x.open_et);
-        put_zigzag(v, x.close_seq - x.open_seq);
+        put_zigzag(v, wrapping_sub(x.close_et, x.open_et));
+        put_zigzag(v, wrapping_sub(x.close_seq, x.open_seq)); // seqs are anything a source sent
         put_double(v, x.open);
         put_double(v, x.high);
         put_double(v, x.low);
@@ -87,8 +89,8 @@ bool decode_window(std::string_view v, window& x) {
         return false;
     }
     x.count = static_cast<int64_t>(count);
-    x.close_et = x.open_et + dt;
-    x.close_seq = x.open_seq + dseq;
+    x.close_et = wrapping_add(x.open_et, dt); // a corrupt state must not be undefined behaviour
+    x.close_seq = wrapping_add(x.open_seq, dseq);
     x.flags = window::has_ticks;
     return r.done() && count > 0;
 }

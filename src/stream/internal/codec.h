@@ -24,6 +24,16 @@ inline void put_zigzag(std::string& out, int64_t v) {
     put_varint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
 
+// a - b and a + b modulo 2^64: deltas between values from outside (seqs)
+// that may be further apart than an int64_t holds. The delta written with
+// wrapping_sub and added back with wrapping_add gives the value exactly.
+constexpr int64_t wrapping_sub(int64_t a, int64_t b) noexcept {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+constexpr int64_t wrapping_add(int64_t a, int64_t b) noexcept {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 inline void put_double(std::string& out, double d) {
     auto bits = std::bit_cast<uint64_t>(d);
     for (int i = 0; i < 8; ++i) {

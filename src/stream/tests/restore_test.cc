@@ -1,6 +1,7 @@
 // Restore property: stopping after any tick k, saving the accumulated state
 // changes, and continuing in a fresh engine restored from them gives the same
 // candles, revisions, counts and state as an uninterrupted run.
+#include <limits>
 #include <random>
 
 #include "stream/tests/test_util.h"
@@ -234,6 +235,30 @@ TEST(restore, shuffled_input_really_has_late_and_duplicate_ticks) {
     auto st = e.stats();
     EXPECT_GT(st.duplicates, 100u);
     EXPECT_GT(st.late, 10u);
+}
+
+// Found by pipeline_ingest_to_store_fuzz: seqs are whatever a source sent
+// (a Binance trade id, a replay's line), so one window's first and last seq
+// may be further apart than an int64_t holds; the state stored their
+// difference with a signed overflow.
+TEST(restore, seqs_at_the_ends_of_int64_any_split) {
+    input in;
+    const int64_t t0 = 1'709'510'400'000'000;
+    // In time order as in seq order: the window opens at the lowest seq and closes at the highest.
+    int64_t et = t0;
+    for (int64_t seq : {std::numeric_limits<int64_t>::min() + 1, int64_t{-1}, int64_t{0},
+                        std::numeric_limits<int64_t>::max() - 1, std::numeric_limits<int64_t>::max()}) {
+        model::tick t;
+        t.symbol = "AAA";
+        t.source = "s";
+        t.event_time = event_time(et += 1000);
+        t.price = 100;
+        t.size = 1;
+        t.seq = sequence(seq);
+        in.ticks.push_back(t);
+        in.partitions.emplace_back(0);
+    }
+    check_restores(engine_config{}, in, 1);
 }
 
 } // namespace
