@@ -1,6 +1,7 @@
 #include "registry/internal/exact_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -68,12 +69,19 @@ struct exact_handler {
         st.push_uint64(u);
         return true;
     }
-    bool on_double(double d, string_view s, error_code&) {
+    bool on_double(double d, string_view s, error_code& ec) {
         number.append(s.data(), s.size());
         double exact = 0;
         auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
         number.clear();
-        st.push_double(err == std::errc() ? exact : d);
+        const double v = err == std::errc() ? exact : d; // d: what underflows, as Boost.JSON reads it
+        if (!std::isfinite(v)) {
+            // 1e400: json::parse makes it infinity, which serializes as
+            // "Infinity", which is not JSON.
+            ec = json::error::exponent_overflow;
+            return false;
+        }
+        st.push_double(v);
         return true;
     }
     bool on_bool(bool b, error_code&) {

@@ -14,8 +14,10 @@ namespace mdsp::registry::internal {
 // 1.81 reads some of them a few ulps off (long mantissas, large exponents),
 // so a schema's canonical text, read again, gave other numbers: another
 // text, another identity for the same schema. Same syntax, same options,
-// same errors (in ec) as json::parse; a repeated key keeps the last value in
-// the place of the first, as json::parse does.
+// same errors (in ec) as json::parse, and one more: a number too large for a
+// double is error::exponent_overflow (json::parse makes it infinity, which
+// json::serialize writes as "Infinity": not JSON). A repeated key keeps the
+// last value in the place of the first, as json::parse does.
 boost::json::value parse_exact(std::string_view text, std::error_code& ec,
                                const boost::json::parse_options& options);
 

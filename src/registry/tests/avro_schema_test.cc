@@ -68,6 +68,14 @@ TEST(AvroSchema, CanonicalTextIsAFixedPointEvenForHardNumbers) {
     }
     auto c = parse_ok(rec(R"({"name":"a","type":"double","default":1.3333333333333335E73})"));
     EXPECT_NE(c.canonical().find("1.3333333333333335E73"), std::string::npos) << c.canonical();
+    // Too large for a double: refused, rather than kept as an infinity that
+    // the canonical text would write as "Infinity" (not JSON).
+    for (std::string_view number : {"2e3333", "-1e309"}) {
+        auto s = schema::parse(rec(R"({"name":"a","type":"double","x":)" + std::string(number) + "}"));
+        ASSERT_FALSE(s) << number;
+        EXPECT_NE(s.error().what().find("not valid JSON"), std::string::npos) << s.error().what();
+    }
+    EXPECT_TRUE(schema::parse(rec(R"({"name":"a","type":"double","default":1e-400})")));
 }
 
 TEST(AvroSchema, AcceptsEveryKindOfType) {
