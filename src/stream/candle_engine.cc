@@ -575,16 +575,6 @@ void candle_engine::take_updates(std::vector<model::candle>& out, std::vector<mo
     m.emitted_final = m.emitted_open = 0;
 }
 
-void candle_engine::take_updates_expanded(std::vector<model::candle>& out) {
-    std::vector<model::filler_run> fillers;
-    take_updates(out, fillers);
-    for (const auto& r : fillers) {
-        for (int64_t i = 0; i < r.count; ++i) {
-            out.push_back(r.candle_at(i));
-        }
-    }
-}
-
 engine_stats candle_engine::stats() const {
     const auto& m = *_impl;
     engine_stats st = m.counts;

@@ -76,10 +76,6 @@ public:
     // fillers as runs of alike consecutive windows, never one per window.
     // Calling this at the commit cadence is what throttles live updates.
     void take_updates(std::vector<model::candle>& out, std::vector<model::filler_run>& fillers);
-    // The same with every filler run expanded into a candle per window, in
-    // no particular order: for tests and small inputs only (a long gap is
-    // then a candle per empty window).
-    void take_updates_expanded(std::vector<model::candle>& out);
 
     // Appends the engine-state changes since the last call as key/values
     // (nullopt = delete), to be written in the same atomic store write as the

@@ -72,24 +72,27 @@ function pick(symbol, interval) {
   loadCandles();
 }
 
+// One message of the live stream (http/live_hub.h).
+function onStreamMessage(m) {
+  if (m.type === 'candle') {
+    if (m.symbol === state.symbol && m.interval === state.interval) chart.applyCandle(m.candle);
+  } else if (m.type === 'fillers') {
+    if (m.symbol === state.symbol && m.interval === state.interval) {
+      chart.applyFillers(m, intervalSeconds(state.interval), 1000);
+    }
+  } else if (m.type === 'latest') {
+    table.update(m.tick);
+    addSymbol(m.tick.symbol);
+    if (m.tick.symbol === state.symbol) chart.applyTick(m.tick, intervalSeconds(state.interval));
+  } else if (m.type === 'error') {
+    console.warn('stream:', m.message);
+  }
+}
+
 const stream = new LiveStream(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`, {
   onStatus: setStatus,
   onReconnect: loadCandles,
-  onMessage(m) {
-    if (m.type === 'candle') {
-      if (m.symbol === state.symbol && m.interval === state.interval) chart.applyCandle(m.candle);
-    } else if (m.type === 'fillers') {
-      if (m.symbol === state.symbol && m.interval === state.interval) {
-        chart.applyFillers(m, intervalSeconds(state.interval), 1000);
-      }
-    } else if (m.type === 'latest') {
-      table.update(m.tick);
-      addSymbol(m.tick.symbol);
-      if (m.tick.symbol === state.symbol) chart.applyTick(m.tick, intervalSeconds(state.interval));
-    } else if (m.type === 'error') {
-      console.warn('stream:', m.message);
-    }
-  },
+  onMessage: onStreamMessage,
 });
 
 const known = new Set();
@@ -166,6 +169,8 @@ window.mdspChart = {
   symbol: () => state.symbol,
   interval: () => state.interval,
   latestRows: () => table.rows.size,
+  // Hands a message to the live stream's handler, as the server would.
+  receive: (m) => onStreamMessage(m),
 };
 
 start();

@@ -122,6 +122,21 @@ try {
   await page.waitForFunction(() => window.mdspChart.candleCount() >= 40, null, { timeout: 120000 });
   await page.screenshot({ path: screenshot });
   console.log(`screenshot: ${screenshot}`);
+
+  // A run of fillers (one message for a gap of any length) draws a bar per
+  // window at the previous close, the newest 1,000 of a longer run only.
+  const fill = await page.evaluate(() => {
+    const c = window.mdspChart;
+    const last = c.lastCandle();
+    const before = c.candleCount();
+    c.receive({ type: 'fillers', symbol: c.symbol(), interval: c.interval(), time: last.time + 100000,
+      count: 5000, close: 12.5, final: true, revision: 0 });
+    const got = c.lastCandle();
+    return { added: c.candleCount() - before, time: got.time - last.time, close: got.close, volume: got.volume };
+  });
+  check(fill.added === 1000 && fill.time === 100000 + 4999 && fill.close === 12.5 && fill.volume === 0,
+    `a fillers message draws its newest 1,000 windows at the previous close: ${JSON.stringify(fill)}`);
+
   check(errors.length === 0, `no errors in the page${errors.length ? ': ' + errors.join('; ') : ''}`);
 } catch (e) {
   failed = true;

@@ -26,7 +26,7 @@ std::map<test::candle_key, model::candle> run(candle_engine& e, const std::vecto
         EXPECT_EQ(e.add(t, partition_id(0)), tick_outcome::accepted);
     }
     e.finish();
-    e.take_updates_expanded(batch);
+    test::take_expanded(e, batch);
     test::fold(out, batch);
     return out;
 }
@@ -102,13 +102,13 @@ TEST(engine, take_updates_reports_each_change_once) {
                   tick_outcome::accepted);
     }
     std::vector<model::candle> out;
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_FALSE(out[0].final);
     EXPECT_EQ(out[0].trade_count, 5);
     EXPECT_EQ(out[0].close, 5.0);
     out.clear();
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(e.stats().open_windows, 1u);
 }
@@ -220,13 +220,13 @@ TEST(engine, tick_before_a_finished_window_is_final) {
               tick_outcome::accepted);
     e.finish();
     std::vector<model::candle> out;
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(out[0].final);
     out.clear();
     // Watermark t0 - 20s: window t0 is neither final nor closed by it.
     ASSERT_EQ(e.add(make_tick("A", t0 + 30'000'000, 1.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].window_start(), t0);
     EXPECT_TRUE(out[0].final);
@@ -248,12 +248,12 @@ TEST(engine, publishes_metrics_in_take_updates) {
     (void)e.add(make_tick("A", 1, 1.0, 1.0, 1), partition_id(0));
     EXPECT_EQ(accepted.value(), a0); // not before take_updates
     std::vector<model::candle> out;
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     EXPECT_EQ(accepted.value(), a0 + 1);
     EXPECT_EQ(dup.value(), d0 + 1);
     EXPECT_EQ(open.value(), o0 + 1);
     e.finish();
-    e.take_updates_expanded(out);
+    test::take_expanded(e, out);
     EXPECT_EQ(fin.value(), f0 + 1);
     EXPECT_NE(reg.expose().find("mdsp_engine_ticks_total{outcome=\"late\"}"), std::string::npos);
 }

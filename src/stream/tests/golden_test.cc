@@ -87,7 +87,7 @@ TEST_P(golden, matches_expected) {
     std::map<test::candle_key, model::candle> latest;
     auto take = [&](const std::string& tag) {
         std::vector<model::candle> batch;
-        engine.take_updates_expanded(batch);
+        test::take_expanded(engine, batch);
         std::sort(batch.begin(), batch.end(),
                   [](const auto& a, const auto& b) { return test::key_of(a) < test::key_of(b); });
         std::set<test::candle_key> seen;

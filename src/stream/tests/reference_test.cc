@@ -18,13 +18,13 @@ void check_against_klines(const std::vector<model::interval>& intervals) {
     for (size_t i = 0; i < ticks.size(); ++i) {
         ASSERT_EQ(engine.add(ticks[i], partition_id(0)), tick_outcome::accepted) << "trade " << i;
         if (i % 500 == 499) {
-            engine.take_updates_expanded(batch);
+            test::take_expanded(engine, batch);
             test::fold(latest, batch);
             batch.clear();
         }
     }
     engine.finish();
-    engine.take_updates_expanded(batch);
+    test::take_expanded(engine, batch);
     test::fold(latest, batch);
 
     auto klines = test::read_csv(MDSP_SHARED_DIR "/data/binance-xrpeth/klines_1m.csv");

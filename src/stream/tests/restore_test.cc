@@ -27,7 +27,7 @@ struct outcome {
 
 void take(candle_engine& e, outcome& out) {
     std::vector<model::candle> batch;
-    e.take_updates_expanded(batch);
+    test::take_expanded(e, batch);
     test::fold(out.candles, batch);
     if (!batch.empty()) {
         std::sort(batch.begin(), batch.end(),

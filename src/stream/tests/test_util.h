@@ -181,6 +181,18 @@ inline std::string describe(const model::candle& c) {
                        format_iso8601(c.last_event_time()), c.final, c.revision);
 }
 
+// take_updates with every filler run expanded into a candle per window (the
+// golden files list fillers one by one), in no particular order.
+inline void take_expanded(candle_engine& e, std::vector<model::candle>& out) {
+    std::vector<model::filler_run> fillers;
+    e.take_updates(out, fillers);
+    for (const auto& r : fillers) {
+        for (int64_t i = 0; i < r.count; ++i) {
+            out.push_back(r.candle_at(i));
+        }
+    }
+}
+
 // The latest state of every candle emitted (take_updates output folded by key).
 inline void fold(std::map<candle_key, model::candle>& into, const std::vector<model::candle>& updates) {
     for (const auto& c : updates) {
