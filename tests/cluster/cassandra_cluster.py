@@ -1,0 +1,748 @@
+#!/usr/bin/python3
+"""A real Apache Cassandra 5.0 cluster on this machine, without containers: 1
+node on 127.0.0.1 or 3 nodes on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (Linux
+routes all of 127.0.0.0/8 to the loopback device, so no set-up is needed), run
+from the jars that `scripts/setup` fetches with Maven
+(tests/cluster/cassandra/lib/).
+
+Used by the test suite (a ctest fixture starts one cluster per run) and by
+users who want a real Cassandra on one machine:
+
+    tests/cluster/cassandra_cluster.py start --dir /tmp/cassandra --nodes 3
+    tests/cluster/cassandra_cluster.py contact-points --dir /tmp/cassandra
+    tests/cluster/cassandra_cluster.py kill 2 --dir /tmp/cassandra      # kill -9 one node
+    tests/cluster/cassandra_cluster.py restart 2 --dir /tmp/cassandra
+    tests/cluster/cassandra_cluster.py stop --dir /tmp/cassandra
+
+Every node listens for CQL on the same port of its own address (9042 when it
+is free on every address, another free port otherwise; --port chooses).
+`--auth` turns on PasswordAuthenticator and CassandraAuthorizer with a super
+user `mdsp` whose generated password is in DIR/cluster.json (the built-in
+`cassandra` role is left unable to log in). Everything the cluster has
+(addresses, port, process ids, credentials) is in DIR/cluster.json. Standard
+library only; runs with Debian's /usr/bin/python3.
+"""
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_LIB = os.environ.get("MDSP_CASSANDRA_LIB", os.path.join(HERE, "cassandra", "lib"))
+SETUP_HINT = "run scripts/setup (it fetches Apache Cassandra's jars with Maven into tests/cluster/cassandra/lib)"
+AUTH_USER = "mdsp"  # a super user; `cassandra` is left without login
+DATACENTER = "dc1"  # as deploy/cassandra/schema.cql names it
+HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+
+# The module access CassandraDaemon needs on Java 17: the JPMS part of
+# Cassandra 5.0's conf/jvm17-server.options (its GC part is in _java below,
+# sized for a test node).
+JVM17_MODULE_OPTIONS = [
+    "-Djdk.attach.allowAttachSelf=true",
+    *(f"--add-exports={m}=ALL-UNNAMED" for m in (
+        "java.base/jdk.internal.misc", "java.management.rmi/com.sun.jmx.remote.internal.rmi",
+        "java.rmi/sun.rmi.registry", "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+        "jdk.unsupported/sun.misc", "jdk.compiler/com.sun.tools.javac.file", "jdk.attach/sun.tools.attach")),
+    *(f"--add-opens={m}=ALL-UNNAMED" for m in (
+        "java.base/java.lang.module", "java.base/jdk.internal.loader", "java.base/jdk.internal.ref",
+        "java.base/jdk.internal.reflect", "java.base/jdk.internal.math", "java.base/jdk.internal.module",
+        "java.base/jdk.internal.util.jar", "jdk.management/com.sun.management.internal", "java.base/sun.nio.ch",
+        "java.base/java.io", "java.base/java.lang.reflect", "jdk.compiler/com.sun.tools.javac",
+        "java.base/java.lang", "java.base/java.util")),
+    # Netty's direct buffers through Unsafe, and its pre-4.1.75 allocator defaults.
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dio.netty.allocator.useCacheForAllThreads=true",
+    "-Dio.netty.allocator.maxOrder=11",
+]
+
+
+class cluster_error(Exception):
+    pass
+
+
+def port_free(host, port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def common_free_port(hosts, preferred=None, taken=()):
+    """A TCP port free on every host: preferred when it is, else one the
+    kernel picks on the first host that the others have free too."""
+    if preferred and preferred not in taken and all(port_free(h, preferred) for h in hosts):
+        return preferred
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind((hosts[0], 0))
+            port = s.getsockname()[1]
+        if port not in taken and all(port_free(h, port) for h in hosts):
+            return port
+    raise cluster_error(f"no TCP port is free on all of {', '.join(hosts)}")
+
+
+def classpath(lib):
+    if not os.path.isdir(lib) or not any(f.startswith("cassandra-all-") for f in os.listdir(lib)):
+        raise cluster_error(f"Apache Cassandra's jars are not in {lib}: {SETUP_HINT}")
+    return os.path.join(lib, "*")
+
+
+def java():
+    home = os.environ.get("JAVA_HOME")
+    exe = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if not exe or not os.path.exists(exe):
+        raise cluster_error("no java: install a JDK 17 (Debian's openjdk-17-jre-headless) or set JAVA_HOME")
+    return exe
+
+
+# --- The CQL native protocol (v4), just enough to probe and set up a node -----
+
+OP_ERROR, OP_STARTUP, OP_READY, OP_AUTHENTICATE, OP_OPTIONS, OP_SUPPORTED = 0x00, 0x01, 0x02, 0x03, 0x05, 0x06
+OP_QUERY, OP_RESULT, OP_AUTH_RESPONSE, OP_AUTH_SUCCESS = 0x07, 0x08, 0x0F, 0x10
+CL_ONE, CL_QUORUM, CL_ALL = 0x0001, 0x0004, 0x0005
+MAX_FRAME = 16 * 1024 * 1024
+
+
+class cql_error(Exception):
+    """An ERROR frame: code (e.g. 0x0100 bad credentials, 0x1000 unavailable) and message."""
+
+    def __init__(self, code, message):
+        super().__init__(f"error 0x{code:04x}: {message}")
+        self.code = code
+
+
+class _reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v[0]
+
+    def raw(self, n):
+        if n < 0 or self.pos + n > len(self.data):
+            raise cql_error(0, f"a length of {n} runs past the frame")
+        b = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return b
+
+    def string(self):
+        return self.raw(self.take(">H")).decode()
+
+    def bytes(self):
+        n = self.take(">i")
+        return None if n < 0 else self.raw(n)
+
+    def option(self):
+        """A column type: (id, sub-types); custom, collections, UDTs and tuples skipped over."""
+        t = self.take(">H")
+        if t == 0x0000:
+            self.string()
+        elif t in (0x0020, 0x0022):
+            self.option()
+        elif t == 0x0021:
+            self.option(), self.option()
+        elif t == 0x0030:
+            self.string(), self.string()
+            for _ in range(self.take(">H")):
+                self.string(), self.option()
+        elif t == 0x0031:
+            for _ in range(self.take(">H")):
+                self.option()
+        return t
+
+
+def _decode(t, b):
+    if b is None:
+        return None
+    if t in (0x0001, 0x000D):  # ascii, varchar
+        return b.decode()
+    if t in (0x000C, 0x000F) and len(b) == 16:  # uuid, timeuuid
+        h = b.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    if t == 0x0010:  # inet
+        return socket.inet_ntop(socket.AF_INET if len(b) == 4 else socket.AF_INET6, b)
+    if t in (0x0002, 0x0009):  # bigint, int
+        return int.from_bytes(b, "big", signed=True)
+    if t == 0x0004:
+        return b != b"\x00"
+    return b
+
+
+def _cql_string(s, long=False):
+    b = s.encode()
+    return struct.pack(">i" if long else ">H", len(b)) + b
+
+
+class cql_connection:
+    """One blocking connection speaking CQL native protocol v4, one request at a
+    time. Only what this tool needs: OPTIONS, STARTUP with PLAIN
+    authentication, and QUERY with rows of simple types."""
+
+    def __init__(self, host, port, timeout=5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.stream = 0
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def request(self, opcode, body=b""):
+        self.stream = (self.stream + 1) % 32768
+        self.sock.sendall(struct.pack(">BBhBi", 0x04, 0, self.stream, opcode, len(body)) + body)
+        head = self._recv(9)
+        version, _flags, stream, op, length = struct.unpack(">BBhBi", head)
+        if version != 0x84 or stream != self.stream or not 0 <= length <= MAX_FRAME:
+            raise cql_error(0, f"unexpected frame header {head.hex()}")
+        data = self._recv(length)
+        if op == OP_ERROR:
+            r = _reader(data)
+            code = r.take(">i")
+            raise cql_error(code, r.string())
+        return op, data
+
+    def _recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError("the node closed the connection")
+            out += chunk
+        return out
+
+    def startup(self, user=None, password=None):
+        """OPTIONS, then STARTUP (and PLAIN authentication when asked for):
+        the node's native transport serves requests once this returns."""
+        op, _ = self.request(OP_OPTIONS)
+        if op != OP_SUPPORTED:
+            raise cql_error(0, f"OPTIONS answered with opcode {op}")
+        op, body = self.request(OP_STARTUP, struct.pack(">H", 1) + _cql_string("CQL_VERSION") + _cql_string("3.0.0"))
+        if op == OP_AUTHENTICATE:
+            if user is None:
+                return "authenticate"
+            token = b"\0" + user.encode() + b"\0" + password.encode()
+            op, _ = self.request(OP_AUTH_RESPONSE, struct.pack(">i", len(token)) + token)
+            if op != OP_AUTH_SUCCESS:
+                raise cql_error(0, f"AUTH_RESPONSE answered with opcode {op}")
+            return "authenticated"
+        if op != OP_READY:
+            raise cql_error(0, f"STARTUP answered with opcode {op}")
+        return "ready"
+
+    def query(self, cql, consistency=CL_ONE):
+        """Runs one statement; returns its rows as dicts (None for a result without rows)."""
+        _, data = self.request(OP_QUERY, _cql_string(cql, long=True) + struct.pack(">HB", consistency, 0))
+        r = _reader(data)
+        if r.take(">i") != 0x0002:  # not Rows
+            return None
+        flags, ncols = r.take(">i"), r.take(">i")
+        if flags & 0x0002:
+            r.bytes()  # paging state: the statements here fit one page
+        if flags & 0x0001:
+            r.string(), r.string()
+        cols = []
+        for _ in range(ncols):
+            if not flags & 0x0001:
+                r.string(), r.string()
+            cols.append((r.string(), r.option()))
+        return [{name: _decode(t, r.bytes()) for name, t in cols} for _ in range(r.take(">i"))]
+
+
+# --- The cluster --------------------------------------------------------------
+
+LOGBACK = """<configuration scan="false">
+  <appender name="stdout" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="stdout"/></root>
+</configuration>
+"""
+
+
+def _yaml(value):
+    """A scalar or a flat list/dict of scalars in YAML flow style (JSON is YAML)."""
+    return json.dumps(value)
+
+
+class cluster:
+    """A cluster of 1 or 3 nodes under `root`, every one a seed (a new, empty
+    cluster: nothing to bootstrap, so they start together). `start()` writes
+    each node's cassandra.yaml, starts them and waits until every node serves
+    CQL, knows the others and agrees on the schema; `state()` is what
+    cluster.json holds. Nodes run in their own sessions, so a cluster outlives
+    the process that started it: `cluster.attach(root)` takes it up again."""
+
+    def __init__(self, root, nodes=1, auth=False, lib=DEFAULT_LIB, heap="512m", port=None):
+        if nodes not in (1, 3):
+            raise cluster_error(f"a cluster here has 1 or 3 nodes, not {nodes}")
+        self.root = os.path.abspath(root)
+        self.lib = lib
+        self.heap = heap
+        self.nodes = []
+        self.auth = None
+        self.port = port
+        self.storage_port = None
+        self._want = (nodes, auth)
+
+    # Files
+    @property
+    def state_file(self):
+        return os.path.join(self.root, "cluster.json")
+
+    def node_dir(self, node):
+        return os.path.join(self.root, f"node-{node['id']}")
+
+    def log_file(self, node):
+        return os.path.join(self.node_dir(node), "server.log")
+
+    def yaml_file(self, node):
+        return os.path.join(self.node_dir(node), "cassandra.yaml")
+
+    @property
+    def contact_points(self):
+        return ",".join(f"{n['host']}:{n['port']}" for n in self.nodes)
+
+    def state(self):
+        return {"contact_points": self.contact_points, "port": self.port, "storage_port": self.storage_port,
+                "datacenter": DATACENTER, "nodes": self.nodes, "auth": self.auth, "lib": self.lib, "heap": self.heap}
+
+    def save(self):
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.state(), f, indent=2)
+        os.replace(tmp, self.state_file)
+
+    @classmethod
+    def attach(cls, root):
+        """The cluster whose cluster.json is in root."""
+        path = os.path.join(os.path.abspath(root), "cluster.json")
+        try:
+            with open(path) as f:
+                st = json.load(f)
+        except FileNotFoundError:
+            raise cluster_error(f"no cluster in {root} ({path} is missing): start one with "
+                                f"{sys.argv[0]} start --dir {root}")
+        c = cls(root, len(st["nodes"]), bool(st["auth"]), st["lib"], st["heap"], st["port"])
+        c.nodes, c.auth, c.storage_port = st["nodes"], st["auth"], st["storage_port"]
+        return c
+
+    # Configuration
+    def _config(self, node):
+        d = self.node_dir(node)
+        seeds = ",".join(f"{n['host']}:{self.storage_port}" for n in self.nodes)
+        conf = {
+            "cluster_name": "mdsp test",
+            "num_tokens": 16,
+            "allocate_tokens_for_local_replication_factor": 3,
+            "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
+            "endpoint_snitch": "GossipingPropertyFileSnitch",
+            "listen_address": node["host"],
+            "rpc_address": node["host"],
+            "storage_port": self.storage_port,
+            "native_transport_port": node["port"],
+            "start_native_transport": True,
+            "data_file_directories": [os.path.join(d, "data")],
+            "commitlog_directory": os.path.join(d, "commitlog"),
+            "hints_directory": os.path.join(d, "hints"),
+            "saved_caches_directory": os.path.join(d, "saved_caches"),
+            "cdc_raw_directory": os.path.join(d, "cdc_raw"),
+            "commitlog_sync": "periodic",
+            "commitlog_sync_period": "10000ms",
+            "commitlog_segment_size": "16MiB",
+            # Two cores for the whole machine: few threads, small caches.
+            "concurrent_reads": 8,
+            "concurrent_writes": 16,
+            "concurrent_counter_writes": 4,
+            "concurrent_compactors": 1,
+            "memtable_flush_writers": 1,
+            "file_cache_size": "64MiB",
+            "networking_cache_size": "32MiB",
+            "key_cache_size": "16MiB",
+            # Tests drop and truncate tables often: no snapshot each time.
+            "auto_snapshot": False,
+            "snapshot_before_compaction": False,
+            "incremental_backups": False,
+            "hinted_handoff_enabled": True,
+            "max_hint_window": "3h",
+        }
+        if self.auth:
+            conf.update({
+                "authenticator": "PasswordAuthenticator",
+                "authorizer": "CassandraAuthorizer",
+                "role_manager": "CassandraRoleManager",
+                # Roles are made at start on every replica (see _set_up_auth);
+                # reads at LOCAL_QUORUM then find them with one node down.
+                "auth_write_consistency_level": "ALL",
+                "auth_read_consistency_level": "LOCAL_QUORUM",
+            })
+        lines = [f"{k}: {_yaml(v)}" for k, v in conf.items()]
+        lines += ["seed_provider:", "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
+                  "    parameters:", f"      - seeds: {_yaml(seeds)}"]
+        return "\n".join(lines) + "\n"
+
+    def _java(self, node):
+        d = self.node_dir(node)
+        return [java(), f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Xss256k",
+                # The G1 settings of jvm17-server.options.
+                "-XX:+UseG1GC", "-XX:+ParallelRefProcEnabled", "-XX:MaxTenuringThreshold=1",
+                "-XX:G1RSetUpdatingPauseTimePercent=5", "-XX:MaxGCPauseMillis=300",
+                "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem", "-Djava.net.preferIPv4Stack=true",
+                *JVM17_MODULE_OPTIONS,
+                f"-javaagent:{self._jamm()}",
+                f"-Dcassandra.config=file://{self.yaml_file(node)}",
+                f"-Dcassandra-rackdc.properties=file://{os.path.join(d, 'cassandra-rackdc.properties')}",
+                f"-Dlogback.configurationFile={os.path.join(self.root, 'logback.xml')}",
+                f"-Dcassandra.logdir={d}", f"-Dcassandra.storagedir={d}",
+                "-Dcassandra-foreground=yes",  # else the daemon closes stdout, our log
+                f"-Dcassandra.jmx.local.port={node['jmx_port']}",
+                # A new test cluster: no gossip to wait for, no ring to learn.
+                "-Dcassandra.skip_wait_for_gossip_to_settle=0", "-Dcassandra.ring_delay_ms=1000",
+                "-Dcassandra.superuser_setup_delay_ms=500",
+                "-cp", classpath(self.lib), "org.apache.cassandra.service.CassandraDaemon"]
+
+    def _jamm(self):
+        """Cassandra measures objects with jamm, loaded as an agent."""
+        for f in sorted(os.listdir(self.lib)):
+            if f.startswith("jamm-") and f.endswith(".jar"):
+                return os.path.join(self.lib, f)
+        raise cluster_error(f"jamm's jar is not in {self.lib}: {SETUP_HINT}")
+
+    # Lifecycle
+    def start(self, timeout=240, replace=False):
+        """Writes the configuration and starts a new cluster; returns once it is
+        ready. A cluster left in root (an earlier run that was not stopped) is
+        stopped first when replace is true. On a failure the nodes are stopped
+        and their logs kept in root/logs."""
+        count, auth = self._want
+        classpath(self.lib)
+        if os.path.exists(self.state_file):
+            if not replace:
+                raise cluster_error(f"{self.root} already has a cluster (stop it first: "
+                                    f"{sys.argv[0]} stop --dir {self.root}, or start with --replace)")
+            cluster.attach(self.root).stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+        os.makedirs(self.root)
+        with open(os.path.join(self.root, "logback.xml"), "w") as f:
+            f.write(LOGBACK)
+        hosts = HOSTS[:count]
+        self.port = common_free_port(hosts, self.port if self.port else 9042)
+        self.storage_port = common_free_port(hosts, 7000, taken={self.port})
+        jmx = []
+        for _ in hosts:
+            jmx.append(common_free_port(("127.0.0.1",), None, taken={self.port, self.storage_port, *jmx}))
+        self.nodes = [{"id": i + 1, "host": h, "port": self.port, "jmx_port": jmx[i], "pid": None}
+                      for i, h in enumerate(hosts)]
+        if auth:
+            self.auth = {"username": AUTH_USER, "password": secrets.token_urlsafe(18)}
+        self.save()
+        try:
+            for node in self.nodes:
+                os.makedirs(self.node_dir(node), exist_ok=True)
+                with open(self.yaml_file(node), "w") as f:
+                    f.write(self._config(node))
+                with open(os.path.join(self.node_dir(node), "cassandra-rackdc.properties"), "w") as f:
+                    f.write(f"dc={DATACENTER}\nrack=rack1\n")
+                self._launch(node)
+            self.save()
+            self.wait_ready(timeout, login=False)
+            if auth:
+                self._set_up_auth(timeout)
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop(keep_logs=True)
+            raise
+        return self
+
+    def _set_up_auth(self, timeout):
+        """Makes the mdsp super user with the built-in cassandra/cassandra one,
+        on every node: system_auth gets one replica per node first, then a
+        read at ALL repairs the rows Cassandra wrote with one replica, and the
+        role is written at ALL (auth_write_consistency_level)."""
+        deadline = time.time() + timeout
+        n, pw = len(self.nodes), self.auth["password"]
+        steps = [
+            f"ALTER KEYSPACE system_auth WITH replication = "
+            f"{{'class': 'NetworkTopologyStrategy', '{DATACENTER}': {n}}}",
+            ("SELECT role FROM system_auth.roles", CL_ALL),
+            f"CREATE ROLE IF NOT EXISTS {AUTH_USER} WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = '{pw}'",
+        ]
+        last = None
+        while time.time() < deadline:
+            try:
+                with cql_connection(self.nodes[0]["host"], self.port) as c:
+                    c.startup("cassandra", "cassandra")
+                    for step in steps:
+                        cql, cl = step if isinstance(step, tuple) else (step, CL_ONE)
+                        c.query(cql, cl)
+                break
+            except (OSError, cql_error, struct.error) as e:
+                last = e
+                time.sleep(0.5)
+        else:
+            raise cluster_error(f"could not make the {AUTH_USER} role within {timeout} s: {last}")
+        with cql_connection(self.nodes[0]["host"], self.port) as c:
+            c.startup(AUTH_USER, pw)
+            c.query(f"ALTER ROLE cassandra WITH PASSWORD = '{secrets.token_urlsafe(18)}' AND LOGIN = false")
+            for table in ("roles", "role_members", "role_permissions"):
+                c.query(f"SELECT * FROM system_auth.{table}", CL_ALL)
+
+    def _launch(self, node):
+        with open(self.log_file(node), "a") as log:
+            p = subprocess.Popen(self._java(node), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, cwd=self.node_dir(node))
+        node["pid"] = p.pid
+
+    def node(self, node_id):
+        for n in self.nodes:
+            if n["id"] == int(node_id):
+                return n
+        raise cluster_error(f"no node {node_id}: the nodes are {[n['id'] for n in self.nodes]}")
+
+    def alive(self, node):
+        """True while the node's own java process runs (not a reused pid)."""
+        pid = node.get("pid")
+        if not pid:
+            return False
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return False
+        conf = f"-Dcassandra.config=file://{self.yaml_file(node)}".encode()
+        # An empty command line: the process is between fork and exec.
+        return (cmd == [b""] or conf in cmd) and not zombie
+
+    def rss(self, node):
+        """The node's resident memory in bytes (0 when it does not run)."""
+        try:
+            with open(f"/proc/{node['pid']}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, TypeError):
+            pass
+        return 0
+
+    def _reap(self, pid):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    def _end(self, nodes, sig, timeout):
+        """Sends sig to each running node, waits until they exit (SIGKILL after timeout)."""
+        running = [n for n in nodes if self.alive(n)]
+        for n in running:
+            os.kill(n["pid"], sig)
+        deadline = time.time() + timeout
+        for n in running:
+            while self.alive(n):
+                if time.time() > deadline:
+                    os.kill(n["pid"], signal.SIGKILL)
+                self._reap(n["pid"])
+                time.sleep(0.05)
+        for n in nodes:
+            n["pid"] = None
+
+    def kill(self, node_id, sig=signal.SIGKILL, timeout=60):
+        """Stops one node: SIGKILL (a crash) by default, SIGTERM for a clean
+        shutdown (Cassandra drains: flushes its memtables), SIGKILL after timeout."""
+        self._end([self.node(node_id)], sig, timeout)
+        self.save()
+
+    def restart(self, node_id=None, timeout=240):
+        """Starts a stopped node again (every stopped node when node_id is
+        None) on its address and data; waits until the cluster is ready."""
+        nodes = [self.node(node_id)] if node_id is not None else [n for n in self.nodes if not self.alive(n)]
+        for node in nodes:
+            if self.alive(node):
+                raise cluster_error(f"node {node['id']} is running (pid {node['pid']})")
+            with open(self.log_file(node), "a") as log:
+                log.write(f"\n===== restarted by cassandra_cluster.py at {time.ctime()} =====\n")
+            self._launch(node)
+        self.save()
+        self.wait_ready(timeout)
+
+    def stop(self, keep_logs=False, timeout=30):
+        """Stops every node (SIGTERM, SIGKILL after timeout) and removes the
+        cluster's data. The logs stay (root/logs/) when keep_logs is true or a
+        node had died on its own: those are what a failed run needs."""
+        died = [n["id"] for n in self.nodes if n.get("pid") and not self.alive(n)]
+        self._end(self.nodes, signal.SIGTERM, timeout)
+        keep = keep_logs or bool(died)
+        if keep:
+            logs = os.path.join(self.root, "logs")
+            os.makedirs(logs, exist_ok=True)
+            for n in self.nodes:
+                if os.path.exists(self.log_file(n)):
+                    shutil.copy(self.log_file(n), os.path.join(logs, f"node-{n['id']}.log"))
+        for n in self.nodes:
+            shutil.rmtree(self.node_dir(n), ignore_errors=True)
+        if os.path.exists(self.state_file):
+            os.remove(self.state_file)
+        if not keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+        return died
+
+    # Readiness
+    def connect(self, node, login=True, timeout=5.0):
+        """A cql_connection to the node, past STARTUP (and logged in with the
+        cluster's user when it has one and login is true)."""
+        c = cql_connection(node["host"], node["port"], timeout)
+        try:
+            user = self.auth["username"] if self.auth and login else None
+            c.startup(user, self.auth["password"] if user else None)
+        except BaseException:
+            c.close()
+            raise
+        return c
+
+    def probe(self, node, login=True):
+        """What the node says of the cluster: (its schema version, the peers it
+        knows). Raises OSError or cql_error while it does not serve CQL."""
+        with self.connect(node, login) as c:
+            if self.auth and not login:
+                return None, set()
+            local = c.query("SELECT schema_version FROM system.local")[0]["schema_version"]
+            peers = c.query("SELECT peer, schema_version FROM system.peers_v2")
+            return local, {(p["peer"], p["schema_version"]) for p in peers}
+
+    def wait_ready(self, timeout=240, login=True):
+        """Until every running node serves CQL (answers OPTIONS and STARTUP, and
+        a login when login is true), and each knows every other running node
+        with the same schema version as its own."""
+        deadline = time.time() + timeout
+        last = "no answer yet"
+        while time.time() < deadline:
+            running = [n for n in self.nodes if n.get("pid")]
+            for n in running:
+                if not self.alive(n):
+                    raise cluster_error(f"node {n['id']} exited while starting; its log "
+                                        f"({self.log_file(n)}) ends:\n{self.tail(n)}")
+            try:
+                ready = True
+                for n in running:
+                    local, peers = self.probe(n, login)
+                    if local is None:
+                        continue
+                    others = {m["host"] for m in running if m is not n}
+                    agreed = {p for p, v in peers if v == local}
+                    if not others <= agreed:
+                        ready = False
+                        last = f"node {n['id']} has peers {sorted(peers)}, schema {local}"
+                        break
+                if ready:
+                    return
+            except (OSError, cql_error, struct.error, IndexError, KeyError) as e:
+                last = str(e)
+            time.sleep(0.5)
+        raise cluster_error(f"the cluster was not ready within {timeout} s ({last}); logs in {self.root}")
+
+    def tail(self, node, lines=40):
+        try:
+            with open(self.log_file(node), errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def nodetool(self, node_id, *args, timeout=300):
+        """Runs Cassandra's nodetool (from the same jars) against one node over its local JMX port."""
+        node = self.node(node_id)
+        cmd = [java(), "-Xmx128m", *JVM17_MODULE_OPTIONS, "-cp", classpath(self.lib), f"-Dlogback.configurationFile={self.root}/logback.xml",
+               "org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", str(node["jmx_port"]), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    st = sub.add_parser("start", help="configure and start a new cluster, wait until it is ready")
+    st.add_argument("--nodes", type=int, choices=(1, 3), default=1)
+    st.add_argument("--port", type=int, default=0,
+                    help="the CQL port of every node (default: 9042 when free on every address, else a free one)")
+    st.add_argument("--auth", action="store_true", help="PasswordAuthenticator, with a generated user in cluster.json")
+    st.add_argument("--heap", default="512m", help="each node's -Xms and -Xmx (default 512m)")
+    st.add_argument("--lib", default=DEFAULT_LIB, help="the folder of Cassandra's jars")
+    st.add_argument("--replace", action="store_true", help="stop a cluster left in --dir first")
+    sp = sub.add_parser("stop", help="stop every node and remove the data (logs kept with --keep-logs)")
+    sp.add_argument("--keep-logs", action="store_true")
+    for name, what in (("kill", "kill -9 one node"), ("terminate", "stop one node cleanly (SIGTERM)"),
+                       ("restart", "start a stopped node (every stopped one without NODE) and wait until ready")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("node", type=int, nargs="?" if name == "restart" else None)
+    sub.add_parser("status", help="print cluster.json and each node's state")
+    sub.add_parser("contact-points", help="print host:port,... of every node")
+    nt = sub.add_parser("nodetool", help="run nodetool against a node: nodetool N --dir DIR -- status")
+    nt.add_argument("node", type=int)
+    nt.add_argument("args", nargs="*", help="nodetool's arguments, after --")
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    for p in sub.choices.values():
+        p.add_argument("--dir", required=True, help="the cluster's folder")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "start":
+            t0 = time.time()
+            c = cluster(args.dir, args.nodes, args.auth, args.lib, args.heap, args.port or None)
+            c.start(replace=args.replace)
+            rss = sum(c.rss(n) for n in c.nodes) / 2**20
+            print(f"cassandra_cluster: {len(c.nodes)} node(s) ready in {time.time() - t0:.1f} s, "
+                  f"RSS {rss:.0f} MiB", file=sys.stderr)
+            print(c.contact_points, flush=True)
+            return 0
+        c = cluster.attach(args.dir)
+        if args.cmd == "stop":
+            died = c.stop(keep_logs=args.keep_logs)
+            if died:
+                print(f"nodes {died} had died before the stop; their logs are in {os.path.join(c.root, 'logs')}",
+                      file=sys.stderr)
+                return 1
+        elif args.cmd == "kill":
+            c.kill(args.node)
+        elif args.cmd == "terminate":
+            c.kill(args.node, signal.SIGTERM)
+        elif args.cmd == "restart":
+            c.restart(args.node)
+        elif args.cmd == "contact-points":
+            print(c.contact_points)
+        elif args.cmd == "nodetool":
+            p = c.nodetool(args.node, *args.args, *extra)
+            sys.stdout.write(p.stdout)
+            sys.stderr.write(p.stderr)
+            return p.returncode
+        elif args.cmd == "status":
+            st = c.state()
+            for n in st["nodes"]:
+                n["alive"] = c.alive(n)
+                n["rss_mib"] = round(c.rss(n) / 2**20)
+            if st["auth"]:
+                st["auth"] = dict(st["auth"], password="***")
+            print(json.dumps(st, indent=2))
+        return 0
+    except cluster_error as e:
+        print(f"cassandra_cluster: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
