@@ -441,8 +441,10 @@ class cluster:
         with open(os.path.join(self.root, "logback.xml"), "w") as f:
             f.write(LOGBACK)
         hosts = HOSTS[:count]
-        self.port = common_free_port(hosts, self.port if self.port else 9042)
-        self.storage_port = common_free_port(hosts, 7000, taken={self.port})
+        # port None: 9042 when free; 0: any free port (what tests ask for, so
+        # that two clusters starting at once never both take 9042).
+        self.port = common_free_port(hosts, 9042 if self.port is None else self.port)
+        self.storage_port = common_free_port(hosts, None, taken={self.port})
         jmx = []
         for _ in hosts:
             jmx.append(common_free_port(("127.0.0.1",), None, taken={self.port, self.storage_port, *jmx}))
@@ -582,11 +584,13 @@ class cluster:
         self.wait_ready(timeout)
 
     def stop(self, keep_logs=False, timeout=30):
-        """Stops every node (SIGTERM, SIGKILL after timeout) and removes the
-        cluster's data. The logs stay (root/logs/) when keep_logs is true or a
-        node had died on its own: those are what a failed run needs."""
+        """Stops every node and removes the cluster's data. SIGKILL: a clean
+        shutdown would drain each node (flush every table, announce itself
+        down) only for the data to be removed (`terminate N` stops one node
+        cleanly). The logs stay (root/logs/) when keep_logs is true or a node
+        had died on its own: those are what a failed run needs."""
         died = [n["id"] for n in self.nodes if n.get("pid") and not self.alive(n)]
-        self._end(self.nodes, signal.SIGTERM, timeout)
+        self._end(self.nodes, signal.SIGKILL, timeout)
         keep = keep_logs or bool(died)
         if keep:
             logs = os.path.join(self.root, "logs")
@@ -666,7 +670,8 @@ class cluster:
     def nodetool(self, node_id, *args, timeout=300):
         """Runs Cassandra's nodetool (from the same jars) against one node over its local JMX port."""
         node = self.node(node_id)
-        cmd = [java(), "-Xmx128m", *JVM17_MODULE_OPTIONS, "-cp", classpath(self.lib), f"-Dlogback.configurationFile={self.root}/logback.xml",
+        cmd = [java(), "-Xmx128m", *JVM17_MODULE_OPTIONS, "-cp", classpath(self.lib),
+               f"-Dlogback.configurationFile={self.root}/logback.xml",
                "org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", str(node["jmx_port"]), *args]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
@@ -677,8 +682,9 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
     st = sub.add_parser("start", help="configure and start a new cluster, wait until it is ready")
     st.add_argument("--nodes", type=int, choices=(1, 3), default=1)
-    st.add_argument("--port", type=int, default=0,
-                    help="the CQL port of every node (default: 9042 when free on every address, else a free one)")
+    st.add_argument("--port", type=int, default=None,
+                    help="the CQL port of every node (default: 9042 when free on every address, else a free one; "
+                         "0: any free one)")
     st.add_argument("--auth", action="store_true", help="PasswordAuthenticator, with a generated user in cluster.json")
     st.add_argument("--heap", default="512m", help="each node's -Xms and -Xmx (default 512m)")
     st.add_argument("--lib", default=DEFAULT_LIB, help="the folder of Cassandra's jars")
@@ -703,7 +709,7 @@ def main(argv=None):
     try:
         if args.cmd == "start":
             t0 = time.time()
-            c = cluster(args.dir, args.nodes, args.auth, args.lib, args.heap, args.port or None)
+            c = cluster(args.dir, args.nodes, args.auth, args.lib, args.heap, args.port)
             c.start(replace=args.replace)
             rss = sum(c.rss(n) for n in c.nodes) / 2**20
             print(f"cassandra_cluster: {len(c.nodes)} node(s) ready in {time.time() - t0:.1f} s, "

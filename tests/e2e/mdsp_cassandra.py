@@ -1,0 +1,87 @@
+"""The test suite's real Apache Cassandra and each test's own keyspace in it.
+
+ctest's cassandra_cluster fixture (tests/cluster/CMakeLists.txt) starts one
+node per run (cassandra3_cluster: three, for the tests labelled cassandra3)
+and names its folder in MDSP_CASSANDRA_CLUSTER; importing this module is what
+makes a test script require the fixture. Tests share the cluster, so each one
+works in a keyspace of its own (`keyspace_name`), made from
+deploy/cassandra/schema.cql by `schema_statements`, never in another test's.
+
+Standard library only; `driver_session` needs the DataStax driver
+(cassandra-driver, in the .venv that scripts/setup makes)."""
+import os
+import re
+import sys
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA = os.path.join(HERE, "..", "..", "deploy", "cassandra", "schema.cql")
+sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
+import cassandra_cluster  # noqa: E402
+
+
+def cluster():
+    """The running suite cluster; exits with what to do when there is none."""
+    d = os.environ.get("MDSP_CASSANDRA_CLUSTER")
+    if not d:
+        sys.exit("MDSP_CASSANDRA_CLUSTER is not set: run this test through ctest, whose cassandra_cluster fixture "
+                 "starts a real Cassandra (its jars come from scripts/setup), or start one yourself with "
+                 "tests/cluster/cassandra_cluster.py start --dir DIR --auth and set MDSP_CASSANDRA_CLUSTER=DIR")
+    try:
+        c = cassandra_cluster.cluster.attach(d)
+    except cassandra_cluster.cluster_error as e:
+        sys.exit(f"no Cassandra for this test: {e} (the jars come from scripts/setup)")
+    down = [n["id"] for n in c.nodes if not c.alive(n)]
+    if down:
+        sys.exit(f"the suite's Cassandra in {d} has nodes {down} down; see {d}/node-*/server.log")
+    return c
+
+
+def replication_factor(c):
+    """What the schema's keyspace gets on this cluster: 3 copies, or one per node when there are fewer."""
+    return min(3, len(c.nodes))
+
+
+def keyspace_name(test):
+    """A keyspace of the test's own: a CQL identifier (letters, digits, _; at most 48)."""
+    base = re.sub(r"[^a-z0-9_]", "_", test.lower())[:30]
+    return f"t_{base}_{uuid.uuid4().hex[:12]}"
+
+
+def schema_statements(keyspace="market", replication_factor=3, path=SCHEMA):
+    """The statements of deploy/cassandra/schema.cql, in order, with the
+    keyspace renamed and its replication factor set: what `mdsp cassandra
+    init` is to do with the keyspace and replication of its configuration.
+    Each statement is idempotent (IF NOT EXISTS)."""
+    with open(path) as f:
+        text = re.sub(r"--[^\n]*", "", f.read())
+    out = []
+    for stmt in (s.strip() for s in text.split(";")):
+        if not stmt:
+            continue
+        stmt = re.sub(r"\bKEYSPACE IF NOT EXISTS market\b", f"KEYSPACE IF NOT EXISTS {keyspace}", stmt)
+        stmt = re.sub(r"\bmarket\.", f"{keyspace}.", stmt)
+        stmt = re.sub(r"'replication_factor':\s*\d+", f"'replication_factor': {replication_factor}", stmt)
+        out.append(" ".join(stmt.split()))
+    return out
+
+
+def driver_session(c, keyspace=None, **kw):
+    """(Cluster, Session) of the DataStax Python driver on the cluster, logged
+    in with the cluster's user when it has one; LOCAL_QUORUM by default, the
+    consistency mdsp writes with. kw go to the driver's Cluster."""
+    from cassandra import ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import ConstantReconnectionPolicy, DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+    auth = PlainTextAuthProvider(c.auth["username"], c.auth["password"]) if c.auth else None
+    policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(cassandra_cluster.DATACENTER))
+    profile = ExecutionProfile(load_balancing_policy=policy, consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+                               request_timeout=30)
+    # A node restarted by a test is used again within a second, not after
+    # the default exponential back-off.
+    kw.setdefault("reconnection_policy", ConstantReconnectionPolicy(1.0))
+    cl = Cluster([n["host"] for n in c.nodes], port=c.port, auth_provider=auth, protocol_version=5,
+                 execution_profiles={EXEC_PROFILE_DEFAULT: profile}, **kw)
+    return cl, cl.connect(keyspace)
