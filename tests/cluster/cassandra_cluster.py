@@ -408,12 +408,14 @@ class cluster:
                 f"-Dcassandra.config=file://{self.yaml_file(node)}",
                 f"-Dcassandra-rackdc.properties=file://{os.path.join(d, 'cassandra-rackdc.properties')}",
                 f"-Dlogback.configurationFile={os.path.join(self.root, 'logback.xml')}",
-                f"-Dcassandra.logdir={d}", f"-Dcassandra.storagedir={d}",
+                f"-Dcassandra.logdir={d}", f"-Dcassandra.storagedir={d}", f"-Dcassandra.triggers_dir={d}",
                 "-Dcassandra-foreground=yes",  # else the daemon closes stdout, our log
                 f"-Dcassandra.jmx.local.port={node['jmx_port']}",
                 # A new test cluster: no gossip to wait for, no ring to learn.
                 "-Dcassandra.skip_wait_for_gossip_to_settle=0", "-Dcassandra.ring_delay_ms=1000",
                 "-Dcassandra.superuser_setup_delay_ms=500",
+                # More JVM options for a run, e.g. -XX:NativeMemoryTracking=summary.
+                *os.environ.get("MDSP_CASSANDRA_JVM_OPTS", "").split(),
                 "-cp", classpath(self.lib), "org.apache.cassandra.service.CassandraDaemon"]
 
     def _jamm(self):
