@@ -40,6 +40,7 @@ SETUP_HINT = "run scripts/setup (it fetches Apache Cassandra's jars with Maven i
 AUTH_USER = "mdsp"  # a super user; `cassandra` is left without login
 DATACENTER = "dc1"  # as deploy/cassandra/schema.cql names it
 HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+VNODES = 16  # tokens per node, Cassandra 4.0+'s default
 
 # The module access CassandraDaemon needs on Java 17: the JPMS part of
 # Cassandra 5.0's conf/jvm17-server.options (its GC part is in _java below,
@@ -343,13 +344,24 @@ class cluster:
         return c
 
     # Configuration
+    def tokens(self, node):
+        """The node's VNODES Murmur3 tokens: the ring cut in VNODES * nodes
+        equal arcs, dealt to the nodes in turn, so each owns a third of the
+        data (on three nodes) and no two nodes share a token."""
+        n, k = len(self.nodes), node["id"] - 1
+        step = 2**64 // (VNODES * n)
+        # Half an arc in: -2**63 is the partitioner's minimum, no node's token.
+        return [-2**63 + step // 2 + (i * n + k) * step for i in range(VNODES)]
+
     def _config(self, node):
         d = self.node_dir(node)
         seeds = ",".join(f"{n['host']}:{self.storage_port}" for n in self.nodes)
         conf = {
             "cluster_name": "mdsp test",
-            "num_tokens": 16,
-            "allocate_tokens_for_local_replication_factor": 3,
+            "num_tokens": VNODES,
+            # Given, not allocated: nodes that start together each see an
+            # empty ring, and the allocator would give them the same tokens.
+            "initial_token": ",".join(str(t) for t in self.tokens(node)),
             "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
             "endpoint_snitch": "GossipingPropertyFileSnitch",
             "listen_address": node["host"],

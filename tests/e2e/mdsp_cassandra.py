@@ -12,6 +12,7 @@ Standard library only; `driver_session` needs the DataStax driver
 import os
 import re
 import sys
+import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,3 +86,20 @@ def driver_session(c, keyspace=None, **kw):
     cl = Cluster([n["host"] for n in c.nodes], port=c.port, auth_provider=auth, protocol_version=5,
                  execution_profiles={EXEC_PROFILE_DEFAULT: profile}, **kw)
     return cl, cl.connect(keyspace)
+
+
+def execute_idempotent(session, statement, params=None, tries=6):
+    """session.execute of an idempotent statement (an upsert, a read), again
+    after a server-side timeout or unavailable, with back-off: on a loaded
+    2-core machine a replica can miss the 2 s write timeout, and a client
+    retries only what is safe to repeat, as mdsp's is to."""
+    from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
+
+    for i in range(tries):
+        try:
+            return session.execute(statement, params)
+        except (WriteTimeout, ReadTimeout, Unavailable, OperationTimedOut) as e:
+            if i == tries - 1:
+                raise
+            print(f"retrying after {type(e).__name__}: {e}", flush=True)
+            time.sleep(0.25 * 2**i)

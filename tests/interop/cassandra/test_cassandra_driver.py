@@ -47,6 +47,11 @@ KS = mdsp_cassandra.keyspace_name(f"driver{len(c.nodes)}")
 cluster, session = mdsp_cassandra.driver_session(c)
 
 
+def run(statement, params=None):
+    """An idempotent statement (every one here but the schema's), retried after a timeout."""
+    return mdsp_cassandra.execute_idempotent(session, statement, params)
+
+
 def utc(*args):
     return datetime.datetime(*args, tzinfo=UTC)
 
@@ -81,7 +86,7 @@ def write_candles(rows):
     cols = ", ".join(CANDLE_COLUMNS)
     ins = session.prepare(f"INSERT INTO {KS}.candles ({cols}) VALUES ({', '.join('?' * len(CANDLE_COLUMNS))})")
     for r in rows:
-        session.execute(ins, [r[k] for k in CANDLE_COLUMNS])
+        run(ins, [r[k] for k in CANDLE_COLUMNS])
 
 
 def as_utc(t):
@@ -122,8 +127,8 @@ def test_rows_read_back_equal():
     start = utc(2026, 11, 21, 20, 25)
     row = candle("XRPETH", "1m", start, 7)
     write_candles([row])
-    got = session.execute(f"SELECT * FROM {KS}.candles WHERE symbol = %s AND interval = %s AND bucket = %s "
-                          "AND window_start = %s", ["XRPETH", "1m", "2026-11", start]).one()
+    got = run(f"SELECT * FROM {KS}.candles WHERE symbol = %s AND interval = %s AND bucket = %s AND window_start = %s",
+              ["XRPETH", "1m", "2026-11", start]).one()
     check(got is not None, "the candle written is read back")
     back = got._asdict()
     back["window_start"] = as_utc(back["window_start"])
@@ -134,10 +139,10 @@ def test_rows_read_back_equal():
             "currency": "ETH", "ingest_time": ms(start) * 1000 + 900, "price": 0.00021875, "size": 12.5,
             "day_volume": None, "bid": None, "ask": None, "trade_id": 123456789}
     cols = list(tick)
-    session.execute(session.prepare(f"INSERT INTO {KS}.ticks ({', '.join(cols)}) VALUES "
-                                    f"({', '.join('?' * len(cols))})"), [tick[k] for k in cols])
-    got = session.execute(f"SELECT {', '.join(cols)}, TTL(price) AS ttl FROM {KS}.ticks "
-                          "WHERE symbol = %s AND day = %s", ["XRPETH", tick["day"]]).one()._asdict()
+    run(session.prepare(f"INSERT INTO {KS}.ticks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"),
+        [tick[k] for k in cols])
+    got = run(f"SELECT {', '.join(cols)}, TTL(price) AS ttl FROM {KS}.ticks WHERE symbol = %s AND day = %s",
+              ["XRPETH", tick["day"]]).one()._asdict()
     ttl = got.pop("ttl")
     got["day"] = datetime.date.fromisoformat(str(got["day"]))  # the driver's own Date type
     check(got == tick, f"tick read back {got}, written {tick}")
@@ -145,9 +150,9 @@ def test_rows_read_back_equal():
 
     latest = {k: v for k, v in tick.items() if k != "day"}
     lcols = list(latest)
-    session.execute(session.prepare(f"INSERT INTO {KS}.latest ({', '.join(lcols)}) VALUES "
-                                    f"({', '.join('?' * len(lcols))})"), [latest[k] for k in lcols])
-    got = session.execute(f"SELECT {', '.join(lcols)} FROM {KS}.latest WHERE symbol = 'XRPETH'").one()._asdict()
+    run(session.prepare(f"INSERT INTO {KS}.latest ({', '.join(lcols)}) VALUES ({', '.join('?' * len(lcols))})"),
+        [latest[k] for k in lcols])
+    got = run(f"SELECT {', '.join(lcols)} FROM {KS}.latest WHERE symbol = 'XRPETH'").one()._asdict()
     check(got == latest, f"latest read back {got}, written {latest}")
 
 
@@ -223,13 +228,13 @@ def test_grafana_queries_return_the_range():
     write_candles(rows)
     latest = session.prepare(f"INSERT INTO {KS}.latest (symbol, event_time, seq, source, price, bid, ask, size) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    session.execute(latest, ["BTCUSD", 1, 1, "sim", 97000.5, 97000.0, 97001.0, 0.25])
-    session.execute(latest, ["ETHUSD", 1, 1, "sim", 3500.25, None, None, 1.5])
+    run(latest, ["BTCUSD", 1, 1, "sim", 97000.5, 97000.0, 97001.0, 0.25])
+    run(latest, ["ETHUSD", 1, 1, "sim", 3500.25, None, None, 1.5])
 
     symbols = None
     for where, q in queries:
         if "variable cluster_symbol" in where:
-            symbols = sorted(r[0] for r in session.execute(in_keyspace(q)))
+            symbols = sorted(r[0] for r in run(in_keyspace(q)))
     check({"BTCUSD", "ETHUSD"} <= set(symbols), f"the cluster_symbol variable's values: {symbols}")
 
     ranges = {"across a month boundary": (utc(2026, 10, 31, 23, 57), utc(2026, 11, 1, 0, 2)),
@@ -241,7 +246,7 @@ def test_grafana_queries_return_the_range():
             if "variable" in where:
                 continue
             cql = in_keyspace(grafana_interpolate(q, {"cluster_symbol": "BTCUSD"}, t_from, t_to))
-            result = session.execute(cql)
+            result = run(cql)
             got = [r._asdict() for r in result]
             check(got and all(g["symbol"] == "BTCUSD" for g in got), f"{where} {what}: {cql} gave {got}")
             if "FROM " + KS + ".latest" in cql:
