@@ -67,19 +67,22 @@ def schema_statements(keyspace="market", replication_factor=3, path=SCHEMA):
     return out
 
 
-def driver_session(c, keyspace=None, **kw):
+def driver_session(c, keyspace=None, credentials=None, consistency="LOCAL_QUORUM", **kw):
     """(Cluster, Session) of the DataStax Python driver on the cluster, logged
-    in with the cluster's user when it has one; LOCAL_QUORUM by default, the
-    consistency mdsp writes with. kw go to the driver's Cluster."""
+    in as credentials (user, password) or else with the cluster's user when
+    it has one; LOCAL_QUORUM by default, the consistency mdsp writes with.
+    kw go to the driver's Cluster."""
     from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import ConstantReconnectionPolicy, DCAwareRoundRobinPolicy, TokenAwarePolicy
 
-    auth = PlainTextAuthProvider(c.auth["username"], c.auth["password"]) if c.auth else None
+    if credentials is None and c.auth:
+        credentials = (c.auth["username"], c.auth["password"])
+    auth = PlainTextAuthProvider(*credentials) if credentials else None
     policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(cassandra_cluster.DATACENTER))
-    profile = ExecutionProfile(load_balancing_policy=policy, consistency_level=ConsistencyLevel.LOCAL_QUORUM,
-                               request_timeout=30)
+    profile = ExecutionProfile(load_balancing_policy=policy, request_timeout=30,
+                               consistency_level=ConsistencyLevel.name_to_value[consistency])
     # A node restarted by a test is used again within a second, not after
     # the default exponential back-off.
     kw.setdefault("reconnection_policy", ConstantReconnectionPolicy(1.0))

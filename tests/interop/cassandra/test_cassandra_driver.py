@@ -12,7 +12,9 @@ schema and the dashboards mdsp ships:
   filled in as Grafana and the hadesarchitect-cassandra-datasource plugin
   fill them, runs without ALLOW FILTERING and returns exactly the candles
   of the dashboard's time range, across a month boundary (two buckets) and
-  within one month (the same bucket twice in the IN list).
+  within one month (the same bucket twice in the IN list), through a
+  session opened as the provisioned datasource opens one (its consistency,
+  and a role that may only SELECT, which cannot write).
 
 Each run works in a keyspace of its own (the dashboards' `market.` is
 renamed to it), so it can share the cluster with any other test. Runs itself
@@ -28,15 +30,20 @@ if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(ROOT, ".venv"))
         sys.exit("cassandra-driver is not installed: run scripts/setup (it makes .venv from tests/requirements.txt)")
     os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
 
+import contextlib  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import secrets  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import mdsp_cassandra  # noqa: E402
 from mdsp_e2e import check, main  # noqa: E402
 
+from cassandra import Unauthorized  # noqa: E402
+
 DASHBOARDS = os.path.join(ROOT, "deploy", "grafana", "dashboards")
+DATASOURCES = os.path.join(ROOT, "deploy", "grafana", "provisioning", "datasources", "mdsp.yaml")
 PLUGIN = "hadesarchitect-cassandra-datasource"
 UTC = datetime.timezone.utc
 MINUTE = datetime.timedelta(minutes=1)
@@ -208,6 +215,38 @@ def dashboard_queries():
     return out
 
 
+@contextlib.contextmanager
+def grafana_session():
+    """A session as the provisioned datasource opens one: its keyspace (this
+    run's in place of market) and consistency, and, on a cluster with
+    authentication, its user: a role that may only SELECT in the keyspace,
+    as the datasource's file asks for."""
+    import yaml  # Debian's python3-yaml, seen from .venv
+
+    with open(DATASOURCES) as f:
+        ds = next(d for d in yaml.safe_load(f)["datasources"] if d["type"] == PLUGIN)
+    check(ds["jsonData"]["keyspace"] == "market", f"the datasource's keyspace: {ds['jsonData']}")
+    credentials = None
+    role = f"{KS}_{ds['jsonData']['user']}"
+    if c.auth:
+        credentials = (role, secrets.token_urlsafe(12))
+        session.execute(f"CREATE ROLE {role} WITH LOGIN = true AND PASSWORD = '{credentials[1]}'")
+        session.execute(f"GRANT SELECT ON KEYSPACE {KS} TO {role}")
+    gcluster, gsession = mdsp_cassandra.driver_session(c, KS, credentials, ds["jsonData"]["consistency"])
+    try:
+        if c.auth:
+            try:
+                gsession.execute(f"INSERT INTO {KS}.latest (symbol) VALUES ('NOPE')")
+                raise AssertionError(f"{role} could write: it may only read")
+            except Unauthorized:
+                pass
+        yield gsession
+    finally:
+        gcluster.shutdown()
+        if c.auth:
+            session.execute(f"DROP ROLE IF EXISTS {role}")
+
+
 def in_keyspace(query):
     """The dashboards name market.<table>; this run's tables are in KS."""
     return re.sub(r"\bmarket\.", f"{KS}.", query)
@@ -230,6 +269,14 @@ def test_grafana_queries_return_the_range():
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
     run(latest, ["BTCUSD", 1, 1, "sim", 97000.5, 97000.0, 97001.0, 0.25])
     run(latest, ["ETHUSD", 1, 1, "sim", 3500.25, None, None, 1.5])
+
+    with grafana_session() as grafana:
+        check_dashboard_queries(grafana, queries, rows)
+
+
+def check_dashboard_queries(grafana, queries, rows):
+    def run(statement):
+        return mdsp_cassandra.execute_idempotent(grafana, statement)
 
     symbols = None
     for where, q in queries:
