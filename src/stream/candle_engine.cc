@@ -143,11 +143,46 @@ void candle_engine::impl::grow(internal::series& s, int64_t idx) {
     s.mask = mask;
 }
 
-void candle_engine::impl::rebase(internal::series& s, int64_t idx) {
-    // Nothing was ever purged at or above idx (it is within the lateness,
-    // and base only rises to the purge limit): the ring just reaches down.
+void candle_engine::impl::unqueue_purged_fillers(uint32_t sid, int64_t lo, int64_t hi) {
+    // Runs not taken yet that cover windows in [lo, hi) lose them: those
+    // windows are in the ring again and are emitted from it, once, in their
+    // latest state.
+    const auto& s = series[sid];
+    const auto& name = symbols[sid / widths.size()].name;
+    const auto& iv = cfg.intervals[sid % widths.size()];
+    std::vector<model::filler_run> kept;
+    for (auto& r : purged_fillers) {
+        const int64_t a = internal::floor_div(r.first(), s.width);
+        const int64_t b = a + r.count;
+        if (r.symbol != name || r.interval != iv || b <= lo || a >= hi) {
+            kept.push_back(std::move(r));
+            continue;
+        }
+        for (int64_t g = std::max(a, lo); g < std::min(b, hi); ++g) {
+            mark(sid, g, series[sid].at(g));
+        }
+        if (a < lo) {
+            auto& left = kept.emplace_back(r);
+            left.count = lo - a;
+        }
+        if (b > hi) {
+            auto& right = kept.emplace_back(std::move(r));
+            right.first = event_time(hi * s.width);
+            right.count = b - hi;
+        }
+    }
+    purged_fillers = std::move(kept);
+    purged_run = {};
+}
+
+void candle_engine::impl::rebase(uint32_t sid, int64_t idx) {
+    auto& s = series[sid];
+    // Nothing with ticks was ever purged at or above idx (it is within the
+    // lateness, and base rises only to the purge limit or over empty windows
+    // of an idle series): the ring just reaches down.
+    const int64_t old_base = s.base;
     const int64_t top = s.base + s.capacity() - 1;
-    uint64_t cap = std::bit_ceil(static_cast<uint64_t>(top - idx + 1));
+    uint64_t cap = std::bit_ceil(static_cast<uint64_t>(std::max(top, old_base) - idx + 1));
     std::vector<window> ring(cap);
     uint64_t mask = cap - 1;
     for (int64_t i = s.base; i <= top; ++i) {
@@ -156,6 +191,18 @@ void candle_engine::impl::rebase(internal::series& s, int64_t idx) {
     s.ring = std::move(ring);
     s.mask = mask;
     s.base = idx;
+    // The empty windows base skipped that are final were emitted as a filler
+    // run at the close before them (see apply): they are fillers again.
+    if (cfg.fill_gaps && s.has_closed) {
+        const int64_t lo = std::max(idx, s.first_real + 1);
+        const int64_t hi = std::min(old_base, s.cursor);
+        for (int64_t g = lo; g < hi; ++g) {
+            s.at(g).make_filler(s.closed_close);
+        }
+        if (lo < hi && !purged_fillers.empty()) {
+            unqueue_purged_fillers(sid, lo, hi);
+        }
+    }
 }
 
 void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
@@ -193,13 +240,18 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
             }
             x = window{};
         }
+        const bool was_idle = s.ring.empty();
         s.base = s.purge_limit;
         if (s.base > s.newest_real && s.cursor > s.newest_real && !s.ring.empty()) {
             // Idle: nothing left to finalize or purge until the next tick.
             std::vector<window>().swap(s.ring);
             s.mask = 0;
         }
-        mark_meta(sid);
+        if (!was_idle) {
+            // An idle series' base follows the watermark and says nothing a
+            // restore needs (the next refresh moves it again): not saved.
+            mark_meta(sid);
+        }
     }
 }
 
@@ -289,7 +341,15 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
         s.first_real = s.newest_real = s.cursor = w;
         mark_meta(sid);
     } else if (w < s.base) [[unlikely]] {
-        rebase(s, w);
+        rebase(sid, w);
+        mark_meta(sid);
+    } else if (s.ring.empty() && w > s.base) {
+        // An idle series (everything purged, no ring): the empty windows up
+        // to w take no slots. base moves over them, so when final they are
+        // one filler run at the last close, as purged ones are; a late tick
+        // into one brings them back (rebase). A sparse symbol thus costs a
+        // window per tick, however long its silences.
+        s.base = w;
         mark_meta(sid);
     }
     if (w >= s.base + s.capacity()) [[unlikely]] {
@@ -356,7 +416,19 @@ int64_t candle_engine::impl::series_wake(const internal::series& s) const noexce
         w = (s.cursor + 1) * s.width; // the watermark that makes window cursor final
     }
     if (s.base <= s.newest_real) {
-        w = std::min(w, (s.base + 1) * s.width + cfg.allowed_lateness_us); // ... that purges base
+        // ... that purges the first window whose purge does something (one
+        // with ticks, to emit or saved); the empty windows before it can
+        // wait, so a gap does not wake its symbol every window.
+        int64_t j = s.base;
+        const int64_t end = std::min(s.newest_real, s.base + s.capacity() - 1);
+        while (j < end) {
+            const auto& x = s.ring[static_cast<uint64_t>(j) & s.mask];
+            if (x.real() || (x.flags & (window::update_dirty | window::persisted))) {
+                break;
+            }
+            ++j;
+        }
+        w = std::min(w, (j + 1) * s.width + cfg.allowed_lateness_us);
     }
     return w;
 }
@@ -459,7 +531,6 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
             }
         }
         sym->partitions.push_back(p());
-        sym->meta_dirty = true;
         m.queue_symbol(si);
     }
     if (et > part.max_et) {
@@ -489,11 +560,7 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
     }
 
     src->max_seq = seq;
-    if (!src->dirty) {
-        src->dirty = true;
-        sym->seq_dirty = true;
-        m.queue_symbol(si);
-    }
+    m.queue_symbol(si);
     ++m.counts.accepted;
     const bool has_size = t.size.has_value();
     const double size = has_size ? *t.size : 0.0;

@@ -125,56 +125,58 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
     }
     m.dirty_partitions.clear();
 
+    for (auto& k : m.legacy_keys) {
+        out.emplace_back(std::move(k), std::nullopt);
+    }
+    m.legacy_keys.clear();
+
+    // One key per symbol that changed: its partitions, dedupe marks and the
+    // bounds of each series, so a commit writes one key per symbol however
+    // many of its windows moved on.
+    const size_t n = m.widths.size();
     for (uint32_t si : m.dirty_symbols) {
         auto& sym = m.symbols[si];
-        if (sym.meta_dirty) {
-            std::string k = key('s');
-            k.append(sym.name);
-            std::string v;
-            put_varint(v, sym.partitions.size());
-            for (int32_t p : sym.partitions) {
-                put_zigzag(v, p);
-            }
-            put_zigzag(v, sym.wm_floor);
-            out.emplace_back(std::move(k), std::move(v));
-            sym.meta_dirty = false;
-        }
-        if (sym.seq_dirty) {
-            for (auto& src : sym.sources) {
-                if (!src.dirty) {
-                    continue;
-                }
-                std::string k = key('d');
-                put_string(k, sym.name);
-                k.append(src.name);
-                std::string v;
-                put_zigzag(v, src.max_seq);
-                out.emplace_back(std::move(k), std::move(v));
-                src.dirty = false;
-            }
-            sym.seq_dirty = false;
-        }
         sym.queued = false;
+        std::string k = key('y');
+        k.append(sym.name);
+        std::string v;
+        put_varint(v, sym.partitions.size());
+        for (int32_t p : sym.partitions) {
+            put_zigzag(v, p);
+        }
+        put_zigzag(v, sym.wm_floor);
+        put_varint(v, sym.sources.size());
+        for (auto& src : sym.sources) {
+            put_string(v, src.name);
+            put_zigzag(v, src.max_seq);
+        }
+        size_t with_real = 0;
+        for (size_t i = 0; i < n; ++i) {
+            with_real += m.series[sym.first_series + i].has_real ? 1 : 0;
+        }
+        put_varint(v, with_real);
+        for (size_t i = 0; i < n; ++i) {
+            const auto& s = m.series[sym.first_series + i];
+            if (!s.has_real) {
+                continue;
+            }
+            put_varint(v, static_cast<uint64_t>(s.width));
+            v.push_back(static_cast<char>(m_real | (s.has_closed ? m_closed : 0)));
+            // An idle series' base follows the watermark without being saved
+            // each time; it is saved as just past its newest window, so the
+            // state does not depend on when it was written.
+            put_zigzag(v, s.ring.empty() && s.base > s.newest_real ? s.newest_real + 1 : s.base);
+            put_zigzag(v, s.first_real);
+            put_zigzag(v, s.newest_real);
+            put_zigzag(v, s.cursor);
+            if (s.has_closed) {
+                put_zigzag(v, s.closed_idx);
+                put_double(v, s.closed_close);
+            }
+        }
+        out.emplace_back(std::move(k), std::move(v));
     }
     m.dirty_symbols.clear();
-
-    const size_t n = m.widths.size();
-    for (uint32_t sid : m.meta_queue) {
-        auto& s = m.series[sid];
-        s.meta_dirty = false;
-        std::string v;
-        v.push_back(static_cast<char>((s.has_real ? m_real : 0) | (s.has_closed ? m_closed : 0)));
-        put_zigzag(v, s.base);
-        put_zigzag(v, s.first_real);
-        put_zigzag(v, s.newest_real);
-        put_zigzag(v, s.cursor);
-        if (s.has_closed) {
-            put_zigzag(v, s.closed_idx);
-            put_double(v, s.closed_close);
-        }
-        out.emplace_back(series_key('m', m.symbols[sid / n].name, s.width), std::move(v));
-    }
-    m.meta_queue.clear();
 
     for (auto [sid, idx] : m.state_deletes) {
         std::string k = series_key('w', m.symbols[sid / n].name, m.series[sid].width);
@@ -214,6 +216,13 @@ result<void> bad_key(std::string_view k, std::string_view why) {
                       std::string(k.substr(0, std::min<size_t>(k.size(), 40))), why);
 }
 
+error unconfigured(int64_t width) {
+    return make_error(errc::bad_config,
+                      "the saved engine state has candles of interval {} which is not configured; "
+                      "configure the same intervals as before, or delete the engine/ keys to rebuild",
+                      model::interval(width).name());
+}
+
 } // namespace
 
 result<uint32_t> candle_engine::impl::restored_series(internal::reader& k) {
@@ -224,10 +233,7 @@ result<uint32_t> candle_engine::impl::restored_series(internal::reader& k) {
     }
     auto it = std::find(widths.begin(), widths.end(), static_cast<int64_t>(width));
     if (it == widths.end()) {
-        return make_error(errc::bad_config,
-                          "the saved engine state has candles of interval {} which is not configured; "
-                          "configure the same intervals as before, or delete the engine/ keys to rebuild",
-                          model::interval(static_cast<int64_t>(width)).name());
+        return unconfigured(static_cast<int64_t>(width));
     }
     return symbol_for(sym) * static_cast<uint32_t>(widths.size())
            + static_cast<uint32_t>(it - widths.begin());
@@ -249,7 +255,60 @@ result<void> candle_engine::impl::restore_partition(std::string_view id, interna
     return ok();
 }
 
-result<void> candle_engine::impl::restore_symbol(std::string_view name, internal::reader& v) {
+result<void> candle_engine::impl::restore_symbol(std::string_view name, internal::reader& v,
+                                                 restore_scratch& r) {
+    const uint32_t si = symbol_for(name);
+    auto& sym = symbols[si];
+    uint64_t np = 0;
+    if (!v.varint(np) || np > 1024) {
+        return make_error(errc::bad_state, "symbol partitions");
+    }
+    sym.partitions.clear();
+    for (uint64_t i = 0; i < np; ++i) {
+        int64_t p = 0;
+        if (!v.zigzag(p) || p < 0 || p >= (1 << 20)) {
+            return make_error(errc::bad_state, "symbol partition");
+        }
+        sym.partitions.push_back(static_cast<int32_t>(p));
+    }
+    uint64_t ns = 0;
+    if (!v.zigzag(sym.wm_floor) || !v.varint(ns) || ns > 1024) {
+        return make_error(errc::bad_state, "symbol watermark floor or sources");
+    }
+    sym.sources.clear();
+    for (uint64_t i = 0; i < ns; ++i) {
+        std::string_view src;
+        auto& x = sym.sources.emplace_back();
+        if (!v.string(src) || !v.zigzag(x.max_seq)) {
+            return make_error(errc::bad_state, "symbol source");
+        }
+        x.name = std::string(src);
+    }
+    uint64_t nseries = 0;
+    if (!v.varint(nseries) || nseries > internal::max_intervals) {
+        return make_error(errc::bad_state, "symbol series");
+    }
+    for (uint64_t i = 0; i < nseries; ++i) {
+        uint64_t width = 0;
+        if (!v.varint(width)) {
+            return make_error(errc::bad_state, "series width");
+        }
+        auto it = std::find(widths.begin(), widths.end(), static_cast<int64_t>(width));
+        if (it == widths.end()) {
+            return unconfigured(static_cast<int64_t>(width));
+        }
+        auto sid = symbols[si].first_series + static_cast<uint32_t>(it - widths.begin());
+        if (auto x = restore_series_meta(sid, v, r); !x) {
+            return x;
+        }
+    }
+    if (!v.done()) {
+        return make_error(errc::bad_state, "symbol state has trailing bytes");
+    }
+    return ok();
+}
+
+result<void> candle_engine::impl::restore_legacy_symbol(std::string_view name, internal::reader& v) {
     auto& sym = symbols[symbol_for(name)];
     uint64_t np = 0;
     if (!v.varint(np) || np > 1024) {
@@ -281,7 +340,7 @@ result<void> candle_engine::impl::restore_series_meta(uint32_t sid, internal::re
     if (s.has_closed && (!v.zigzag(s.closed_idx) || !v.f64(s.closed_close))) {
         return make_error(errc::bad_state, "series closed window");
     }
-    if (!v.done() || !s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
+    if (!s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
         || s.cursor > s.newest_real + 1) {
         return make_error(errc::bad_state, "series invariants");
     }
@@ -318,8 +377,14 @@ result<void> candle_engine::impl::restore_key(std::string_view k, std::string_vi
     }
     case 'p':
         return checked(restore_partition(kr.rest(), vr));
+    case 'y':
+        return checked(restore_symbol(kr.rest(), vr, r));
+    // 's', 'd' and 'm': the keys of versions before one key per symbol;
+    // deleted (and the symbol written as 'y') at the next take.
     case 's':
-        return checked(restore_symbol(kr.rest(), vr));
+        r.legacy_symbols.push_back(symbol_for(kr.rest()));
+        legacy_keys.emplace_back(k);
+        return checked(restore_legacy_symbol(kr.rest(), vr));
     case 'd': {
         std::string_view name;
         int64_t seq = 0;
@@ -329,6 +394,8 @@ result<void> candle_engine::impl::restore_key(std::string_view k, std::string_vi
         auto& src = symbols[symbol_for(name)].sources.emplace_back();
         src.name = std::string(kr.rest());
         src.max_seq = seq;
+        r.legacy_symbols.push_back(symbol_for(name));
+        legacy_keys.emplace_back(k);
         return ok();
     }
     case 'm': {
@@ -339,7 +406,12 @@ result<void> candle_engine::impl::restore_key(std::string_view k, std::string_vi
         if (!kr.done()) {
             return bad_key(k, "series");
         }
-        return checked(restore_series_meta(*sid, vr, r));
+        r.legacy_symbols.push_back(*sid / static_cast<uint32_t>(widths.size()));
+        legacy_keys.emplace_back(k);
+        if (auto x = restore_series_meta(*sid, vr, r); !x) {
+            return checked(x);
+        }
+        return vr.done() ? ok() : bad_key(k, "series");
     }
     case 'w': {
         auto sid = restored_series(kr);
@@ -403,6 +475,9 @@ result<void> candle_engine::impl::restore_finish(restore_scratch& r) {
             multi_symbols.push_back(si);
         }
         schedule(si);
+    }
+    for (uint32_t si : r.legacy_symbols) {
+        queue_symbol(si);
     }
     saved_counts = counts;
     published = counts;

@@ -33,7 +33,6 @@ struct string_hash {
 struct source_seq {
     std::string name;
     int64_t max_seq = 0;
-    bool dirty = false;
 };
 
 struct symbol_state {
@@ -50,9 +49,7 @@ struct symbol_state {
     // every time instead (multi).
     int64_t wake = max_time;
     bool multi = false;
-    bool meta_dirty = false; // partitions / wm_floor changed
-    bool seq_dirty = false;  // some source's max_seq changed
-    bool queued = false;     // in impl::dirty_symbols
+    bool queued = false; // in impl::dirty_symbols: its state key is written at the next take
 };
 
 // (wake watermark, symbol index), a min-heap by wake.
@@ -69,8 +66,10 @@ struct partition_state {
 
 // The windows of one (symbol, interval). Window indices are window_start /
 // width. Invariants once has_real:
-//  - windows < base are purged ("closed"): past the allowed lateness; the
-//    newest real one among them is remembered in closed_*;
+//  - windows < base are purged ("closed"): past the allowed lateness, or
+//    empty windows an idle series skipped when its next tick came (those
+//    within the lateness come back on a late tick, see rebase); the newest
+//    real one among them is remembered in closed_*;
 //  - windows in [first_real, cursor) are final and have been emitted: each is
 //    real, a materialized filler, or (below base) gone; finality is always a
 //    prefix of the series, so a window is final exactly when it is < cursor;
@@ -94,7 +93,6 @@ struct series {
     bool has_closed = false;
     int64_t closed_idx = 0;
     double closed_close = 0;
-    bool meta_dirty = false;
     // Derived from the watermark (not saved): windows < final_limit are final,
     // windows < purge_limit are past lateness; both hold until wm >= wm_next.
     int64_t final_limit = no_time;
@@ -141,8 +139,8 @@ struct candle_engine::impl {
     std::vector<internal::window_ref> update_queue;
     std::vector<internal::window_ref> state_queue;
     std::vector<internal::window_ref> state_deletes;
-    std::vector<uint32_t> meta_queue; // series
     std::vector<uint32_t> dirty_symbols;
+    std::vector<std::string> legacy_keys; // of older versions, deleted at the next take
     std::vector<int32_t> dirty_partitions;
     std::vector<uint32_t> multi_symbols;   // on more than one partition: swept every time
     std::vector<model::candle> purged_out; // emissions of windows purged before take_updates
@@ -183,7 +181,8 @@ struct candle_engine::impl {
     void schedule(uint32_t si);
     void grow(internal::series& s, int64_t idx);
     // Lowers base to idx (an older window within the lateness than any yet).
-    void rebase(internal::series& s, int64_t idx);
+    void rebase(uint32_t sid, int64_t idx);
+    void unqueue_purged_fillers(uint32_t sid, int64_t lo, int64_t hi);
     // Appends count filler windows of series sid from idx to out, extending
     // the last run when they continue it (same series, value, revision and
     // finality, the next window).
@@ -200,11 +199,13 @@ struct candle_engine::impl {
     // before their series may be, so they wait in the scratch.
     struct restore_scratch {
         std::vector<std::tuple<uint32_t, int64_t, internal::window>> windows;
-        std::vector<bool> has_meta; // by series
+        std::vector<bool> has_meta;           // by series
+        std::vector<uint32_t> legacy_symbols; // restored from the keys of older versions
     };
     result<void> restore_key(std::string_view k, std::string_view v, restore_scratch& r);
     result<void> restore_partition(std::string_view id, internal::reader& v);
-    result<void> restore_symbol(std::string_view name, internal::reader& v);
+    result<void> restore_symbol(std::string_view name, internal::reader& v, restore_scratch& r);
+    result<void> restore_legacy_symbol(std::string_view name, internal::reader& v);
     result<void> restore_series_meta(uint32_t sid, internal::reader& v, restore_scratch& r);
     // The series of (symbol, width) at the start of a 'm' or 'w' key.
     result<uint32_t> restored_series(internal::reader& k);
@@ -223,12 +224,8 @@ struct candle_engine::impl {
             state_queue.emplace_back(sid, idx);
         }
     }
-    void mark_meta(uint32_t sid) {
-        if (!series[sid].meta_dirty) {
-            series[sid].meta_dirty = true;
-            meta_queue.push_back(sid);
-        }
-    }
+    // A series' cursor, base or bounds changed: its symbol's key is rewritten.
+    void mark_meta(uint32_t sid) { queue_symbol(sid / static_cast<uint32_t>(widths.size())); }
     void queue_symbol(uint32_t si) {
         if (!symbols[si].queued) {
             symbols[si].queued = true;

@@ -1,6 +1,9 @@
 #include <random>
+#include <set>
 
 #include "base/metrics.h"
+#include "stream/internal/codec.h"
+#include "stream/internal/engine_impl.h"
 #include "stream/internal/window.h"
 #include "stream/tests/test_util.h"
 
@@ -186,6 +189,108 @@ TEST(engine, restore_rejects_bad_state) {
     }
 }
 
+// State saved before one key per symbol ('s', 'd' and 'm' keys) restores,
+// and the next take rewrites it as the symbol's one key, deleting the old ones.
+TEST(engine, restores_the_keys_of_versions_before_one_key_per_symbol) {
+    engine_config cfg;
+    cfg.intervals = {model::interval(micros_per_minute)};
+    const int64_t t0 = 1'704'153'600'000'000; // 2024-01-02, a minute boundary
+    auto str = [](std::string& out, std::string_view x) {
+        internal::put_varint(out, x.size());
+        out.append(x);
+    };
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::string v;
+    internal::put_varint(v, 1);
+    internal::put_varint(v, 0);
+    internal::put_varint(v, 0);
+    kv.emplace_back("engine/c", v);
+    std::string k = "engine/d";
+    str(k, "A");
+    k += "unit";
+    v.clear();
+    internal::put_zigzag(v, 7);
+    kv.emplace_back(k, v);
+    k = "engine/m";
+    str(k, "A");
+    internal::put_varint(k, static_cast<uint64_t>(micros_per_minute));
+    v.clear();
+    v.push_back(1); // has ticks
+    const int64_t w = t0 / micros_per_minute;
+    for (int64_t x : {w, w, w, w}) { // base, first_real, newest_real, cursor
+        internal::put_zigzag(v, x);
+    }
+    kv.emplace_back(k, v);
+    v.clear();
+    internal::put_zigzag(v, t0 + 1000);
+    kv.emplace_back(std::string("engine/p") + std::string("\0\0\0\0", 4), v);
+    v.clear();
+    internal::put_varint(v, 1);
+    internal::put_zigzag(v, 0); // partition 0
+    internal::put_zigzag(v, internal::no_time);
+    kv.emplace_back("engine/sA", v);
+    k = "engine/w";
+    str(k, "A");
+    internal::put_varint(k, static_cast<uint64_t>(micros_per_minute));
+    internal::put_zigzag(k, w);
+    v.clear();
+    v.push_back(1);                     // ticks
+    internal::put_varint(v, 0);         // revision
+    internal::put_double(v, 10.0);      // close
+    internal::put_varint(v, 1);         // count
+    internal::put_zigzag(v, t0 + 1000); // open_et
+    internal::put_zigzag(v, 7);         // open_seq
+    internal::put_zigzag(v, 0);
+    internal::put_zigzag(v, 0);
+    for (double d : {10.0, 10.0, 10.0, 1.0, 10.0, 10.0}) { // open high low volume pv psum
+        internal::put_double(v, d);
+    }
+    kv.emplace_back(k, v);
+    std::sort(kv.begin(), kv.end());
+
+    candle_engine e(cfg);
+    ASSERT_TRUE(e.restore(kv).has_value());
+    EXPECT_EQ(e.add(make_tick("A", t0 + 2000, 9.0, 1.0, 7), partition_id(0)), tick_outcome::duplicate);
+    EXPECT_EQ(e.add(make_tick("A", t0 + 3000, 12.0, 1.0, 8), partition_id(0)), tick_outcome::accepted);
+    std::vector<std::pair<std::string, std::optional<std::string>>> st;
+    e.take_state_changes(st);
+    std::set<std::string> deleted;
+    bool symbol_key = false;
+    for (const auto& [key, val] : st) {
+        if (!val) {
+            deleted.insert(key);
+        }
+        symbol_key |= key == "engine/yA" && val.has_value();
+    }
+    EXPECT_TRUE(symbol_key);
+    for (const auto& [key, _] : kv) {
+        if (key[7] == 's' || key[7] == 'd' || key[7] == 'm') {
+            EXPECT_TRUE(deleted.contains(key)) << key;
+        }
+    }
+    std::vector<model::candle> out;
+    e.finish();
+    test::take_expanded(e, out);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().open, 10.0);
+    EXPECT_EQ(out.back().close, 12.0);
+    EXPECT_EQ(out.back().trade_count, 2);
+
+    // And the new keys restore to the same engine.
+    std::vector<std::pair<std::string, std::string>> kv2;
+    std::map<std::string, std::string> merged(kv.begin(), kv.end());
+    for (auto& [key, val] : st) {
+        if (val) {
+            merged[key] = *val;
+        } else {
+            merged.erase(key);
+        }
+    }
+    candle_engine e2(cfg);
+    ASSERT_TRUE(e2.restore({merged.begin(), merged.end()}).has_value());
+    EXPECT_EQ(e2.add(make_tick("A", t0 + 3000, 12.0, 1.0, 8), partition_id(0)), tick_outcome::duplicate);
+}
+
 // State saved by a version whose finish() made every later tick late (a
 // trailing "finished" byte in engine/c): restored as not finished.
 TEST(engine, restore_ignores_the_old_finished_flag) {
@@ -328,6 +433,132 @@ TEST(engine, an_idle_symbol_frees_its_windows_and_a_commit_visits_only_due_symbo
         EXPECT_TRUE(k.find("S1") == std::string::npos) << k;
     }
     EXPECT_LT(st.size(), 20u);
+}
+
+TEST(engine, a_late_tick_into_the_silence_of_an_idle_symbol_revises_its_fillers) {
+    // A symbol idle long enough for its 1s ring to be freed skips the empty
+    // windows before its next tick (they take no memory); a late tick into
+    // that silence, within the lateness, still makes its window real
+    // (revision 1, as it was emitted as a filler) and revises the fillers
+    // after it.
+    engine_config cfg;
+    cfg.intervals = {model::interval(1'000'000)};
+    cfg.out_of_orderness_us = 2'000'000;
+    cfg.allowed_lateness_us = 60'000'000;
+    candle_engine e(cfg);
+    const int64_t t0 = 1'704'153'600'000'000;
+    const int64_t s = 1'000'000;
+    std::vector<model::candle> out;
+    std::map<test::candle_key, model::candle> latest;
+    ASSERT_EQ(e.add(make_tick("A", t0, 10.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    // Another symbol on the partition moves the watermark far on: A is idle.
+    ASSERT_EQ(e.add(make_tick("B", t0 + 100 * s, 1.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    test::take_expanded(e, out);
+    ASSERT_EQ(e.add(make_tick("A", t0 + 100 * s, 12.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
+    ASSERT_EQ(e.add(make_tick("B", t0 + 110 * s, 1.0, 1.0, 2), partition_id(0)), tick_outcome::accepted);
+    test::take_expanded(e, out);
+    test::fold(latest, out);
+    out.clear();
+    for (int64_t w = 1; w < 100; ++w) {
+        auto it = latest.find({"A", s, t0 + w * s});
+        ASSERT_NE(it, latest.end()) << w;
+        EXPECT_EQ(it->second.close, 10.0);
+        EXPECT_EQ(it->second.trade_count, 0);
+        EXPECT_EQ(it->second.final, true);
+        EXPECT_EQ(it->second.revision, 0);
+    }
+    // wm = 108 s: window 50 (ends at 51 s) is within the minute of lateness.
+    ASSERT_EQ(e.add(make_tick("A", t0 + 50 * s, 11.0, 2.0, 3), partition_id(0)), tick_outcome::accepted);
+    // Window 40 is past it.
+    EXPECT_EQ(e.add(make_tick("A", t0 + 40 * s, 11.0, 2.0, 4), partition_id(0)), tick_outcome::late);
+    test::take_expanded(e, out);
+    test::fold(latest, out);
+    const auto& real = latest.at({"A", s, t0 + 50 * s});
+    EXPECT_EQ(real.trade_count, 1);
+    EXPECT_EQ(real.close, 11.0);
+    EXPECT_EQ(real.revision, 1);
+    for (int64_t w = 1; w < 100; ++w) {
+        if (w == 50) {
+            continue;
+        }
+        const auto& c = latest.at({"A", s, t0 + w * s});
+        EXPECT_EQ(c.trade_count, 0) << w;
+        EXPECT_EQ(c.close, w < 50 ? 10.0 : 11.0) << w;
+        EXPECT_EQ(c.revision, w < 50 ? 0 : 1) << w;
+    }
+    EXPECT_EQ(latest.at({"A", s, t0 + 100 * s}).open, 12.0);
+}
+
+TEST(engine, sparse_symbols_with_late_ticks_match_a_plain_computation) {
+    // Random sparse ticks (often idle longer than the lateness), some late,
+    // taken at random points: the final candles of the accepted ticks are the
+    // plain OHLC of each window, with fillers at the previous close between.
+    engine_config cfg;
+    cfg.intervals = {model::interval(1'000'000), model::interval(10'000'000)};
+    cfg.out_of_orderness_us = 2'000'000;
+    cfg.allowed_lateness_us = 20'000'000;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        std::mt19937_64 rng(seed);
+        candle_engine e(cfg);
+        const int64_t t0 = 1'704'153'600'000'000;
+        std::vector<model::tick> accepted;
+        std::map<test::candle_key, model::candle> latest;
+        std::vector<model::candle> out;
+        int64_t now = t0;
+        for (int i = 0; i < 400; ++i) {
+            now += static_cast<int64_t>(rng() % 3'000'000);
+            std::string sym = rng() % 4 == 0 ? "A" : "B";
+            int64_t et = now - static_cast<int64_t>(rng() % 4 == 0 ? rng() % 40'000'000 : 0);
+            if (sym == "A" && rng() % 3 != 0) {
+                continue; // A is sparse
+            }
+            auto t = make_tick(sym, et, static_cast<double>(rng() % 1000) / 10.0, 1.0, i + 1);
+            if (e.add(t, partition_id(0)) == tick_outcome::accepted) {
+                accepted.push_back(t);
+            }
+            if (rng() % 7 == 0) {
+                test::take_expanded(e, out);
+            }
+        }
+        e.finish();
+        test::take_expanded(e, out);
+        test::fold(latest, out);
+        for (int64_t width : {int64_t{1'000'000}, int64_t{10'000'000}}) {
+            for (const std::string sym : {"A", "B"}) {
+                std::map<int64_t, std::vector<const model::tick*>> windows;
+                for (const auto& t : accepted) {
+                    if (t.symbol == sym) {
+                        windows[internal::floor_div(t.event_time(), width)].push_back(&t);
+                    }
+                }
+                if (windows.empty()) {
+                    continue;
+                }
+                double prev = 0;
+                for (int64_t w = windows.begin()->first; w <= windows.rbegin()->first; ++w) {
+                    auto it = latest.find({sym, width, w * width});
+                    ASSERT_NE(it, latest.end()) << "seed " << seed << " " << sym << " " << w;
+                    const auto& c = it->second;
+                    EXPECT_TRUE(c.final);
+                    auto ws = windows.find(w);
+                    if (ws == windows.end()) {
+                        EXPECT_EQ(c.trade_count, 0) << "seed " << seed;
+                        EXPECT_EQ(c.close, prev) << "seed " << seed << " " << test::describe(c);
+                        continue;
+                    }
+                    auto by_time = [](const model::tick* a, const model::tick* b) {
+                        return std::tuple(a->event_time(), a->seq()) < std::tuple(b->event_time(), b->seq());
+                    };
+                    auto& v = ws->second;
+                    std::sort(v.begin(), v.end(), by_time);
+                    EXPECT_EQ(c.trade_count, static_cast<int64_t>(v.size())) << "seed " << seed;
+                    EXPECT_EQ(c.open, v.front()->price) << "seed " << seed;
+                    EXPECT_EQ(c.close, v.back()->price) << "seed " << seed;
+                    prev = v.back()->price;
+                }
+            }
+        }
+    }
 }
 
 } // namespace
