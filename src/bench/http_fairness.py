@@ -14,7 +14,7 @@ on it, and then, in two phases:
 Prints, per phase: wrk's rate and latencies, the probes' p50/p99/max latency
 and failures, the server's RSS (before, peak) and the 503s it refused with.
 
-    bench/http_fairness.py [--mdsp build/release/src/app/mdsp] [--seconds 20]
+    src/bench/http_fairness.py [--mdsp build/release/src/app/mdsp] [--seconds 20]
 
 Figures only; nothing is asserted.
 """
@@ -31,7 +31,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))  # src/bench -> the repository
 TRADES = os.path.join(os.environ.get("MDSP_SHARED_DIR", os.path.join(ROOT, "..", "shared")), "data",
                       "binance-xrpeth", "trades.csv")
 BIG = "/api/v1/ticks?symbol=XRPETH&limit=10000"
