@@ -530,8 +530,15 @@ result<void> process_stage::finish() {
     if (auto r = commit(); !r) {
         return r;
     }
+    // A step at a time, each written before the next: a universe of symbols
+    // finalized at once would be one batch of millions of candles.
+    constexpr size_t symbols_per_step = 10'000;
     for (auto& [_, s] : _slots) {
-        s->engine.finish();
+        while (!s->engine.finish_some(symbols_per_step)) {
+            if (auto r = commit(); !r) {
+                return r;
+            }
+        }
     }
     if (auto r = commit(); !r) {
         return r;

@@ -246,12 +246,41 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
             // Idle: nothing left to finalize or purge until the next tick.
             std::vector<window>().swap(s.ring);
             s.mask = 0;
+        } else if (!s.ring.empty()) {
+            skip_silence(s);
         }
         if (!was_idle) {
             // An idle series' base follows the watermark and says nothing a
             // restore needs (the next refresh moves it again): not saved.
             mark_meta(sid);
         }
+    }
+}
+
+void candle_engine::impl::skip_silence(internal::series& s) {
+    // The windows after the last purged one up to the next that matters (with
+    // ticks, to emit, or saved) are empty or unrevised fillers at the purged
+    // close: base moves over them as over an idle series' silence (a late
+    // tick brings them back, see rebase), and a ring that spanned a silence
+    // shrinks to what is left.
+    while (s.base < s.newest_real) {
+        const window& x = s.at(s.base);
+        if (x.real() || (x.flags & (window::update_dirty | window::persisted))
+            || (x.is_filler() && x.revision != 0)) {
+            break;
+        }
+        s.at(s.base) = window{};
+        ++s.base;
+    }
+    const auto span = static_cast<uint64_t>(s.newest_real - s.base + 1);
+    if (s.ring.size() >= 16 && span * 4 <= s.ring.size()) {
+        const uint64_t cap = std::bit_ceil(span);
+        std::vector<window> ring(cap);
+        for (int64_t i = s.base; i <= s.newest_real; ++i) {
+            ring[static_cast<uint64_t>(i) & (cap - 1)] = s.at(i);
+        }
+        s.ring = std::move(ring);
+        s.mask = cap - 1;
     }
 }
 
@@ -572,29 +601,44 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
 }
 
 void candle_engine::finish() {
-    // Up to the real watermarks first (purges included), so the saved state
-    // after finish() does not depend on when the last sweep ran. Then every
-    // window up to the newest real one is final, but the watermarks stay:
-    // later input is judged against them as before, and a tick into a window
-    // finalized here while it is within the lateness is a revision.
-    // Every series is brought up to its watermark here, not only the due
-    // ones, so that the state saved after finish() is the same whatever the
-    // timers did before.
+    while (!finish_some(SIZE_MAX)) {
+    }
+}
+
+bool candle_engine::finish_some(size_t max_symbols) {
+    // Each symbol is brought up to its watermark first (purges included), so
+    // the saved state after finish() does not depend on when the last sweep
+    // ran (every series, not only the due ones, whatever the timers did).
+    // Then every window up to its newest real one is final, but the
+    // watermarks stay: later input is judged against them as before, and a
+    // tick into a window finalized here while it is within the lateness is a
+    // revision. Symbols are independent here, so steps of a few at a time
+    // give the same result as all at once.
     auto& m = *_impl;
-    for (uint32_t si = 0; si < m.symbols.size(); ++si) {
+    if (m.finish_step_counts != m.counts.accepted + m.counts.duplicates + m.counts.late) {
+        m.finish_next = 0; // input came since the last step: start over
+    }
+    const size_t n = m.widths.size();
+    size_t done = 0;
+    for (; m.finish_next < m.symbols.size() && done < max_symbols; ++m.finish_next, ++done) {
+        const auto si = static_cast<uint32_t>(m.finish_next);
         if (!m.symbols[si].partitions.empty()) {
             m.refresh_symbol(si);
         }
-    }
-    for (uint32_t sid = 0; sid < m.series.size(); ++sid) {
-        const auto& s = m.series[sid];
-        if (s.has_real) {
-            m.finalize_to(sid, s.newest_real + 1);
+        for (uint32_t i = 0; i < n; ++i) {
+            const uint32_t sid = m.symbols[si].first_series + i;
+            if (m.series[sid].has_real) {
+                m.finalize_to(sid, m.series[sid].newest_real + 1);
+            }
         }
-    }
-    for (uint32_t si = 0; si < m.symbols.size(); ++si) {
         m.schedule(si);
     }
+    m.finish_step_counts = m.counts.accepted + m.counts.duplicates + m.counts.late;
+    if (m.finish_next < m.symbols.size()) {
+        return false;
+    }
+    m.finish_next = 0;
+    return true;
 }
 
 void candle_engine::take_updates(std::vector<model::candle>& out, std::vector<model::filler_run>& fillers) {

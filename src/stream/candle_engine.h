@@ -69,6 +69,11 @@ public:
     // with revision + 1. Nothing of finish() itself is saved in the state
     // beyond the candles it finalized.
     void finish();
+    // finish() in steps of at most max_symbols symbols, so that a caller can
+    // take and write what each step finalized before the next (a universe of
+    // symbols is not one giant batch): true once every symbol is done. Any
+    // add() between two steps starts the next call over.
+    bool finish_some(size_t max_symbols);
 
     // Appends every candle that changed since the last call, at most once per
     // (symbol, interval, window_start), in its latest state: open windows with

@@ -149,6 +149,9 @@ struct candle_engine::impl {
     engine_stats counts;
     engine_stats saved_counts; // as of the last take_state_changes
     engine_stats published;    // as last added to the metrics registry
+    // finish_some(): the next symbol, and the tick count when it stopped.
+    size_t finish_next = 0;
+    uint64_t finish_step_counts = 0;
     uint64_t emitted_final = 0;
     uint64_t emitted_open = 0;
 
@@ -182,6 +185,7 @@ struct candle_engine::impl {
     void grow(internal::series& s, int64_t idx);
     // Lowers base to idx (an older window within the lateness than any yet).
     void rebase(uint32_t sid, int64_t idx);
+    void skip_silence(internal::series& s);
     void unqueue_purged_fillers(uint32_t sid, int64_t lo, int64_t hi);
     // Appends count filler windows of series sid from idx to out, extending
     // the last run when they continue it (same series, value, revision and

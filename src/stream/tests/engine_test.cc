@@ -561,5 +561,61 @@ TEST(engine, sparse_symbols_with_late_ticks_match_a_plain_computation) {
     }
 }
 
+TEST(engine, finish_in_steps_is_finish) {
+    // finish_some() a few symbols at a time, taking in between, gives the
+    // same candles and the same state as one finish().
+    engine_config cfg;
+    auto feed = [](candle_engine& e) {
+        std::mt19937_64 rng(7);
+        const int64_t t0 = 1'704'153'600'000'000;
+        for (int i = 0; i < 3000; ++i) {
+            auto t = make_tick(fmt::format("S{}", rng() % 50), t0 + i * 40'000, 10.0 + static_cast<double>(rng() % 9),
+                               1.0, i + 1);
+            e.add(t, partition_id(static_cast<int32_t>(std::hash<std::string>{}(t.symbol) % 3)));
+        }
+    };
+    auto fold_all = [](candle_engine& e, std::map<test::candle_key, model::candle>& latest,
+                       std::map<std::string, std::string>& state) {
+        std::vector<model::candle> out;
+        test::take_expanded(e, out);
+        test::fold(latest, out);
+        std::vector<std::pair<std::string, std::optional<std::string>>> st;
+        e.take_state_changes(st);
+        for (auto& [k, v] : st) {
+            if (v) {
+                state[k] = *v;
+            } else {
+                state.erase(k);
+            }
+        }
+    };
+    candle_engine a(cfg);
+    candle_engine b(cfg);
+    std::map<test::candle_key, model::candle> la;
+    std::map<test::candle_key, model::candle> lb;
+    std::map<std::string, std::string> sa;
+    std::map<std::string, std::string> sb;
+    feed(a);
+    feed(b);
+    fold_all(a, la, sa);
+    fold_all(b, lb, sb);
+    a.finish();
+    fold_all(a, la, sa);
+    int steps = 0;
+    while (!b.finish_some(3)) {
+        fold_all(b, lb, sb);
+        ++steps;
+    }
+    fold_all(b, lb, sb);
+    EXPECT_GE(steps, 10);
+    EXPECT_EQ(la.size(), lb.size());
+    for (const auto& [k, c] : la) {
+        auto it = lb.find(k);
+        ASSERT_NE(it, lb.end()) << test::describe(c);
+        EXPECT_EQ(test::describe(c), test::describe(it->second));
+    }
+    EXPECT_EQ(sa, sb);
+}
+
 } // namespace
 } // namespace mdsp::stream
