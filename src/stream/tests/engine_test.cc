@@ -569,8 +569,8 @@ TEST(engine, finish_in_steps_is_finish) {
         std::mt19937_64 rng(7);
         const int64_t t0 = 1'704'153'600'000'000;
         for (int i = 0; i < 3000; ++i) {
-            auto t = make_tick(fmt::format("S{}", rng() % 50), t0 + i * 40'000, 10.0 + static_cast<double>(rng() % 9),
-                               1.0, i + 1);
+            auto t = make_tick(fmt::format("S{}", rng() % 50), t0 + i * 40'000,
+                               10.0 + static_cast<double>(rng() % 9), 1.0, i + 1);
             e.add(t, partition_id(static_cast<int32_t>(std::hash<std::string>{}(t.symbol) % 3)));
         }
     };
