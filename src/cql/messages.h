@@ -109,7 +109,10 @@ public:
     result<std::optional<double>> double_(size_t col) const;
     result<std::optional<bool>> boolean(size_t col) const;
     result<std::optional<int64_t>> timestamp_ms(size_t col) const;
-    result<std::optional<int32_t>> date(size_t col) const; // days since 1970-01-01
+    result<std::optional<int32_t>> date(size_t col) const;     // days since 1970-01-01
+    result<std::optional<std::string>> inet(size_t col) const; // the address as text
+    // set<text> or list<text> (system tables' tokens); null is an empty list.
+    result<std::vector<std::string>> text_collection(size_t col) const;
     // Index of a column by name, from the metadata.
     std::optional<size_t> column(std::string_view name) const;
 

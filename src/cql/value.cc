@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include "cql/internal/wire.h"
@@ -187,6 +188,42 @@ result<std::optional<int32_t>> row_view::date(size_t col) const {
         return v.error();
     }
     return *v ? std::optional<int32_t>(int32_t(int64_t(from_be(**v)) - (int64_t(1) << 31))) : std::nullopt;
+}
+
+result<std::optional<std::string>> row_view::inet(size_t col) const {
+    auto v = typed(col, {type_id::inet}, 0, "inet");
+    if (!v || !*v) {
+        return v ? result<std::optional<std::string>>(std::nullopt) : v.error();
+    }
+    auto b = **v;
+    if (b.size() != 4 && b.size() != 16) {
+        return make_error(errc::type_mismatch, "an inet value of {} bytes (4 or 16 expected)", b.size());
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(b.size() == 4 ? AF_INET : AF_INET6, b.data(), text, sizeof text);
+    return std::optional<std::string>(std::string(text));
+}
+
+result<std::vector<std::string>> row_view::text_collection(size_t col) const {
+    auto v = typed(col, {type_id::set, type_id::list}, 0, "set<text>");
+    if (!v) {
+        return v.error();
+    }
+    std::vector<std::string> out;
+    if (!*v) {
+        return out;
+    }
+    internal::reader r(**v);
+    size_t n = r.count32(4, "collection size");
+    out.reserve(n);
+    for (size_t i = 0; i < n && r.ok(); ++i) {
+        auto e = r.bytes("collection element");
+        out.emplace_back(e ? *e : std::string_view{});
+    }
+    if (!r.ok()) {
+        return make_error(errc::type_mismatch, "column {}: {}", col, r.failure());
+    }
+    return out;
 }
 
 } // namespace mdsp::cql

@@ -15,6 +15,7 @@ namespace mdsp::cql::testing {
 struct col {
     std::string name;
     type_id type;
+    std::string option = {}; // the encoded [option] of a type with parameters (set<text>)
 };
 using cells = std::vector<std::optional<std::string>>;
 
@@ -29,7 +30,11 @@ inline void write_specs(internal::writer& w, const std::vector<col>& cols, bool 
             w.string("tbl");
         }
         w.string(c.name);
-        w.u16(uint16_t(c.type));
+        if (c.option.empty()) {
+            w.u16(uint16_t(c.type));
+        } else {
+            w.raw(c.option);
+        }
     }
 }
 

@@ -31,6 +31,8 @@ void read_rows(const rows& rs) {
             (void)row.boolean(c);
             (void)row.timestamp_ms(c);
             (void)row.date(c);
+            (void)row.inet(c);
+            (void)row.text_collection(c);
         }
         (void)row.raw(size_t(rs.meta.column_count)); // one past the end: an error, no read
     }

@@ -87,9 +87,9 @@ public:
 
     using handler = std::function<void(session&, const frame_header&, const std::string& body)>;
 
-    explicit fake_server(handler h)
+    explicit fake_server(handler h, const std::string& address = "127.0.0.1", uint16_t port = 0)
       : _handler(std::move(h))
-      , _acceptor(_io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+      , _acceptor(_io, {boost::asio::ip::make_address(address), port}) {
         accept();
         _thread = std::thread([this] { _io.run(); });
     }

@@ -1,0 +1,297 @@
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "cql/session.h"
+#include "cql/tests/fake_server.h"
+
+namespace mdsp::cql {
+namespace {
+
+using testing::col;
+using testing::fake_server;
+
+std::string be32(int32_t v) {
+    internal::writer w;
+    w.i32(v);
+    return w.take();
+}
+std::string text_set(const std::vector<std::string>& items) {
+    internal::writer w;
+    w.i32(int32_t(items.size()));
+    for (const auto& i : items) {
+        w.bytes(i);
+    }
+    return w.take();
+}
+std::string ipv4(const std::string& a) {
+    std::string out;
+    size_t pos = 0;
+    for (int i = 0; i < 4; ++i) {
+        size_t dot = a.find('.', pos);
+        out.push_back(char(std::stoi(a.substr(pos, dot - pos))));
+        pos = dot + 1;
+    }
+    return out;
+}
+const std::string set_of_text = std::string("\0\x22\0\x0d", 4);
+
+// A cluster of fake nodes on 127.0.0.1, .2, .3 (one port for all, as
+// system.peers has no port column), each answering the discovery queries,
+// PREPARE, and EXECUTE as its `mode` says.
+struct fake_cluster {
+    struct node {
+        std::string address;
+        std::string dc;
+        int64_t token;
+        std::atomic<int> executes{0};
+        std::atomic<int> error_code{0}; // answer EXECUTE with this error; 0: success
+        std::unique_ptr<fake_server> server;
+    };
+    std::vector<std::unique_ptr<node>> nodes;
+    bool peers_v2 = true;
+    uint16_t port = 0;
+
+    explicit fake_cluster(std::vector<std::pair<std::string, int64_t>> dcs_tokens) {
+        for (size_t i = 0; i < dcs_tokens.size(); ++i) {
+            auto n = std::make_unique<node>();
+            n->address = "127.0.0." + std::to_string(i + 1);
+            n->dc = dcs_tokens[i].first;
+            n->token = dcs_tokens[i].second;
+            node* self = n.get();
+            n->server = std::make_unique<fake_server>(
+                [this, self](fake_server::session& s, const frame_header& h, const std::string& body) {
+                    answer(*self, s, h, body);
+                },
+                n->address, port);
+            port = n->server->port();
+            nodes.push_back(std::move(n));
+        }
+    }
+
+    void answer(node& me, fake_server::session& s, const frame_header& h, const std::string& body) {
+        auto q = testing::parse_request(h.op, body);
+        if (h.op == opcode::register_) {
+            return s.reply(h.stream, opcode::ready, "");
+        }
+        if (h.op == opcode::query && q.text.find("system.local") != std::string::npos) {
+            return s.reply(
+                h.stream, opcode::result,
+                testing::rows_body({{"data_center", type_id::varchar},
+                                    {"rack", type_id::varchar},
+                                    {"tokens", type_id::set, set_of_text}},
+                                   {{me.dc, std::string("r1"), text_set({std::to_string(me.token)})}}));
+        }
+        if (h.op == opcode::query && q.text.find("system.peers_v2") != std::string::npos && !peers_v2) {
+            return s.reply(h.stream, opcode::error,
+                           testing::error_body(0x2200, "unconfigured table peers_v2"));
+        }
+        if (h.op == opcode::query && q.text.find("system.peers") != std::string::npos) {
+            bool v2 = q.text.find("peers_v2") != std::string::npos;
+            std::vector<col> cols{{"peer", type_id::inet},
+                                  {v2 ? "native_address" : "rpc_address", type_id::inet}};
+            if (v2) {
+                cols.push_back({"native_port", type_id::int_});
+            }
+            cols.push_back({"data_center", type_id::varchar});
+            cols.push_back({"rack", type_id::varchar});
+            cols.push_back({"tokens", type_id::set, set_of_text});
+            std::vector<testing::cells> rows;
+            for (const auto& n : nodes) {
+                if (n.get() == &me) {
+                    continue;
+                }
+                testing::cells r{ipv4(n->address), ipv4(n->address)};
+                if (v2) {
+                    r.push_back(be32(port));
+                }
+                r.push_back(n->dc);
+                r.push_back(std::string("r1"));
+                r.push_back(text_set({std::to_string(n->token)}));
+                rows.push_back(r);
+            }
+            return s.reply(h.stream, opcode::result, testing::rows_body(cols, rows));
+        }
+        if (h.op == opcode::prepare) {
+            return s.reply(
+                h.stream, opcode::result,
+                testing::prepared_body("P1", {{"k", type_id::varchar}, {"v", type_id::int_}}, {0}, {}));
+        }
+        if (h.op == opcode::execute || h.op == opcode::query || h.op == opcode::batch) {
+            ++me.executes;
+            if (int code = me.error_code.load()) {
+                internal::writer x;
+                if (code == 0x1100) {
+                    x.u16(uint16_t(consistency::local_quorum));
+                    x.i32(1);
+                    x.i32(2);
+                    x.string("SIMPLE");
+                }
+                return s.reply(h.stream, opcode::error, testing::error_body(code, "injected", x.out()));
+            }
+            return s.reply(h.stream, opcode::result, testing::void_body());
+        }
+    }
+
+    session_options options() const {
+        session_options o;
+        o.contact_points = {"127.0.0.1"};
+        o.port = port;
+        o.connections_per_host = 2;
+        o.retry.base_backoff = std::chrono::milliseconds(1);
+        o.retry.max_backoff = std::chrono::milliseconds(5);
+        return o;
+    }
+    int total_executes() const {
+        int n = 0;
+        for (const auto& x : nodes) {
+            n += x->executes;
+        }
+        return n;
+    }
+};
+
+// The owner of a key on the fake ring: the first token >= the key's, wrapping.
+size_t owner(const fake_cluster& c, std::string_view key) {
+    int64_t t = murmur3_token(key);
+    size_t best = c.nodes.size();
+    size_t lowest = 0;
+    for (size_t i = 0; i < c.nodes.size(); ++i) {
+        if (c.nodes[i]->token < c.nodes[lowest]->token) {
+            lowest = i;
+        }
+        if (c.nodes[i]->token >= t && (best == c.nodes.size() || c.nodes[i]->token < c.nodes[best]->token)) {
+            best = i;
+        }
+    }
+    return best == c.nodes.size() ? lowest : best;
+}
+
+TEST(cql_session, discovers_the_cluster_and_routes_by_token) {
+    fake_cluster cl(
+        {{"dc1", -6'000'000'000'000'000'000LL}, {"dc1", 0}, {"dc1", 6'000'000'000'000'000'000LL}});
+    metrics::registry reg;
+    auto o = cl.options();
+    o.metrics = &reg;
+    session s(o);
+    auto st = s.start();
+    ASSERT_TRUE(st) << st.error().what();
+    auto hosts = s.hosts();
+    ASSERT_EQ(hosts.size(), 3u);
+    for (const auto& h : hosts) {
+        EXPECT_TRUE(h.up) << h.address;
+        EXPECT_EQ(h.dc, "dc1");
+        EXPECT_EQ(h.tokens, 1u);
+    }
+    EXPECT_EQ(s.local_dc(), "dc1");
+    auto p = s.prepare_sync("INSERT INTO t (k, v) VALUES (?, ?)");
+    ASSERT_TRUE(p) << p.error().what();
+    std::vector<int> expected(3, 0);
+    for (int i = 0; i < 60; ++i) {
+        std::string key = "SYM" + std::to_string(i);
+        ++expected[owner(cl, key)];
+        auto r = s.execute_sync(*p, {value::text(key), value::int_(i)});
+        ASSERT_TRUE(r) << r.error().what();
+    }
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(cl.nodes[i]->executes.load(), expected[i]) << "node " << i;
+        auto* pr = s.probe(cl.nodes[i]->address + ":" + std::to_string(cl.port));
+        ASSERT_NE(pr, nullptr);
+        EXPECT_GE(pr->requests(), uint64_t(expected[i]));
+    }
+    EXPECT_NE(reg.expose().find("mdsp_cql_requests_total{host=\"127.0.0.2:"), std::string::npos);
+}
+
+TEST(cql_session, local_data_centre_first) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}, {"dc2", 0}});
+    session s(cl.options());
+    ASSERT_TRUE(s.start());
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE(s.query_sync("INSERT INTO t (k) VALUES ('x')"));
+    }
+    EXPECT_EQ(cl.nodes[2]->executes.load(), 0);
+    EXPECT_GT(cl.nodes[0]->executes.load(), 0);
+    EXPECT_GT(cl.nodes[1]->executes.load(), 0);
+}
+
+TEST(cql_session, falls_back_to_system_peers) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}});
+    cl.peers_v2 = false;
+    session s(cl.options());
+    ASSERT_TRUE(s.start());
+    auto hosts = s.hosts();
+    ASSERT_EQ(hosts.size(), 2u);
+    EXPECT_TRUE(hosts[1].up);
+}
+
+TEST(cql_session, retries_only_idempotent_statements) {
+    fake_cluster cl({{"dc1", 0}});
+    cl.nodes[0]->error_code = 0x1100; // write timeout, every time
+    auto o = cl.options();
+    o.retry.max_retries = 3;
+    session s(o);
+    ASSERT_TRUE(s.start());
+    auto p = s.prepare_sync("INSERT INTO t (k, v) VALUES (?, ?)");
+    ASSERT_TRUE(p);
+
+    auto once = s.execute_sync(*p, {value::text("a"), value::int_(1)});
+    ASSERT_FALSE(once);
+    EXPECT_EQ(once.error().code, errc::write_timeout);
+    EXPECT_EQ(cl.total_executes(), 1) << "a non-idempotent write was sent again";
+
+    statement_options idem;
+    idem.idempotent = true;
+    auto retried = s.execute_sync(*p, {value::text("a"), value::int_(1)}, idem);
+    ASSERT_FALSE(retried);
+    EXPECT_EQ(retried.error().code, errc::write_timeout);
+    EXPECT_EQ(cl.total_executes(), 1 + 1 + 3);
+
+    cl.nodes[0]->error_code = 0x2200; // invalid: never retried, even when idempotent
+    auto invalid = s.execute_sync(*p, {value::text("a"), value::int_(1)}, idem);
+    ASSERT_FALSE(invalid);
+    EXPECT_EQ(invalid.error().code, errc::invalid);
+    EXPECT_EQ(cl.total_executes(), 6);
+}
+
+TEST(cql_session, overloaded_idempotent_goes_to_another_host) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}});
+    cl.nodes[0]->error_code = 0x1001;
+    session s(cl.options());
+    ASSERT_TRUE(s.start());
+    statement_options idem;
+    idem.idempotent = true;
+    for (int i = 0; i < 10; ++i) {
+        auto r = s.query_sync("SELECT * FROM t", {}, idem);
+        ASSERT_TRUE(r) << r.error().what();
+    }
+    EXPECT_EQ(cl.nodes[1]->executes.load(), 10);
+}
+
+TEST(cql_session, no_contact_point_answers) {
+    session_options o;
+    o.contact_points = {"127.0.0.1:1"};
+    o.conn.connect_timeout = std::chrono::seconds(2);
+    session s(o);
+    auto r = s.start();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::no_host_available);
+    EXPECT_NE(r.error().what().find("127.0.0.1:1"), std::string::npos) << r.error().what();
+}
+
+TEST(cql_session, wrong_credentials_stop_at_once) {
+    fake_cluster cl({{"dc1", 0}});
+    cl.nodes[0]->server->user = "mdsp";
+    cl.nodes[0]->server->password = "pw";
+    auto o = cl.options();
+    o.conn.auth = credentials{"mdsp", "not-pw"};
+    session s(o);
+    auto r = s.start();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::bad_credentials);
+    EXPECT_NE(r.error().what().find("'mdsp'"), std::string::npos);
+}
+
+} // namespace
+} // namespace mdsp::cql
