@@ -11,6 +11,7 @@
 
 #include "cql/connection.h"
 #include "cql/tests/fake_server.h"
+#include "testing/temp_dir.h"
 
 namespace mdsp::cql {
 namespace {
@@ -370,6 +371,39 @@ TEST(cql_connection, lz4_compression_both_ways) {
     auto n = no->start_sync();
     ASSERT_FALSE(n);
     EXPECT_EQ(n.error().code, errc::unsupported);
+}
+
+TEST(cql_connection, tls_verifies_the_certificate_and_the_host_name) {
+    fake_server srv(echo);
+    mdsp::testing::temp_dir dir("cql-tls");
+    ASSERT_TRUE(srv.enable_tls(dir.path().string())) << "openssl could not make a certificate";
+    io_thread io;
+    auto o = opts_for(srv);
+    o.tls.enabled = true;
+
+    // Self-signed, not trusted: refused, and the error says what to check.
+    auto untrusted = connection::create(io.io.get_executor(), o);
+    auto u = untrusted->start_sync();
+    ASSERT_FALSE(u);
+    EXPECT_EQ(u.error().code, errc::tls_error);
+    EXPECT_NE(u.error().what().find("ca_file"), std::string::npos) << u.error().what();
+
+    // Trusted, and valid for 127.0.0.1.
+    o.tls.ca_file = (dir.path() / "cert.pem").string();
+    auto trusted = connection::create(io.io.get_executor(), o);
+    auto t = trusted->start_sync();
+    ASSERT_TRUE(t) << t.error().what();
+    auto r = trusted->query_sync("over TLS", {});
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_EQ(**r->rows.row(0).text(0), "over TLS");
+
+    // Trusted, but not for this name.
+    o.tls.server_name = "cassandra.example.org";
+    auto wrong_name = connection::create(io.io.get_executor(), o);
+    auto w = wrong_name->start_sync();
+    ASSERT_FALSE(w);
+    EXPECT_EQ(w.error().code, errc::tls_error);
+    EXPECT_NE(w.error().what().find("cassandra.example.org"), std::string::npos);
 }
 
 } // namespace

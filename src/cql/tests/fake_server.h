@@ -6,6 +6,7 @@
 // test's handler, which answers at once or later, in any order (reply() is
 // safe from the handler, which runs on the server's thread).
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "cql/frame.h"
 #include "cql/tests/builders.h"
@@ -27,7 +29,19 @@ public:
         session(fake_server& s, boost::asio::ip::tcp::socket sock)
           : _srv(s)
           , _sock(std::move(sock)) {}
-        void start() { read(); }
+        void start() {
+            if (!_srv._ssl) {
+                return read();
+            }
+            _tls = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(std::move(_sock),
+                                                                                            *_srv._ssl);
+            _tls->async_handshake(boost::asio::ssl::stream_base::server,
+                                  [this, self = shared_from_this()](boost::system::error_code ec) {
+                                      if (!ec) {
+                                          read();
+                                      }
+                                  });
+        }
         // Sends a response frame (or raw bytes with raw_bytes).
         // Results go compressed once the client asked for LZ4.
         void reply(int16_t stream, opcode op, std::string_view body, uint8_t flags = 0) {
@@ -37,23 +51,49 @@ public:
             }
             raw_bytes(encode_frame(op, stream, body, flags, true));
         }
+        // One write at a time (a TLS stream allows no more), in order.
         void raw_bytes(std::string bytes) {
-            auto buf = std::make_shared<std::string>(std::move(bytes));
-            boost::asio::async_write(_sock, boost::asio::buffer(*buf),
-                                     [buf, self = shared_from_this()](boost::system::error_code, size_t) {});
+            _outq.push_back(std::move(bytes));
+            if (_outq.size() == 1) {
+                write_next();
+            }
         }
         void close() {
             boost::system::error_code ec;
-            _sock.close(ec);
+            (_tls ? _tls->lowest_layer() : _sock).close(ec);
         }
         bool lz4 = false;
 
     private:
+        void write_next() {
+            with_stream([this](auto& st) {
+                boost::asio::async_write(
+                    st, boost::asio::buffer(_outq.front()),
+                    [this, self = shared_from_this()](boost::system::error_code ec, size_t) {
+                        _outq.pop_front();
+                        if (!ec && !_outq.empty()) {
+                            write_next();
+                        }
+                    });
+            });
+        }
+        template<typename F>
+        void with_stream(F f) {
+            if (_tls) {
+                f(*_tls);
+            } else {
+                f(_sock);
+            }
+        }
         void read() {
+            with_stream([this](auto& st) { read_on(st); });
+        }
+        template<typename Stream>
+        void read_on(Stream& st) {
             auto hdr = std::make_shared<std::string>(header_size, '\0');
             boost::asio::async_read(
-                _sock, boost::asio::buffer(*hdr),
-                [this, hdr, self = shared_from_this()](boost::system::error_code ec, size_t) {
+                st, boost::asio::buffer(*hdr),
+                [this, &st, hdr, self = shared_from_this()](boost::system::error_code ec, size_t) {
                     if (ec) {
                         return;
                     }
@@ -62,7 +102,7 @@ public:
                         return close();
                     }
                     auto body = std::make_shared<std::string>(h->length, '\0');
-                    boost::asio::async_read(_sock, boost::asio::buffer(*body),
+                    boost::asio::async_read(st, boost::asio::buffer(*body),
                                             [this, h = *h, body, self](boost::system::error_code ec, size_t) {
                                                 if (ec) {
                                                     return;
@@ -83,6 +123,8 @@ public:
         }
         fake_server& _srv;
         boost::asio::ip::tcp::socket _sock;
+        std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> _tls;
+        std::deque<std::string> _outq;
     };
 
     using handler = std::function<void(session&, const frame_header&, const std::string& body)>;
@@ -107,6 +149,23 @@ public:
         _thread.join();
     }
     uint16_t port() const { return _acceptor.local_endpoint().port(); }
+
+    // Serves TLS from now on, with a self-signed certificate for localhost and
+    // 127.0.0.1 made in dir (dir/cert.pem is the CA to trust). False when
+    // openssl could not make it.
+    bool enable_tls(const std::string& dir) {
+        std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout '" + dir + "/key.pem' -out '"
+                          + dir
+                          + "/cert.pem' -days 2 -subj /CN=localhost "
+                            "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null";
+        if (std::system(cmd.c_str()) != 0) {
+            return false;
+        }
+        _ssl = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+        _ssl->use_certificate_chain_file(dir + "/cert.pem");
+        _ssl->use_private_key_file(dir + "/key.pem", boost::asio::ssl::context::pem);
+        return true;
+    }
 
     // Authentication: when set, STARTUP is answered by AUTHENTICATE and the
     // PLAIN token must carry these.
@@ -168,6 +227,7 @@ private:
     }
 
     handler _handler;
+    std::unique_ptr<boost::asio::ssl::context> _ssl;
     boost::asio::io_context _io;
     boost::asio::ip::tcp::acceptor _acceptor;
     std::vector<std::weak_ptr<session>> _sessions;
