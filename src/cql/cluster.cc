@@ -38,6 +38,8 @@ result<void> session::start() {
     if (_opts.contact_points.empty()) {
         return make_error(errc::invalid_argument, "no Cassandra contact points given");
     }
+    _stopped = false;
+    _io.restart();
     _guard.emplace(_io.get_executor());
     _thread = std::thread([this] { _io.run(); });
     std::promise<result<void>> p;

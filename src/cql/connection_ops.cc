@@ -232,6 +232,9 @@ void connection::prepare(std::string cql, callback<std::shared_ptr<const prepare
 }
 
 void connection::execute(std::shared_ptr<const prepared> stmt, query_params p, callback<result_message> cb) {
+    if (!stmt) {
+        return cb(make_error(errc::invalid_argument, "execute() needs a prepared statement, got none"));
+    }
     auto body = encode_execute(stmt->id, p);
     if (!body) {
         return cb(body.error());
@@ -245,7 +248,8 @@ void connection::execute(std::shared_ptr<const prepared> stmt, query_params p, c
 
 void connection::batch(std::vector<std::shared_ptr<const prepared>> stmts,
                        std::vector<std::vector<value>> values, batch_params p, callback<result_message> cb) {
-    if (stmts.size() != values.size()) {
+    if (stmts.size() != values.size()
+        || std::any_of(stmts.begin(), stmts.end(), [](const auto& s) { return !s; })) {
         return cb(make_error(errc::invalid_argument, "a batch of {} statements was given {} value lists",
                              stmts.size(), values.size()));
     }

@@ -38,9 +38,9 @@ void session::stop() {
                 c->close();
             }
         }
-        // Let the closes run, then end the loop.
-        asio::post(_io, [this] { _io.stop(); });
     });
+    // The loop ends by itself once the closes have run and every pending
+    // request has had its callback (with errc::closed).
     _guard.reset();
     _thread.join();
 }
@@ -147,6 +147,9 @@ bool session::should_retry(const request& r, const mdsp::error& e, bool& next_ho
 }
 
 void session::run(std::shared_ptr<request> r) {
+    if (!_thread.joinable()) {
+        return r->cb(make_error(errc::closed, "the Cassandra session is not started"));
+    }
     asio::post(_io, [this, r = std::move(r)]() mutable {
         if (_stopped) {
             return r->cb(make_error(errc::closed, "the Cassandra session is stopped"));
@@ -223,6 +226,9 @@ void session::attempt(std::shared_ptr<request> r) {
 }
 
 void session::prepare(std::string cql, callback<std::shared_ptr<const prepared>> cb) {
+    if (!_thread.joinable()) {
+        return cb(make_error(errc::closed, "the Cassandra session is not started"));
+    }
     asio::post(_io, [this, cql = std::move(cql), cb = std::move(cb)]() mutable {
         // Prepared on one host; the others learn it on first UNPREPARED.
         request probe_plan;
@@ -238,6 +244,9 @@ void session::prepare(std::string cql, callback<std::shared_ptr<const prepared>>
 
 void session::execute(std::shared_ptr<const prepared> stmt, std::vector<value> values, statement_options o,
                       callback<result_message> cb) {
+    if (!stmt) {
+        return cb(make_error(errc::invalid_argument, "execute() needs a prepared statement, got none"));
+    }
     auto r = std::make_shared<request>();
     r->k = request::kind::execute;
     r->cl = o.cl.value_or(default_cl(stmt->cql));
@@ -305,6 +314,9 @@ result<result_message> session::batch_sync(std::vector<std::shared_ptr<const pre
 }
 
 std::vector<host_info> session::hosts() {
+    if (!_thread.joinable()) {
+        return {};
+    }
     return wait_for<std::vector<host_info>>([&](callback<std::vector<host_info>> cb) {
                asio::post(_io, [this, cb] {
                    std::vector<host_info> out;
@@ -319,6 +331,9 @@ std::vector<host_info> session::hosts() {
 }
 
 const host_probe* session::probe(const std::string& endpoint) {
+    if (!_thread.joinable()) {
+        return nullptr;
+    }
     // Hosts are only ever appended and a probe never moves, so the pointer
     // stays valid for the session's life; the lookup runs on its thread.
     return wait_for<const host_probe*>([&](callback<const host_probe*> cb) {
@@ -335,6 +350,9 @@ const host_probe* session::probe(const std::string& endpoint) {
 }
 
 std::string session::local_dc() {
+    if (!_thread.joinable()) {
+        return _opts.local_dc;
+    }
     return wait_for<std::string>(
                [&](callback<std::string> cb) { asio::post(_io, [this, cb] { cb(_opts.local_dc); }); })
         .value();

@@ -1,6 +1,8 @@
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -267,6 +269,64 @@ TEST(cql_session, overloaded_idempotent_goes_to_another_host) {
         ASSERT_TRUE(r) << r.error().what();
     }
     EXPECT_EQ(cl.nodes[1]->executes.load(), 10);
+}
+
+TEST(cql_session, a_host_going_away_is_routed_around_and_the_control_connection_moves) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}});
+    auto o = cl.options();
+    o.reconnect_every = std::chrono::milliseconds(20);
+    session s(o);
+    ASSERT_TRUE(s.start());
+    cl.nodes[0]->server.reset(); // the contact point, with the control connection, goes away
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline && s.hosts()[0].up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(s.hosts()[0].up);
+    EXPECT_TRUE(s.hosts()[1].up);
+    for (int i = 0; i < 20; ++i) {
+        auto r = s.query_sync("INSERT INTO t (k) VALUES ('x')");
+        ASSERT_TRUE(r) << r.error().what();
+    }
+    EXPECT_EQ(cl.nodes[1]->executes.load(), 20);
+}
+
+TEST(cql_session, requests_from_many_threads) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}, {"dc1", 300}});
+    session s(cl.options());
+    ASSERT_TRUE(s.start());
+    auto p = s.prepare_sync("INSERT INTO t (k, v) VALUES (?, ?)");
+    ASSERT_TRUE(p);
+    std::atomic<int> good{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            std::vector<std::future<void>> waits;
+            for (int i = 0; i < 200; ++i) {
+                auto done = std::make_shared<std::promise<void>>();
+                waits.push_back(done->get_future());
+                s.execute(*p, {value::text("k" + std::to_string(t * 1000 + i)), value::int_(i)}, {},
+                          [&, done](result<result_message> r) {
+                              if (r) {
+                                  ++good;
+                              }
+                              done->set_value();
+                          });
+            }
+            for (auto& w : waits) {
+                w.wait();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(good.load(), 800);
+    EXPECT_EQ(cl.total_executes(), 800);
+    s.stop();
+    auto after = s.query_sync("x");
+    ASSERT_FALSE(after);
+    EXPECT_EQ(after.error().code, errc::closed);
 }
 
 TEST(cql_session, no_contact_point_answers) {
