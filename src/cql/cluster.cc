@@ -1,6 +1,9 @@
 // The session's view of the cluster: the control connection, discovery from
 // system.local and system.peers_v2 (or system.peers), the token ring, the
 // pools and their reconnection, topology and status events.
+#include <future>
+#include <set>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -360,6 +363,61 @@ void session::on_event(const event& e) {
             }
         }
         maintain();
+    }
+}
+
+result<void> session::wait_for_schema_agreement(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string last;
+    while (true) {
+        std::promise<std::pair<std::shared_ptr<connection>, std::vector<std::string>>> p;
+        asio::post(_io, [this, &p] {
+            std::vector<std::string> up;
+            for (const auto& h : _hosts) {
+                if (h->up && !h->removed) {
+                    up.push_back(h->address);
+                }
+            }
+            p.set_value({_control, up});
+        });
+        auto [c, up] = p.get_future().get();
+        if (c && c->is_open()) {
+            query_params q;
+            q.cl = consistency::one;
+            auto local = c->query_sync("SELECT schema_version FROM system.local WHERE key = 'local'", q);
+            auto peers = c->query_sync("SELECT peer, schema_version FROM system.peers", q);
+            if (local && peers && local->rows.size() == 1) {
+                std::set<std::string> versions;
+                if (auto v = local->rows.row(0).raw(0); v && *v) {
+                    versions.emplace(**v);
+                }
+                for (size_t i = 0; i < peers->rows.size(); ++i) {
+                    auto row = peers->rows.row(i);
+                    auto addr = row.inet(0);
+                    auto v = row.raw(1);
+                    bool is_up = addr && *addr && std::find(up.begin(), up.end(), **addr) != up.end();
+                    if (is_up && v && *v) {
+                        versions.emplace(**v);
+                    }
+                }
+                if (versions.size() == 1) {
+                    return ok();
+                }
+                last = fmt::format("{} schema versions among the hosts that are up", versions.size());
+            } else {
+                last = !local   ? local.error().what()
+                       : !peers ? peers.error().what()
+                                : "no row in system.local";
+            }
+        } else {
+            last = "no control connection";
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return make_error(errc::timeout,
+                              "the Cassandra hosts did not agree on the schema within {} ms ({})",
+                              timeout.count(), last);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
 }
 

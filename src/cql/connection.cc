@@ -225,6 +225,7 @@ void connection::read_more() {
         if (_closed) {
             return;
         }
+        _last_read = std::chrono::steady_clock::now();
         if (ec) {
             return fail(
                 make_error(errc::closed, "the connection to {} was lost: {}", endpoint(), ec.message()));
@@ -359,12 +360,30 @@ void connection::sweep() {
             cb(make_error(errc::timeout, "{} did not answer within {} ms (request_timeout)", endpoint(),
                           _opts.request_timeout.count()));
         }
+        if (_opts.heartbeat_every.count() > 0 && !_heartbeat_out
+            && now - _last_read >= _opts.heartbeat_every) {
+            heartbeat();
+        }
         if (_orphans > _opts.max_in_flight / 2) {
             return fail(make_error(
                 errc::timeout, "{} left {} requests unanswered past their timeout; closing the connection",
                 endpoint(), _orphans));
         }
         sweep();
+    });
+}
+
+// An OPTIONS on an idle connection; its failure (a timeout) closes the
+// connection, so the pool opens a fresh one instead of waiting on a dead one.
+void connection::heartbeat() {
+    _heartbeat_out = true;
+    dispatch(opcode::options, {}, [this, self = shared_from_this()](result<response> r) {
+        _heartbeat_out = false;
+        if (!r && r.error().code == errc::timeout) {
+            fail(make_error(errc::timeout,
+                            "{} did not answer a heartbeat within {} ms; closing the connection", endpoint(),
+                            _opts.request_timeout.count()));
+        }
     });
 }
 

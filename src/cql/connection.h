@@ -55,6 +55,10 @@ struct connection_options {
     std::chrono::milliseconds request_timeout{12000};
     // Bodies at least this long go compressed when LZ4 was agreed.
     size_t compress_min_bytes = 512;
+    // After this long without a frame from the server, an OPTIONS goes out;
+    // no answer within request_timeout closes the connection (a half-open
+    // socket, a NAT that dropped it). Zero turns heartbeats off.
+    std::chrono::milliseconds heartbeat_every{30000};
 };
 
 // A statement prepared by the server: its id, its text (to prepare it again
@@ -150,6 +154,7 @@ private:
     void on_frame(const frame_header& h, std::string body);
     void fail(const mdsp::error& e);
     void sweep();
+    void heartbeat();
     bool tls() const noexcept { return _tls != nullptr; }
 
     // connection_ops.cc: the messages.
@@ -182,6 +187,8 @@ private:
     std::string _in; // bytes read, not yet a whole frame
     bool _ready = false;
     bool _compress = false;
+    bool _heartbeat_out = false;
+    std::chrono::steady_clock::time_point _last_read{};
     bool _closed = false;
     std::atomic<bool> _open{false};
     std::atomic<size_t> _in_flight_count{0};

@@ -112,6 +112,11 @@ public:
     result<result_message> batch_sync(std::vector<std::shared_ptr<const prepared>> stmts,
                                       std::vector<std::vector<value>> values, statement_options o = {});
 
+    // After a schema change: waits until every host that is up reports the
+    // same schema_version (system.local and the peers tables), polling on the
+    // control connection; errc::timeout when they do not agree in time.
+    result<void> wait_for_schema_agreement(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
     // A snapshot of the hosts, for tests and status pages.
     std::vector<host_info> hosts();
     // The probe of a host ("address:port"); null when unknown.

@@ -373,6 +373,27 @@ TEST(cql_connection, lz4_compression_both_ways) {
     EXPECT_EQ(n.error().code, errc::unsupported);
 }
 
+TEST(cql_connection, an_unanswered_heartbeat_closes_an_idle_connection) {
+    fake_server srv(echo);
+    io_thread io;
+    auto o = opts_for(srv);
+    o.heartbeat_every = std::chrono::milliseconds(100);
+    o.request_timeout = std::chrono::milliseconds(200);
+    auto c = connection::create(io.io.get_executor(), o);
+    ASSERT_TRUE(c->start_sync());
+    std::this_thread::sleep_for(std::chrono::milliseconds(400)); // heartbeats answered: still open
+    EXPECT_TRUE(c->is_open());
+    srv.answer_options = false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (c->is_open() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(c->is_open());
+    auto r = c->query_sync("q", {});
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().what().find("heartbeat"), std::string::npos) << r.error().what();
+}
+
 TEST(cql_connection, tls_verifies_the_certificate_and_the_host_name) {
     fake_server srv(echo);
     mdsp::testing::temp_dir dir("cql-tls");

@@ -171,6 +171,7 @@ public:
     // PLAIN token must carry these.
     std::string user, password;
     bool offer_lz4 = true;
+    std::atomic<bool> answer_options{true};
     std::atomic<int> connections{0};
     std::atomic<int> compressed_requests{0};
     std::atomic<int> startups{0};
@@ -196,6 +197,9 @@ private:
         internal::writer w;
         switch (h.op) {
         case opcode::options:
+            if (!answer_options) {
+                return;
+            }
             w.u16(1);
             w.string("COMPRESSION");
             w.string_list(offer_lz4 ? std::vector<std::string>{"snappy", "lz4"} : std::vector<std::string>{});

@@ -50,6 +50,7 @@ struct fake_cluster {
         int64_t token;
         std::atomic<int> executes{0};
         std::atomic<int> error_code{0}; // answer EXECUTE with this error; 0: success
+        std::atomic<int> schema{1};     // its schema_version
         std::unique_ptr<fake_server> server;
     };
     std::vector<std::unique_ptr<node>> nodes;
@@ -77,6 +78,22 @@ struct fake_cluster {
         auto q = testing::parse_request(h.op, body);
         if (h.op == opcode::register_) {
             return s.reply(h.stream, opcode::ready, "");
+        }
+        if (h.op == opcode::query && q.text.find("schema_version") != std::string::npos) {
+            bool local = q.text.find("system.local") != std::string::npos;
+            std::vector<testing::cells> rows;
+            for (const auto& n : nodes) {
+                if ((n.get() == &me) == local) {
+                    std::string version(16, char(n->schema.load()));
+                    rows.push_back(local ? testing::cells{version}
+                                         : testing::cells{ipv4(n->address), version});
+                }
+            }
+            std::vector<col> cols{{"schema_version", type_id::uuid}};
+            if (!local) {
+                cols.insert(cols.begin(), col{"peer", type_id::inet});
+            }
+            return s.reply(h.stream, opcode::result, testing::rows_body(cols, rows));
         }
         if (h.op == opcode::query && q.text.find("system.local") != std::string::npos) {
             return s.reply(
@@ -327,6 +344,24 @@ TEST(cql_session, requests_from_many_threads) {
     auto after = s.query_sync("x");
     ASSERT_FALSE(after);
     EXPECT_EQ(after.error().code, errc::closed);
+}
+
+TEST(cql_session, schema_agreement) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}, {"dc1", 300}});
+    session s(cl.options());
+    ASSERT_TRUE(s.start());
+    EXPECT_TRUE(s.wait_for_schema_agreement(std::chrono::seconds(5)));
+    cl.nodes[2]->schema = 2;
+    auto r = s.wait_for_schema_agreement(std::chrono::milliseconds(300));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::timeout);
+    EXPECT_NE(r.error().what().find("2 schema versions"), std::string::npos) << r.error().what();
+    std::thread later([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        cl.nodes[2]->schema = 1;
+    });
+    EXPECT_TRUE(s.wait_for_schema_agreement(std::chrono::seconds(5)));
+    later.join();
 }
 
 TEST(cql_session, no_contact_point_answers) {
