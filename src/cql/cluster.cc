@@ -119,7 +119,6 @@ void session::connect_control(size_t i, callback<void> done) {
             return connect_control(i + 1, std::move(done));
         }
         _control = c;
-        _control_host = host_index(o.host, o.port);
         c->register_events(
             {"TOPOLOGY_CHANGE", "STATUS_CHANGE"},
             [this](const event& e) { asio::post(_io, [this, e] { on_event(e); }); },
@@ -144,7 +143,7 @@ void session::refresh(callback<void> done) {
     query_params p;
     p.cl = consistency::one;
     c->query(
-        "SELECT data_center, rack, tokens FROM system.local WHERE key = 'local'", p,
+        "SELECT data_center, rack, tokens, rpc_address FROM system.local WHERE key = 'local'", p,
         [this, c, p, done = std::move(done)](result<result_message> local) mutable {
             if (!local) {
                 _refreshing = false;
@@ -205,7 +204,15 @@ void session::on_local(const result_message& local, const std::string& address, 
         return;
     }
     auto row = local.rows.row(0);
-    auto& h = *_hosts[host_index(address, port)];
+    // The node's own address, as its peers list it, when it says; else the
+    // contact point's (a host name, or a wildcard rpc_address).
+    std::string addr = address;
+    if (auto c = row.column("rpc_address")) {
+        if (auto a = row.inet(*c); a && *a && **a != "0.0.0.0" && **a != "::") {
+            addr = **a;
+        }
+    }
+    auto& h = *_hosts[host_index(addr, port)];
     h.dc = column_text(row, "data_center");
     h.rack = column_text(row, "rack");
     h.tokens = parse_tokens(row);

@@ -1,6 +1,8 @@
 // The messages of a connection: the handshake (OPTIONS, STARTUP,
 // authentication), QUERY, PREPARE, EXECUTE, BATCH, REGISTER, and preparing
 // again on UNPREPARED.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 

@@ -156,7 +156,6 @@ private:
     std::vector<std::unique_ptr<host>> _hosts;
     token_ring _ring;
     std::shared_ptr<connection> _control;
-    size_t _control_host = 0;
     bool _refreshing = false;
     bool _stopped = false;
     size_t _round_robin = 0;

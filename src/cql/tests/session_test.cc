@@ -96,12 +96,13 @@ struct fake_cluster {
             return s.reply(h.stream, opcode::result, testing::rows_body(cols, rows));
         }
         if (h.op == opcode::query && q.text.find("system.local") != std::string::npos) {
-            return s.reply(
-                h.stream, opcode::result,
-                testing::rows_body({{"data_center", type_id::varchar},
-                                    {"rack", type_id::varchar},
-                                    {"tokens", type_id::set, set_of_text}},
-                                   {{me.dc, std::string("r1"), text_set({std::to_string(me.token)})}}));
+            return s.reply(h.stream, opcode::result,
+                           testing::rows_body({{"data_center", type_id::varchar},
+                                               {"rack", type_id::varchar},
+                                               {"tokens", type_id::set, set_of_text},
+                                               {"rpc_address", type_id::inet}},
+                                              {{me.dc, std::string("r1"),
+                                                text_set({std::to_string(me.token)}), ipv4(me.address)}}));
         }
         if (h.op == opcode::query && q.text.find("system.peers_v2") != std::string::npos && !peers_v2) {
             return s.reply(h.stream, opcode::error,
@@ -221,6 +222,19 @@ TEST(cql_session, discovers_the_cluster_and_routes_by_token) {
         EXPECT_GE(pr->requests(), uint64_t(expected[i]));
     }
     EXPECT_NE(reg.expose().find("mdsp_cql_requests_total{host=\"127.0.0.2:"), std::string::npos);
+}
+
+TEST(cql_session, a_contact_point_by_name_is_known_by_its_address) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}});
+    auto o = cl.options();
+    o.contact_points = {"localhost"};
+    session s(o);
+    auto st = s.start();
+    ASSERT_TRUE(st) << st.error().what();
+    auto hosts = s.hosts();
+    ASSERT_EQ(hosts.size(), 2u);
+    EXPECT_EQ(hosts[0].address, "127.0.0.1");
+    EXPECT_EQ(hosts[1].address, "127.0.0.2");
 }
 
 TEST(cql_session, local_data_centre_first) {

@@ -238,6 +238,18 @@ TEST(cassandra_store, against_a_fake_node) {
     EXPECT_EQ(node.page_size_seen > 0, true);
 }
 
+TEST(cassandra_store, a_missing_keyspace_says_how_to_create_it) {
+    testing::fake_cassandra node;
+    node.keyspace_exists = false;
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
+    auto st = cassandra_store::open(o);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().what().find("cqlsh -f deploy/cassandra/schema.cql"), std::string::npos)
+        << st.error().what();
+    EXPECT_NE(st.error().what().find("apply_schema"), std::string::npos);
+}
+
 // Against a real Cassandra when MDSP_CASSANDRA_TEST_URI names one
 // (cassandra://127.0.0.1:9042/mdsp_test); skipped otherwise.
 TEST(cassandra_store, against_a_real_cluster) {

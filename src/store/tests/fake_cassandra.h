@@ -30,7 +30,8 @@ public:
           on_request(s, h, body);
       }) {}
     uint16_t port() const { return _srv.port(); }
-    int executes = 0; // statements executed (batch members each count)
+    int executes = 0;            // statements executed (batch members each count)
+    bool keyspace_exists = true; // false: PREPARE fails as on a cluster without the schema
     int page_size_seen = 0;
 
 private:
@@ -156,6 +157,10 @@ private:
         auto q = cql::testing::parse_request(h.op, body);
         if (h.op == opcode::query) {
             return answer_query(s, h, q);
+        }
+        if (h.op == opcode::prepare && !keyspace_exists) {
+            return s.reply(h.stream, opcode::error,
+                           cql::testing::error_body(0x2200, "Keyspace 'market' does not exist"));
         }
         if (h.op == opcode::prepare) {
             auto st = classify(q.text);
