@@ -16,7 +16,7 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr size_t max_stream_ids = 32768;
 constexpr auto sweep_every = std::chrono::milliseconds(50);
-constexpr size_t read_chunk = 64 * 1024;
+constexpr size_t read_chunk = size_t{64} * 1024;
 } // namespace
 
 std::shared_ptr<connection> connection::create(asio::any_io_executor ex, connection_options opts,

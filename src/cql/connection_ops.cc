@@ -296,17 +296,17 @@ void connection::register_events(std::vector<std::string> events, std::function<
 
 result<result_message> connection::query_sync(std::string cql, query_params p) {
     return wait<result_message>(
-        [&](callback<result_message> cb) { query(std::move(cql), std::move(p), cb); });
+        [&](callback<result_message> cb) { query(std::move(cql), std::move(p), std::move(cb)); });
 }
 
 result<std::shared_ptr<const prepared>> connection::prepare_sync(std::string cql) {
     return wait<std::shared_ptr<const prepared>>(
-        [&](callback<std::shared_ptr<const prepared>> cb) { prepare(std::move(cql), cb); });
+        [&](callback<std::shared_ptr<const prepared>> cb) { prepare(std::move(cql), std::move(cb)); });
 }
 
 result<result_message> connection::execute_sync(std::shared_ptr<const prepared> stmt, query_params p) {
     return wait<result_message>(
-        [&](callback<result_message> cb) { execute(std::move(stmt), std::move(p), cb); });
+        [&](callback<result_message> cb) { execute(std::move(stmt), std::move(p), std::move(cb)); });
 }
 
 } // namespace mdsp::cql

@@ -80,8 +80,8 @@ private:
     using job = std::function<void(cql::session::callback<cql::result_message>)>;
     result<void> run_all(std::vector<job> jobs);
     // Every row of a paged read, at most max_rows.
-    result<std::vector<cql::rows>> read_pages(std::shared_ptr<const cql::prepared> stmt,
-                                              std::vector<cql::value> values, size_t max_rows);
+    result<std::vector<cql::rows>> read_pages(const std::shared_ptr<const cql::prepared>& stmt,
+                                              const std::vector<cql::value>& values, size_t max_rows);
     result<std::optional<model::candle>> stored_candle(const model::candle& c);
     // Add the write jobs; index entries not yet written go into fresh, and
     // into _indexed once the jobs succeeded.

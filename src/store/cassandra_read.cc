@@ -18,8 +18,9 @@ constexpr int64_t min_us = -62'167'219'200'000'000;
 constexpr int64_t max_us = 253'402'300'800'000'000;
 } // namespace
 
-result<std::vector<cql::rows>> cassandra_store::read_pages(std::shared_ptr<const cql::prepared> stmt,
-                                                           std::vector<cql::value> values, size_t max_rows) {
+result<std::vector<cql::rows>> cassandra_store::read_pages(const std::shared_ptr<const cql::prepared>& stmt,
+                                                           const std::vector<cql::value>& values,
+                                                           size_t max_rows) {
     std::vector<cql::rows> pages;
     size_t got = 0;
     cql::statement_options o;
