@@ -262,7 +262,10 @@ void connection::on_frame(const frame_header& h, std::string body) {
         return fail(make_error(errc::malformed_frame, "{} sent a request frame (version byte 0x{:02x})",
                                endpoint(), h.version));
     }
-    auto m = open_body(h, std::move(body), _opts.lim, _compress);
+    // Once LZ4 is asked for at STARTUP the server may compress any frame
+    // after it (the authentication exchange included); ours go compressed
+    // only once the connection is ready.
+    auto m = open_body(h, std::move(body), _opts.lim, _opts.lz4);
     if (!m) {
         return fail(make_error(errc(m.error().code.value()), "from {}: {}", endpoint(), m.error().what()));
     }

@@ -366,6 +366,15 @@ TEST(cql_connection, lz4_compression_both_ways) {
     EXPECT_EQ(**r->rows.row(0).text(0), big);
     EXPECT_GE(srv.compressed_requests.load(), 1);
 
+    // With authentication, whose answers come compressed already.
+    srv.user = "u";
+    srv.password = "p";
+    o.auth = credentials{"u", "p"};
+    auto authed = connection::create(io.io.get_executor(), o);
+    auto a = authed->start_sync();
+    ASSERT_TRUE(a) << a.error().what();
+    EXPECT_TRUE(authed->query_sync("after auth", {}));
+
     srv.offer_lz4 = false;
     auto no = connection::create(io.io.get_executor(), o);
     auto n = no->start_sync();

@@ -43,9 +43,9 @@ public:
                                   });
         }
         // Sends a response frame (or raw bytes with raw_bytes).
-        // Results go compressed once the client asked for LZ4.
+        // Results (and AUTH_SUCCESS) go compressed once the client asked for LZ4.
         void reply(int16_t stream, opcode op, std::string_view body, uint8_t flags = 0) {
-            if (lz4 && op == opcode::result) {
+            if (lz4 && (op == opcode::result || op == opcode::auth_success)) {
                 return raw_bytes(
                     encode_frame(op, stream, lz4_compress(body), flags | flag_compression, true));
             }
