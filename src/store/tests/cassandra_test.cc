@@ -1,8 +1,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "cql/tests/builders.h"
@@ -250,22 +253,72 @@ TEST(cassandra_store, a_missing_keyspace_says_how_to_create_it) {
     EXPECT_NE(st.error().what().find("apply_schema"), std::string::npos);
 }
 
-// Against a real Cassandra when MDSP_CASSANDRA_TEST_URI names one
-// (cassandra://127.0.0.1:9042/mdsp_test); skipped otherwise.
-TEST(cassandra_store, against_a_real_cluster) {
-    const char* uri = std::getenv("MDSP_CASSANDRA_TEST_URI");
-    if (!uri) {
-        GTEST_SKIP() << "set MDSP_CASSANDRA_TEST_URI=cassandra://127.0.0.1:9042/mdsp_test to run";
+// A real cluster, when the environment names one: MDSP_CASSANDRA_TEST_URI
+// (cassandra://127.0.0.1:9042/mdsp_store_test, the password in
+// MDSP_CASSANDRA_PASSWORD), or MDSP_CASSANDRA_CLUSTER, the folder of the
+// suite's local cluster (tests/cluster/cassandra_cluster.py), whose
+// cluster.json gives addresses, port, data centre and credentials.
+std::optional<cassandra_options> real_cluster() {
+    if (const char* uri = std::getenv("MDSP_CASSANDRA_TEST_URI")) {
+        const char* pw = std::getenv("MDSP_CASSANDRA_PASSWORD");
+        auto u = cql::parse_cluster_uri(uri, pw ? pw : "");
+        if (!u) {
+            ADD_FAILURE() << u.error().what();
+            return std::nullopt;
+        }
+        cassandra_options o;
+        o.session = u->options;
+        o.keyspace = u->keyspace;
+        return o;
     }
-    const char* pw = std::getenv("MDSP_CASSANDRA_PASSWORD");
-    auto u = cql::parse_cluster_uri(uri, pw ? pw : "");
-    ASSERT_TRUE(u) << u.error().what();
+    const char* dir = std::getenv("MDSP_CASSANDRA_CLUSTER");
+    if (!dir) {
+        return std::nullopt;
+    }
+    std::ifstream in(std::string(dir) + "/cluster.json");
+    if (!in) {
+        return std::nullopt;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    boost::system::error_code ec;
+    auto j = boost::json::parse(text, ec);
+    if (ec || !j.is_object()) {
+        ADD_FAILURE() << dir << "/cluster.json is not JSON: " << ec.message();
+        return std::nullopt;
+    }
+    const auto& st = j.as_object();
     cassandra_options o;
-    o.session = u->options;
-    o.keyspace = u->keyspace;
-    o.apply_schema = true;
-    o.replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
-    auto st = cassandra_store::open(o);
+    o.keyspace = "mdsp_store_test";
+    o.session.contact_points.clear();
+    auto port = st.contains("port") ? st.at("port").to_number<int64_t>() : 9042;
+    o.session.port = uint16_t(port);
+    if (st.contains("contact_points") && st.at("contact_points").is_array()) {
+        for (const auto& cp : st.at("contact_points").as_array()) {
+            if (cp.is_string()) {
+                o.session.contact_points.push_back(std::string(cp.as_string()) + ":" + std::to_string(port));
+            }
+        }
+    }
+    if (st.contains("datacenter") && st.at("datacenter").is_string()) {
+        o.session.local_dc = std::string(st.at("datacenter").as_string());
+    }
+    if (st.contains("auth") && st.at("auth").is_object()) {
+        const auto& a = st.at("auth").as_object();
+        o.session.conn.auth = cql::credentials{std::string(a.at("username").as_string()),
+                                               std::string(a.at("password").as_string())};
+    }
+    return o;
+}
+
+TEST(cassandra_store, against_a_real_cluster) {
+    auto o = real_cluster();
+    if (!o) {
+        GTEST_SKIP() << "set MDSP_CASSANDRA_TEST_URI=cassandra://127.0.0.1:9042/mdsp_store_test or "
+                        "MDSP_CASSANDRA_CLUSTER=<the local cluster's folder> to run";
+    }
+    o->apply_schema = true;
+    o->replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+    auto st = cassandra_store::open(*o);
     ASSERT_TRUE(st) << st.error().what();
     exercise(**st);
 }
