@@ -1,0 +1,442 @@
+// cassandra_store: opening, the schema, the prepared statements, writes.
+// Reads are in cassandra_read.cc.
+#include "store/cassandra.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "store/internal/cassandra_rows.h"
+#include "store/internal/cassandra_statements.h"
+#include "store/internal/codec.h"
+
+namespace mdsp::store {
+
+namespace {
+constexpr const char* tick_columns = "event_time, seq, source, exchange, mic_code, asset_type, currency, "
+                                     "ingest_time, price, size, day_volume, bid, ask, trade_id";
+constexpr const char* candle_columns = "window_start, open, high, low, close, volume, vwap, trade_count, "
+                                       "first_event_time, last_event_time, final, revision, backfilled";
+std::string marks(size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+        s += i ? ", ?" : "?";
+    }
+    return s;
+}
+} // namespace
+
+std::vector<std::string> cassandra_store::schema(const std::string& ks, const std::string& replication) {
+    return {
+        fmt::format("CREATE KEYSPACE IF NOT EXISTS {} WITH replication = {}", ks, replication),
+        fmt::format(
+            "CREATE TABLE IF NOT EXISTS {}.ticks (symbol text, day date, event_time bigint, seq bigint, "
+            "source text, exchange text, mic_code text, asset_type text, currency text, ingest_time "
+            "bigint, price double, size double, day_volume double, bid double, ask double, trade_id "
+            "bigint, PRIMARY KEY ((symbol, day), event_time, seq)) WITH CLUSTERING ORDER BY (event_time "
+            "ASC, seq ASC) AND default_time_to_live = 2592000 AND compaction = {{'class': "
+            "'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', "
+            "'compaction_window_size': 1}}",
+            ks),
+        fmt::format(
+            "CREATE TABLE IF NOT EXISTS {}.candles (symbol text, interval text, bucket text, window_start "
+            "timestamp, open double, high double, low double, close double, volume double, vwap double, "
+            "trade_count bigint, first_event_time bigint, last_event_time bigint, final boolean, "
+            "revision bigint, backfilled boolean, PRIMARY KEY ((symbol, interval, bucket), "
+            "window_start)) WITH CLUSTERING ORDER BY (window_start ASC)",
+            ks),
+        fmt::format(
+            "CREATE TABLE IF NOT EXISTS {}.latest (symbol text, event_time bigint, seq bigint, source "
+            "text, exchange text, mic_code text, asset_type text, currency text, ingest_time bigint, "
+            "price double, size double, day_volume double, bid double, ask double, trade_id bigint, "
+            "PRIMARY KEY (symbol))",
+            ks),
+        fmt::format("CREATE TABLE IF NOT EXISTS {}.candle_buckets (symbol text, interval text, bucket text, "
+                    "PRIMARY KEY ((symbol, interval), bucket))",
+                    ks),
+        fmt::format(
+            "CREATE TABLE IF NOT EXISTS {}.tick_days (symbol text, day date, PRIMARY KEY (symbol, day)) "
+            "WITH default_time_to_live = 2678400",
+            ks),
+        fmt::format(
+            "CREATE TABLE IF NOT EXISTS {}.state (scope text, key text, value blob, PRIMARY KEY (scope, "
+            "key))",
+            ks),
+    };
+}
+
+cassandra_store::cassandra_store(cassandra_options o)
+  : _opts(std::move(o))
+  , _session(_opts.session)
+  , _st(std::make_unique<statements>()) {}
+
+cassandra_store::~cassandra_store() {
+    _session.stop();
+}
+
+mdsp::error cassandra_store::failed(std::string_view what, const mdsp::error& e) const {
+    std::string hint;
+    if (e.what().find("does not exist") != std::string::npos
+        || e.what().find("unconfigured table") != std::string::npos) {
+        hint = fmt::format("; create the keyspace and tables with `cqlsh -f deploy/cassandra/schema.cql` "
+                           "(keyspace {}) or open the store with apply_schema",
+                           _opts.keyspace);
+    }
+    return make_error(errc::io_error, "Cassandra store: {}: {}{}", what, e.what(), hint);
+}
+
+result<std::unique_ptr<cassandra_store>> cassandra_store::open(cassandra_options o) {
+    if (!cql::valid_keyspace_name(o.keyspace)) {
+        return make_error(errc::bad_query, "'{}' is not a valid Cassandra keyspace name", o.keyspace);
+    }
+    o.page_size = std::max<int32_t>(o.page_size, 1);
+    o.max_parallel = std::max<size_t>(o.max_parallel, 1);
+    o.tick_batch_rows = std::clamp<size_t>(o.tick_batch_rows, 1, 1000);
+    std::unique_ptr<cassandra_store> s(new cassandra_store(std::move(o)));
+    if (auto r = s->_session.start(); !r) {
+        return s->failed("connecting", r.error());
+    }
+    if (s->_opts.apply_schema) {
+        for (const auto& stmt : schema(s->_opts.keyspace, s->_opts.replication)) {
+            if (auto r = s->_session.query_sync(stmt); !r) {
+                return s->failed("applying the schema", r.error());
+            }
+        }
+        if (auto r = s->_session.wait_for_schema_agreement(std::chrono::seconds(30)); !r) {
+            return s->failed("applying the schema", r.error());
+        }
+    }
+    if (auto r = s->prepare_all(); !r) {
+        return r.error();
+    }
+    return s;
+}
+
+result<void> cassandra_store::prepare_all() {
+    const std::string& ks = _opts.keyspace;
+    std::vector<std::pair<statements::stmt*, std::string>> all{
+        {&_st->insert_tick,
+         fmt::format("INSERT INTO {}.ticks (symbol, day, {}) VALUES ({})", ks, tick_columns, marks(16))},
+        {&_st->insert_candle, fmt::format("INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES ({})",
+                                          ks, candle_columns, marks(16))},
+        {&_st->insert_latest, fmt::format("INSERT INTO {}.latest (symbol, {}) VALUES ({}) USING TIMESTAMP ?",
+                                          ks, tick_columns, marks(15))},
+        {&_st->insert_candle_bucket,
+         fmt::format("INSERT INTO {}.candle_buckets (symbol, interval, bucket) VALUES (?, ?, ?)", ks)},
+        {&_st->insert_tick_day, fmt::format("INSERT INTO {}.tick_days (symbol, day) VALUES (?, ?)", ks)},
+        {&_st->put_state, fmt::format("INSERT INTO {}.state (scope, key, value) VALUES ('state', ?, ?)", ks)},
+        {&_st->delete_state, fmt::format("DELETE FROM {}.state WHERE scope = 'state' AND key = ?", ks)},
+        {&_st->load_state,
+         fmt::format("SELECT key, value FROM {}.state WHERE scope = 'state' AND key >= ?", ks)},
+        {&_st->one_candle,
+         fmt::format("SELECT {} FROM {}.candles WHERE symbol = ? AND interval = ? AND bucket = ? AND "
+                     "window_start = ?",
+                     candle_columns, ks)},
+        {&_st->candles_asc,
+         fmt::format("SELECT {} FROM {}.candles WHERE symbol = ? AND interval = ? AND bucket = ? AND "
+                     "window_start >= ? AND window_start < ? LIMIT ?",
+                     candle_columns, ks)},
+        {&_st->candles_desc,
+         fmt::format("SELECT {} FROM {}.candles WHERE symbol = ? AND interval = ? AND bucket = ? AND "
+                     "window_start >= ? AND window_start < ? ORDER BY window_start DESC LIMIT ?",
+                     candle_columns, ks)},
+        {&_st->candle_buckets,
+         fmt::format("SELECT bucket FROM {}.candle_buckets WHERE symbol = ? AND interval = ?", ks)},
+        {&_st->ticks_asc,
+         fmt::format("SELECT {} FROM {}.ticks WHERE symbol = ? AND day = ? AND event_time >= ? "
+                     "AND event_time < ? LIMIT ?",
+                     tick_columns, ks)},
+        {&_st->ticks_desc,
+         fmt::format("SELECT {} FROM {}.ticks WHERE symbol = ? AND day = ? AND event_time >= ? "
+                     "AND event_time < ? ORDER BY event_time DESC, seq DESC LIMIT ?",
+                     tick_columns, ks)},
+        {&_st->tick_days, fmt::format("SELECT day FROM {}.tick_days WHERE symbol = ?", ks)},
+        {&_st->latest_all, fmt::format("SELECT symbol, {} FROM {}.latest", tick_columns, ks)},
+        {&_st->latest_one,
+         fmt::format("SELECT symbol, {} FROM {}.latest WHERE symbol = ?", tick_columns, ks)},
+        {&_st->symbols, fmt::format("SELECT symbol FROM {}.latest", ks)},
+    };
+    for (auto& [slot, text] : all) {
+        auto p = _session.prepare_sync(text);
+        if (!p) {
+            return failed(fmt::format("preparing `{}`", text), p.error());
+        }
+        *slot = *p;
+    }
+    return ok();
+}
+
+result<void> cassandra_store::run_all(std::vector<job> jobs) {
+    struct shared {
+        std::mutex mu;
+        std::condition_variable cv;
+        size_t next = 0, running = 0;
+        std::optional<mdsp::error> first;
+    };
+    auto st = std::make_shared<shared>();
+    // Starts jobs while there is room and no failure; called with mu held.
+    std::function<void(std::unique_lock<std::mutex>&)> launch = [&](std::unique_lock<std::mutex>& lock) {
+        while (!st->first && st->running < _opts.max_parallel && st->next < jobs.size()) {
+            auto& j = jobs[st->next++];
+            ++st->running;
+            lock.unlock();
+            j([st, &launch](result<cql::result_message> r) {
+                std::unique_lock l(st->mu);
+                --st->running;
+                if (!r && !st->first) {
+                    st->first = r.error();
+                }
+                launch(l);
+                st->cv.notify_all();
+            });
+            lock.lock();
+        }
+    };
+    std::unique_lock lock(st->mu);
+    launch(lock);
+    st->cv.wait(lock, [&] { return st->running == 0 && (st->first || st->next == jobs.size()); });
+    if (st->first) {
+        return *st->first;
+    }
+    return ok();
+}
+
+result<void> cassandra_store::put_ticks(std::vector<job>& jobs, std::span<const model::tick> ticks,
+                                        std::set<std::string>& fresh) {
+    // One unlogged batch per partition (symbol, day), up to tick_batch_rows rows.
+    std::map<std::pair<std::string_view, int32_t>, std::vector<const model::tick*>> parts;
+    for (const auto& t : ticks) {
+        if (!internal::valid_symbol(t.symbol)) {
+            return make_error(errc::bad_query, "a tick's symbol is empty or has a NUL byte");
+        }
+        parts[{t.symbol, internal::tick_day(t.event_time())}].push_back(&t);
+    }
+    cql::statement_options o;
+    o.idempotent = true;
+    for (const auto& [key, rows] : parts) {
+        for (size_t i = 0; i < rows.size(); i += _opts.tick_batch_rows) {
+            std::vector<std::shared_ptr<const cql::prepared>> stmts;
+            std::vector<std::vector<cql::value>> values;
+            for (size_t j = i; j < std::min(rows.size(), i + _opts.tick_batch_rows); ++j) {
+                stmts.push_back(_st->insert_tick);
+                values.push_back(internal::tick_values(*rows[j], true));
+            }
+            jobs.push_back([this, stmts = std::move(stmts), values = std::move(values), o](auto cb) mutable {
+                _session.batch(stmts, values, o, std::move(cb));
+            });
+        }
+        auto index = fmt::format("t\x1f{}\x1f{}", key.first, key.second);
+        if (!_indexed.count(index) && fresh.insert(index).second) {
+            std::vector<cql::value> v{cql::value::text(key.first), cql::value::date(key.second)};
+            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+                _session.execute(_st->insert_tick_day, v, o, std::move(cb));
+            });
+        }
+    }
+    return ok();
+}
+
+result<void> cassandra_store::put_candles(std::vector<job>& jobs,
+                                          const std::vector<const model::candle*>& rows, bool backfilled,
+                                          std::set<std::string>& fresh) {
+    cql::statement_options o;
+    o.idempotent = true;
+    for (const auto* c : rows) {
+        auto v = internal::candle_values(*c);
+        if (backfilled) {
+            v[15] = cql::value::boolean(true);
+        }
+        auto bucket = internal::candle_bucket(c->interval, c->window_start());
+        auto index = fmt::format("c\x1f{}\x1f{}\x1f{}", c->symbol, c->interval.name(), bucket);
+        jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+            _session.execute(_st->insert_candle, v, o, std::move(cb));
+        });
+        if (!_indexed.count(index) && fresh.insert(index).second) {
+            std::vector<cql::value> iv{cql::value::text(c->symbol), cql::value::text(c->interval.name()),
+                                       cql::value::text(bucket)};
+            jobs.push_back([this, iv = std::move(iv), o](auto cb) mutable {
+                _session.execute(_st->insert_candle_bucket, iv, o, std::move(cb));
+            });
+        }
+    }
+    return ok();
+}
+
+namespace {
+bool newer(int64_t et, int64_t seq, std::pair<int64_t, int64_t> than) {
+    return et > than.first || (et == than.first && seq > than.second);
+}
+} // namespace
+
+result<void>
+cassandra_store::put_latest(std::vector<job>& jobs, std::span<const model::tick> rows,
+                            std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>>& updates) {
+    std::unordered_map<std::string_view, const model::tick*> best;
+    for (const auto& t : rows) {
+        if (!internal::valid_symbol(t.symbol)) {
+            return make_error(errc::bad_query, "a latest tick's symbol is empty or has a NUL byte");
+        }
+        auto [it, inserted] = best.try_emplace(t.symbol, &t);
+        if (!inserted && newer(t.event_time(), t.seq(), {it->second->event_time(), it->second->seq()})) {
+            it->second = &t;
+        }
+    }
+    cql::statement_options o;
+    o.idempotent = true;
+    for (const auto& [symbol, t] : best) {
+        auto cached = _latest_cache.find(std::string(symbol));
+        if (cached == _latest_cache.end()) {
+            auto stored = latest(symbol);
+            if (!stored) {
+                return stored.error();
+            }
+            if (*stored) {
+                cached = _latest_cache
+                             .emplace(std::string(symbol),
+                                      std::pair<int64_t, int64_t>{(*stored)->event_time(), (*stored)->seq()})
+                             .first;
+            }
+        }
+        if (cached != _latest_cache.end() && !newer(t->event_time(), t->seq(), cached->second)) {
+            continue;
+        }
+        auto v = internal::tick_values(*t, false);
+        // The write time is the event time: a replayed, older tick loses to a
+        // newer one written by anyone, in any order.
+        v.push_back(cql::value::bigint(t->event_time()));
+        jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+            _session.execute(_st->insert_latest, v, o, std::move(cb));
+        });
+        updates.emplace_back(std::string(symbol), std::pair<int64_t, int64_t>{t->event_time(), t->seq()});
+    }
+    return ok();
+}
+
+result<void> cassandra_store::put_state(std::span<const state_change> state) {
+    std::vector<job> jobs;
+    cql::statement_options o;
+    o.idempotent = true;
+    for (const auto& [key, value] : state) {
+        if (value) {
+            std::vector<cql::value> v{cql::value::text(key), cql::value::blob(*value)};
+            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+                _session.execute(_st->put_state, v, o, std::move(cb));
+            });
+        } else {
+            std::vector<cql::value> v{cql::value::text(key)};
+            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+                _session.execute(_st->delete_state, v, o, std::move(cb));
+            });
+        }
+    }
+    if (auto r = run_all(std::move(jobs)); !r) {
+        return failed("writing the state", r.error());
+    }
+    return ok();
+}
+
+result<std::optional<model::candle>> cassandra_store::stored_candle(const model::candle& c) {
+    std::vector<cql::value> v{cql::value::text(c.symbol), cql::value::text(c.interval.name()),
+                              cql::value::text(internal::candle_bucket(c.interval, c.window_start())),
+                              cql::value::timestamp_ms(c.window_start() / 1000)};
+    auto pages = read_pages(_st->one_candle, std::move(v), 1);
+    if (!pages) {
+        return pages.error();
+    }
+    for (const auto& p : *pages) {
+        if (p.size() > 0) {
+            auto k = internal::candle_from_row(p.row(0), c.symbol, c.interval);
+            if (!k) {
+                return k.error();
+            }
+            return std::optional<model::candle>(std::move(*k));
+        }
+    }
+    return std::optional<model::candle>();
+}
+
+// Ticks, candles and latest first, then the state: a checkpoint is written
+// only once everything it covers is stored.
+result<void> cassandra_store::write(const write_batch& b) {
+    std::lock_guard lock(_write_mu);
+    std::vector<job> jobs;
+    std::set<std::string> fresh;
+    if (auto r = put_ticks(jobs, b.ticks, fresh); !r) {
+        return r;
+    }
+    std::vector<const model::candle*> candles;
+    for (const auto& c : b.candles) {
+        if (!internal::valid_symbol(c.symbol) || c.interval.micros() <= 0) {
+            return make_error(errc::bad_query, "a candle of '{}' has an empty symbol or a bad interval",
+                              c.symbol);
+        }
+        if (c.trade_count == 0 && !c.backfilled) {
+            auto stored = stored_candle(c);
+            if (!stored) {
+                return stored.error();
+            }
+            if (*stored && (*stored)->backfilled) {
+                continue; // a filler says less than the vendor's bar
+            }
+        }
+        candles.push_back(&c);
+    }
+    if (auto r = put_candles(jobs, candles, false, fresh); !r) {
+        return r;
+    }
+    std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> updates;
+    if (auto r = put_latest(jobs, b.latest, updates); !r) {
+        return r;
+    }
+    if (auto r = run_all(std::move(jobs)); !r) {
+        return failed("writing ticks and candles", r.error());
+    }
+    _indexed.merge(fresh);
+    for (auto& [symbol, n] : updates) {
+        _latest_cache.insert_or_assign(std::move(symbol), n);
+    }
+    return put_state(b.state);
+}
+
+result<backfill_outcome> cassandra_store::write_backfill(std::span<const model::candle> candles,
+                                                         std::span<const state_change> state) {
+    std::lock_guard lock(_write_mu);
+    backfill_outcome out;
+    std::vector<const model::candle*> rows;
+    for (const auto& c : candles) {
+        if (!internal::valid_symbol(c.symbol) || c.interval.micros() <= 0
+            || c.window_start() % c.interval.micros() != 0) {
+            return make_error(errc::bad_query,
+                              "backfilled candle of '{}' at {} us is not aligned to its interval", c.symbol,
+                              c.window_start());
+        }
+        auto stored = stored_candle(c);
+        if (!stored) {
+            return stored.error();
+        }
+        if (*stored && !(*stored)->backfilled && (*stored)->trade_count > 0) {
+            ++out.kept_live;
+            continue;
+        }
+        rows.push_back(&c);
+        ++out.written;
+    }
+    std::vector<job> jobs;
+    std::set<std::string> fresh;
+    if (auto r = put_candles(jobs, rows, true, fresh); !r) {
+        return r.error();
+    }
+    if (auto r = run_all(std::move(jobs)); !r) {
+        return failed("writing backfilled candles", r.error());
+    }
+    _indexed.merge(fresh);
+    if (auto r = put_state(state); !r) {
+        return r.error();
+    }
+    return out;
+}
+
+} // namespace mdsp::store

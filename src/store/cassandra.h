@@ -1,0 +1,108 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "cql/session.h"
+#include "cql/uri.h"
+#include "store/store.h"
+
+namespace mdsp::store {
+
+struct cassandra_options {
+    cql::session_options session;
+    std::string keyspace = "market";
+    // Create the keyspace and tables when missing (CREATE ... IF NOT EXISTS),
+    // then wait for the hosts to agree on the schema.
+    bool apply_schema = false;
+    // The keyspace's replication, when apply_schema creates it.
+    std::string replication = "{'class': 'NetworkTopologyStrategy', 'replication_factor': 3}";
+    // Rows per page of a read; a read of `limit` rows asks for at most that many.
+    int32_t page_size = 5000;
+    // Requests of one write() in flight at once: the store's own back-pressure
+    // on the session's windows.
+    size_t max_parallel = 256;
+    // Ticks' rows in one unlogged batch (all of one partition).
+    size_t tick_batch_rows = 50;
+};
+
+// The store over Apache Cassandra (or ScyllaDB): the tables of
+// deploy/cassandra/schema.cql, written with prepared statements through a
+// cql::session (token-aware, so each write goes to a replica).
+//
+// Differences from rocks_store, because Cassandra has no multi-table
+// atomicity: write() is not atomic. It writes ticks, candles and latest
+// first and the state changes (the consumed positions, the engine
+// checkpoint) only after all of them succeeded, so a checkpoint never covers
+// data that is not stored; a failed write may have stored part of its data,
+// and writing it again is harmless (every statement is an idempotent upsert).
+// Bucket indexes (candle_buckets, tick_days) let range reads visit only the
+// partitions that hold rows. `latest` moves forward only: each row is
+// written with USING TIMESTAMP its event time, and a per-store cache skips
+// rows older than what this store wrote.
+//
+// Threads: any number of callers at once; write() and write_backfill() are
+// serialized by a mutex (one writer, as the interface says). Lifecycle:
+// open() starts the session; the destructor stops it.
+class cassandra_store final : public store {
+public:
+    static result<std::unique_ptr<cassandra_store>> open(cassandra_options o);
+    ~cassandra_store() override;
+
+    result<void> write(const write_batch& b) override;
+    result<backfill_outcome> write_backfill(std::span<const model::candle> candles,
+                                            std::span<const state_change> state) override;
+    result<std::vector<model::candle>> candles(std::string_view symbol, model::interval iv,
+                                               const range& r) override;
+    result<std::vector<model::tick>> ticks(std::string_view symbol, const range& r) override;
+    result<std::vector<model::tick>> latest() override;
+    result<std::optional<model::tick>> latest(std::string_view symbol) override;
+    result<std::vector<std::string>> symbols() override;
+    result<std::vector<std::pair<std::string, std::string>>> load_state(std::string_view prefix) override;
+    // Every acknowledged write is durable by the cluster's own rules (commit
+    // log, replication at LOCAL_QUORUM): nothing to do.
+    result<void> sync() override { return ok(); }
+
+    // The CQL statements that create the keyspace and tables (what
+    // apply_schema runs), for `mdsp cassandra init` and the docs.
+    static std::vector<std::string> schema(const std::string& keyspace, const std::string& replication);
+
+private:
+    struct statements;
+    explicit cassandra_store(cassandra_options o);
+    result<void> prepare_all();
+    // Runs the requests, at most max_parallel at once; the first error.
+    using job = std::function<void(cql::session::callback<cql::result_message>)>;
+    result<void> run_all(std::vector<job> jobs);
+    // Every row of a paged read, at most max_rows.
+    result<std::vector<cql::rows>> read_pages(const std::shared_ptr<const cql::prepared>& stmt,
+                                              const std::vector<cql::value>& values, size_t max_rows);
+    result<std::optional<model::candle>> stored_candle(const model::candle& c);
+    // Add the write jobs; index entries not yet written go into fresh, and
+    // into _indexed once the jobs succeeded.
+    result<void> put_candles(std::vector<job>& jobs, const std::vector<const model::candle*>& rows,
+                             bool backfilled, std::set<std::string>& fresh);
+    result<void> put_ticks(std::vector<job>& jobs, std::span<const model::tick> ticks,
+                           std::set<std::string>& fresh);
+    result<void> put_latest(std::vector<job>& jobs, std::span<const model::tick> rows,
+                            std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>>& updates);
+    result<void> put_state(std::span<const state_change> state);
+    result<std::vector<std::string>> buckets(const std::shared_ptr<const cql::prepared>& stmt,
+                                             std::vector<cql::value> key);
+    mdsp::error failed(std::string_view what, const mdsp::error& e) const;
+
+    cassandra_options _opts;
+    cql::session _session;
+    std::unique_ptr<statements> _st;
+    std::mutex _write_mu;
+    // Under _write_mu: buckets known to be in the indexes, newest latest per symbol.
+    std::set<std::string> _indexed;
+    std::unordered_map<std::string, std::pair<int64_t, int64_t>> _latest_cache;
+};
+
+} // namespace mdsp::store

@@ -1,0 +1,327 @@
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "cql/tests/builders.h"
+#include "store/cassandra.h"
+#include "store/internal/cassandra_rows.h"
+#include "store/tests/fake_cassandra.h"
+
+namespace mdsp::store {
+namespace {
+
+using internal::candle_bucket;
+
+constexpr int64_t s_us = 1'000'000;
+
+TEST(cassandra_rows, buckets_as_schema_cql_describes_them) {
+    // 2026-11-21T20:25:00Z
+    const int64_t t = 1'795'292'700 * s_us;
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1s"), t), "2026-11-21");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1m"), t), "2026-11");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("5m"), t), "2026-11");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1h"), t), "2026");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1d"), t), "2026");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1s"), 0), "1970-01-01");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1s"), -1), "1969-12-31");
+    EXPECT_EQ(candle_bucket(*model::interval::parse("1s"), 86'400 * s_us - 1), "1970-01-01");
+    EXPECT_EQ(internal::tick_day(0), 0);
+    EXPECT_EQ(internal::tick_day(-1), -1);
+    EXPECT_EQ(internal::tick_day(86'400 * s_us), 1);
+    EXPECT_EQ(internal::ceil_ms(1000), 1);
+    EXPECT_EQ(internal::ceil_ms(1001), 2);
+    EXPECT_EQ(internal::ceil_ms(-1001), -1);
+}
+
+// The values a write binds, read back as the SELECT returns them.
+TEST(cassandra_rows, candle_round_trip) {
+    model::candle c;
+    c.symbol = "AAPL";
+    c.interval = *model::interval::parse("1m");
+    c.window_start = mdsp::event_time(1'795'292'700 * s_us);
+    c.open = 1.5;
+    c.high = 2.5;
+    c.low = 1.25;
+    c.close = 2;
+    c.volume = 10;
+    c.vwap = 1.9;
+    c.trade_count = 7;
+    c.first_event_time = mdsp::event_time(c.window_start() + 5);
+    c.last_event_time = mdsp::event_time(c.window_start() + 50);
+    c.final = true;
+    c.revision = 3;
+    c.backfilled = true;
+    auto v = internal::candle_values(c);
+    ASSERT_EQ(v.size(), 16u);
+    EXPECT_EQ(v[2].bytes(), "2026-11");
+    using cql::type_id;
+    std::vector<cql::testing::col> cols{
+        {"window_start", type_id::timestamp}, {"open", type_id::double_},
+        {"high", type_id::double_},           {"low", type_id::double_},
+        {"close", type_id::double_},          {"volume", type_id::double_},
+        {"vwap", type_id::double_},           {"trade_count", type_id::bigint},
+        {"first", type_id::bigint},           {"last", type_id::bigint},
+        {"final", type_id::boolean},          {"revision", type_id::bigint},
+        {"backfilled", type_id::boolean}};
+    cql::testing::cells row;
+    for (size_t i = 3; i < v.size(); ++i) {
+        row.push_back(v[i].bytes());
+    }
+    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{});
+    ASSERT_TRUE(r) << r.error().what();
+    auto back = internal::candle_from_row(r->rows.row(0), "AAPL", c.interval);
+    ASSERT_TRUE(back) << back.error().what();
+    EXPECT_EQ(*back, c);
+}
+
+TEST(cassandra_rows, tick_round_trip_with_missing_fields) {
+    model::tick t;
+    t.symbol = "BTCUSDT";
+    t.source = "binance";
+    t.exchange = "BINANCE";
+    t.event_time = mdsp::event_time(1'700'000'000'123'456);
+    t.ingest_time = mdsp::ingest_time(1'700'000'000'200'000);
+    t.price = 37000.5;
+    t.size = 0.25;
+    t.trade_id = 99;
+    t.seq = mdsp::sequence(12);
+    auto v = internal::tick_values(t, true);
+    ASSERT_EQ(v.size(), 16u);
+    EXPECT_EQ(v[5].kind(), cql::value::state::set);   // exchange
+    EXPECT_EQ(v[6].kind(), cql::value::state::unset); // mic_code: no tombstone
+    using cql::type_id;
+    std::vector<cql::testing::col> cols{
+        {"event_time", type_id::bigint}, {"seq", type_id::bigint},         {"source", type_id::varchar},
+        {"exchange", type_id::varchar},  {"mic_code", type_id::varchar},   {"asset_type", type_id::varchar},
+        {"currency", type_id::varchar},  {"ingest_time", type_id::bigint}, {"price", type_id::double_},
+        {"size", type_id::double_},      {"day_volume", type_id::double_}, {"bid", type_id::double_},
+        {"ask", type_id::double_},       {"trade_id", type_id::bigint}};
+    cql::testing::cells row;
+    for (size_t i = 2; i < v.size(); ++i) {
+        row.push_back(v[i].kind() == cql::value::state::set ? std::optional<std::string>(v[i].bytes())
+                                                            : std::nullopt);
+    }
+    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{});
+    ASSERT_TRUE(r) << r.error().what();
+    auto back = internal::tick_from_row(r->rows.row(0), false, "BTCUSDT");
+    ASSERT_TRUE(back) << back.error().what();
+    EXPECT_EQ(*back, t);
+}
+
+TEST(cassandra_store, schema_statements_name_every_table) {
+    auto s = cassandra_store::schema("market", "{'class': 'SimpleStrategy', 'replication_factor': 1}");
+    std::string all;
+    for (const auto& x : s) {
+        all += x + "\n";
+    }
+    for (const char* t : {"market.ticks", "market.candles", "market.latest", "market.candle_buckets",
+                          "market.tick_days", "market.state", "SimpleStrategy"}) {
+        EXPECT_NE(all.find(t), std::string::npos) << t;
+    }
+}
+
+TEST(cassandra_store, a_missing_cluster_is_a_clear_error) {
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:1"};
+    auto s = cassandra_store::open(o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, errc::io_error);
+    EXPECT_NE(s.error().what().find("127.0.0.1:1"), std::string::npos) << s.error().what();
+    o.keyspace = "bad-name";
+    EXPECT_EQ(cassandra_store::open(o).error().code, errc::bad_query);
+}
+
+// One scenario for the fake node and a real cluster: candles across
+// buckets (head, tail, limits), the filler/backfill rules, latest moving
+// forward only, ticks, state.
+void exercise(cassandra_store& s) {
+    const auto m1 = *model::interval::parse("1m");
+    const int64_t base = 1'795'292'700 * s_us; // 2026-11-21; the windows below cross into December
+    std::string sym = "TEST" + std::to_string(std::time(nullptr));
+    std::vector<model::candle> cs;
+    for (int i = 0; i < 5; ++i) {
+        model::candle c;
+        c.symbol = sym;
+        c.interval = m1;
+        c.window_start = mdsp::event_time(base + i * 86'400 * 3 * s_us);
+        c.open = c.high = c.low = c.close = 100 + i;
+        c.trade_count = i; // the first is a filler
+        cs.push_back(c);
+    }
+    std::vector<model::tick> ts(3);
+    for (int i = 0; i < 3; ++i) {
+        ts[i].symbol = sym;
+        ts[i].source = "test";
+        ts[i].event_time = mdsp::event_time(base + i * 86'400 * s_us); // three days
+        ts[i].seq = mdsp::sequence(i);
+        ts[i].price = 1 + i;
+    }
+    std::vector<state_change> state{{"test/" + sym + "/a", std::string("\0\1", 2)},
+                                    {"test/" + sym + "/b", std::string("x")}};
+    auto w = s.write({ts, cs, ts, state});
+    ASSERT_TRUE(w) << w.error().what();
+    auto all = s.candles(sym, m1, {});
+    ASSERT_TRUE(all) << all.error().what();
+    ASSERT_EQ(all->size(), 5u);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ((*all)[i], cs[i]) << i;
+    }
+    range tail;
+    tail.limit = 2;
+    tail.tail = true;
+    auto last2 = s.candles(sym, m1, tail);
+    ASSERT_TRUE(last2);
+    ASSERT_EQ(last2->size(), 2u);
+    EXPECT_EQ((*last2)[0].close, 103);
+    EXPECT_EQ((*last2)[1].close, 104);
+    range head{mdsp::event_time(base + 1), mdsp::event_time(std::numeric_limits<int64_t>::max()), 3, false};
+    auto next3 = s.candles(sym, m1, head);
+    ASSERT_TRUE(next3);
+    ASSERT_EQ(next3->size(), 3u);
+    EXPECT_EQ((*next3)[0].close, 101);
+    // A vendor bar replaces the filler but not a candle built from ticks...
+    auto b = s.write_backfill(std::span(cs.data(), 2), {});
+    ASSERT_TRUE(b) << b.error().what();
+    EXPECT_EQ(b->written, 1u);
+    EXPECT_EQ(b->kept_live, 1u);
+    // ...and a filler never replaces the vendor's bar.
+    ASSERT_TRUE(s.write({{}, std::span(cs.data(), 1), {}, {}}));
+    auto first = s.candles(sym, m1, {mdsp::event_time(base), mdsp::event_time(base + 1), 10, false});
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->size(), 1u);
+    EXPECT_TRUE((*first)[0].backfilled);
+    // latest only moves forward.
+    auto l = s.latest(sym);
+    ASSERT_TRUE(l && *l);
+    EXPECT_EQ((*l)->price, 3);
+    auto older = ts;
+    older.resize(1);
+    older[0].price = 9;
+    ASSERT_TRUE(s.write({{}, {}, older, {}}));
+    l = s.latest(sym);
+    ASSERT_TRUE(l && *l);
+    EXPECT_EQ((*l)->price, 3);
+    auto syms = s.symbols();
+    ASSERT_TRUE(syms);
+    EXPECT_NE(std::find(syms->begin(), syms->end(), sym), syms->end());
+    // Ticks across day partitions, oldest first, and the newest two.
+    auto got = s.ticks(sym, {});
+    ASSERT_TRUE(got) << got.error().what();
+    ASSERT_EQ(got->size(), 3u);
+    EXPECT_EQ((*got)[2], ts[2]);
+    auto newest = s.ticks(sym, tail);
+    ASSERT_TRUE(newest);
+    ASSERT_EQ(newest->size(), 2u);
+    EXPECT_EQ((*newest)[0].price, 2);
+    // State by prefix; a deletion.
+    auto ls = s.load_state("test/" + sym);
+    ASSERT_TRUE(ls);
+    ASSERT_EQ(ls->size(), 2u);
+    EXPECT_EQ(ls->at(0).second, std::string("\0\1", 2));
+    std::vector<state_change> del{{"test/" + sym + "/a", std::nullopt}};
+    ASSERT_TRUE(s.write({{}, {}, {}, del}));
+    EXPECT_EQ(s.load_state("test/" + sym)->size(), 1u);
+}
+
+TEST(cassandra_store, against_a_fake_node) {
+    testing::fake_cassandra node;
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
+    o.apply_schema = true;
+    o.page_size = 2; // every read pages
+    auto st = cassandra_store::open(o);
+    ASSERT_TRUE(st) << st.error().what();
+    exercise(**st);
+    EXPECT_EQ(node.page_size_seen > 0, true);
+}
+
+TEST(cassandra_store, a_missing_keyspace_says_how_to_create_it) {
+    testing::fake_cassandra node;
+    node.keyspace_exists = false;
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
+    auto st = cassandra_store::open(o);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().what().find("cqlsh -f deploy/cassandra/schema.cql"), std::string::npos)
+        << st.error().what();
+    EXPECT_NE(st.error().what().find("apply_schema"), std::string::npos);
+}
+
+// A real cluster, when the environment names one: MDSP_CASSANDRA_TEST_URI
+// (cassandra://127.0.0.1:9042/mdsp_store_test, the password in
+// MDSP_CASSANDRA_PASSWORD), or MDSP_CASSANDRA_CLUSTER, the folder of the
+// suite's local cluster (tests/cluster/cassandra_cluster.py), whose
+// cluster.json gives addresses, port, data centre and credentials.
+std::optional<cassandra_options> real_cluster() {
+    if (const char* uri = std::getenv("MDSP_CASSANDRA_TEST_URI")) {
+        const char* pw = std::getenv("MDSP_CASSANDRA_PASSWORD");
+        auto u = cql::parse_cluster_uri(uri, pw ? pw : "");
+        if (!u) {
+            ADD_FAILURE() << u.error().what();
+            return std::nullopt;
+        }
+        cassandra_options o;
+        o.session = u->options;
+        o.keyspace = u->keyspace;
+        return o;
+    }
+    const char* dir = std::getenv("MDSP_CASSANDRA_CLUSTER");
+    if (!dir) {
+        return std::nullopt;
+    }
+    std::ifstream in(std::string(dir) + "/cluster.json");
+    if (!in) {
+        return std::nullopt;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    boost::system::error_code ec;
+    auto j = boost::json::parse(text, ec);
+    if (ec || !j.is_object()) {
+        ADD_FAILURE() << dir << "/cluster.json is not JSON: " << ec.message();
+        return std::nullopt;
+    }
+    const auto& st = j.as_object();
+    cassandra_options o;
+    o.keyspace = "mdsp_store_test";
+    o.session.contact_points.clear();
+    auto port = st.contains("port") ? st.at("port").to_number<int64_t>() : 9042;
+    o.session.port = uint16_t(port);
+    if (st.contains("contact_points") && st.at("contact_points").is_array()) {
+        for (const auto& cp : st.at("contact_points").as_array()) {
+            if (cp.is_string()) {
+                o.session.contact_points.push_back(std::string(cp.as_string()) + ":" + std::to_string(port));
+            }
+        }
+    }
+    if (st.contains("datacenter") && st.at("datacenter").is_string()) {
+        o.session.local_dc = std::string(st.at("datacenter").as_string());
+    }
+    if (st.contains("auth") && st.at("auth").is_object()) {
+        const auto& a = st.at("auth").as_object();
+        o.session.conn.auth = cql::credentials{std::string(a.at("username").as_string()),
+                                               std::string(a.at("password").as_string())};
+    }
+    return o;
+}
+
+TEST(cassandra_store, against_a_real_cluster) {
+    auto o = real_cluster();
+    if (!o) {
+        GTEST_SKIP() << "set MDSP_CASSANDRA_TEST_URI=cassandra://127.0.0.1:9042/mdsp_store_test or "
+                        "MDSP_CASSANDRA_CLUSTER=<the local cluster's folder> to run";
+    }
+    o->apply_schema = true;
+    o->replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+    auto st = cassandra_store::open(*o);
+    ASSERT_TRUE(st) << st.error().what();
+    exercise(**st);
+}
+
+} // namespace
+} // namespace mdsp::store
