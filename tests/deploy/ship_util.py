@@ -4,7 +4,7 @@ rendering the chart, and what the mdsp binary accepts (subcommands, flags,
 settings), so the files are checked against the real command line.
 
 The tools come from scripts/setup: helm (a Go module, into /usr/local/bin),
-checkov and kubernetes-validate (PyPI, into .venv), docker-compose (Debian).
+checkov and kubernetes-validate (PyPI, into .venv-deploy), docker-compose (Debian).
 A missing tool fails the test with the line to run; nothing is skipped."""
 import glob
 import os
@@ -21,9 +21,9 @@ CHART = os.path.join(DEPLOY, "helm", "mdsp")
 PLATFORM = os.path.join(DEPLOY, "k8s", "platform")
 TERRAFORM = os.path.join(DEPLOY, "terraform")
 COMPOSE = os.path.join(ROOT, "compose.yaml")
-# scripts/setup's virtualenv; MDSP_VENV names another (one made to try new
-# requirements without touching the shared one).
-VENV = os.environ.get("MDSP_VENV") or os.path.join(ROOT, ".venv")
+# scripts/setup's virtualenv of the deployment tools; MDSP_VENV names
+# another (one made to try new requirements without touching it).
+VENV = os.environ.get("MDSP_VENV") or os.path.join(ROOT, ".venv-deploy")
 VENV_PYTHON = os.path.join(VENV, "bin", "python")
 NAMESPACE = "mdsp"
 
@@ -64,8 +64,9 @@ def main(tests):
 
 
 def use_venv():
-    """Re-runs this script with .venv's Python (checkov, kubernetes-validate
-    and hcl2 live there) unless it already is that Python."""
+    """Re-runs this script with .venv-deploy's Python (checkov,
+    kubernetes-validate, hcl2 and PyYAML live there) unless it already is
+    that Python."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
     if not os.path.exists(VENV_PYTHON):
