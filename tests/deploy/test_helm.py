@@ -17,12 +17,13 @@ from ship_util import (CHART, DEPLOY, KUBE_VERSION, NAMESPACE, SECRET_ENV, check
                        mdsp_argv_in_shell, mdsp_bin, pod_specs, render, run, setting_exists, tmpdir, use_venv)
 
 use_venv()
-import kubernetes_validate  # noqa: E402  (from .venv)
+import kubernetes_validate  # noqa: E402  (from .venv-deploy)
 import yaml  # noqa: E402
 
-# The Kubernetes version the manifests are checked against: the oldest the
-# chart supports that kubernetes-validate has schemas for (Chart.yaml says >=1.25).
-K8S_VERSIONS = ["1.29.0", "1.33.0"]
+# The Kubernetes versions the manifests are checked against: the oldest the
+# chart supports (Chart.yaml: >=1.27, for the CronJob's timeZone) and the
+# newest kubernetes-validate has schemas for.
+K8S_VERSIONS = ["1.27.0", "1.37.0"]
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 
 
