@@ -6,7 +6,8 @@ Operator resources carry their required fields; the pods are restricted
 RuntimeDefault seccomp, requests and limits); secrets come only by
 reference; the TOML file and every mdsp command line use settings and flags
 the built mdsp has; the chart's copies of the rules and dashboards equal
-deploy/'s."""
+deploy/'s, its Grafana datasources have deploy/'s uids, and NOTES.txt says
+where the API is."""
 import filecmp
 import glob
 import json
@@ -67,7 +68,8 @@ def test_renders_what_each_values_file_asks_for():
           f"production Deployments: {prod.get('Deployment')}")
     for kind in ("CronJob", "HorizontalPodAutoscaler", "Ingress", "ServiceMonitor", "PrometheusRule"):
         check(kind in prod, f"production values render no {kind}: {prod}")
-    check(sorted(prod["ConfigMap"]) == ["mdsp-config", "mdsp-dashboard-market", "mdsp-dashboard-pipeline-health"],
+    check(sorted(prod["ConfigMap"]) == ["mdsp-config", "mdsp-dashboard-market", "mdsp-dashboard-pipeline-health",
+                                        "mdsp-datasources"],
           f"production ConfigMaps: {prod['ConfigMap']}")
 
 
@@ -112,6 +114,46 @@ def test_operator_resources():
             (name, text), = d["data"].items()
             with open(os.path.join(DEPLOY, "grafana", "dashboards", name)) as f:
                 check(json.loads(text) == json.load(f), f"{d['metadata']['name']} is not deploy/grafana/dashboards/{name}")
+
+
+def test_grafana_datasources_are_deploys():
+    # The dashboards name datasources by uid: the chart's must be deploy/'s
+    # (same names, uids, types), pointing at this release's services.
+    cm = [d for d in docs(render("production")) if d["metadata"]["name"] == "mdsp-datasources"][0]
+    check(cm["metadata"]["labels"].get("grafana_datasource") == "1", "the datasources ConfigMap has no sidecar label")
+    chart = yaml.safe_load(cm["data"]["mdsp-datasources.yaml"])["datasources"]
+    with open(os.path.join(DEPLOY, "grafana", "provisioning", "datasources", "mdsp.yaml")) as f:
+        deploy = yaml.safe_load(f)["datasources"]
+    key = lambda d: (d["uid"], d["name"], d["type"])  # noqa: E731
+    check(sorted(map(key, chart)) == sorted(map(key, deploy)), f"chart datasources {chart} are not deploy/'s {deploy}")
+    api = [d for d in chart if d["uid"] == "mdsp-api"][0]
+    check(api["jsonData"]["allowedHosts"] == [f"http://mdsp-serve.{NAMESPACE}.svc:80"], f"mdsp-api allows {api['jsonData']}")
+    cql = [d for d in chart if d["uid"] == "mdsp-cassandra"][0]
+    check(cql["secureJsonData"]["password"] == "$MDSP_CASSANDRA_PASSWORD", "the Cassandra password must come from Grafana's environment")
+
+
+def test_notes_say_where_the_api_is():
+    # helm template does not print NOTES.txt: render it from a copy of the
+    # chart as a value of a manifest.
+    import shutil
+
+    copy = os.path.join(tmpdir("notes"), "mdsp")
+    shutil.copytree(CHART, copy)
+    shutil.copy(os.path.join(copy, "templates", "NOTES.txt"), os.path.join(copy, "files", "notes.txt"))
+    with open(os.path.join(copy, "templates", "zz-notes.yaml"), "w") as f:
+        f.write('notes: {{ tpl (.Files.Get "files/notes.txt") . | toJson }}\n')
+    want = {"default": ["port-forward service/mdsp-serve 8080:80", "http://127.0.0.1:8080/api/v1/",
+                        "deployment/mdsp-ingest-sim", "scrape service/mdsp-process"],
+            "production": ["https://mdsp.example.com/", "cronjob/mdsp-backfill", "autoscaled 3-12",
+                           "grafana_dashboard=1"]}
+    for values, phrases in want.items():
+        extra = ["-f", os.path.join(copy, "values-production.yaml")] if values == "production" else []
+        p = helm("template", "mdsp", copy, "-n", NAMESPACE, "--kube-version", KUBE_VERSION, *extra,
+                 "--show-only", "templates/zz-notes.yaml")
+        check(p.returncode == 0, f"NOTES.txt does not render ({values}):\n{p.stderr}")
+        notes = yaml.safe_load(p.stdout)["notes"]
+        for phrase in phrases:
+            check(phrase in notes, f"NOTES.txt ({values}) does not say {phrase!r}:\n{notes}")
 
 
 def test_pods_are_restricted():
@@ -229,5 +271,6 @@ def test_commands_are_mdsp_commands():
 if __name__ == "__main__":
     main([test_chart_copies_equal_deploy, test_lint, test_renders_what_each_values_file_asks_for,
           test_manifests_validate_offline, test_operator_resources, test_pods_are_restricted,
+          test_grafana_datasources_are_deploys, test_notes_say_where_the_api_is,
           test_stages_and_probes, test_secrets_only_by_reference, test_config_file_is_mdsp_settings,
           test_commands_are_mdsp_commands])
