@@ -277,6 +277,7 @@ std::optional<cassandra_options> real_cluster() {
     }
     std::ifstream in(std::string(dir) + "/cluster.json");
     if (!in) {
+        ADD_FAILURE() << dir << "/cluster.json is missing: is the local Cassandra cluster running?";
         return std::nullopt;
     }
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -292,11 +293,13 @@ std::optional<cassandra_options> real_cluster() {
     o.session.contact_points.clear();
     auto port = st.contains("port") ? st.at("port").to_number<int64_t>() : 9042;
     o.session.port = uint16_t(port);
-    if (st.contains("contact_points") && st.at("contact_points").is_array()) {
-        for (const auto& cp : st.at("contact_points").as_array()) {
-            if (cp.is_string()) {
-                o.session.contact_points.push_back(std::string(cp.as_string()) + ":" + std::to_string(port));
-            }
+    // "host:port,host:port", as tests/cluster/cassandra_cluster.py writes it.
+    if (st.contains("contact_points") && st.at("contact_points").is_string()) {
+        std::string_view cps = st.at("contact_points").as_string();
+        while (!cps.empty()) {
+            auto comma = cps.find(',');
+            o.session.contact_points.emplace_back(cps.substr(0, comma));
+            cps = comma == std::string_view::npos ? std::string_view() : cps.substr(comma + 1);
         }
     }
     if (st.contains("datacenter") && st.at("datacenter").is_string()) {
@@ -310,12 +313,14 @@ std::optional<cassandra_options> real_cluster() {
     return o;
 }
 
-TEST(cassandra_store, against_a_real_cluster) {
+// Registered apart (store_cassandra_real_test, tests/cluster) with the
+// suite's Cassandra fixture; without a cluster it fails saying what to set.
+TEST(cassandra_store_real, against_a_real_cluster) {
     auto o = real_cluster();
-    if (!o) {
-        GTEST_SKIP() << "set MDSP_CASSANDRA_TEST_URI=cassandra://127.0.0.1:9042/mdsp_store_test or "
-                        "MDSP_CASSANDRA_CLUSTER=<the local cluster's folder> to run";
-    }
+    ASSERT_TRUE(o) << "no Cassandra to test against: set MDSP_CASSANDRA_TEST_URI="
+                      "cassandra://127.0.0.1:9042/mdsp_store_test or MDSP_CASSANDRA_CLUSTER=<the local "
+                      "cluster's folder> (ctest -R store_cassandra_real_test starts one; scripts/setup "
+                      "fetches Cassandra)";
     o->apply_schema = true;
     o->replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
     auto st = cassandra_store::open(*o);
