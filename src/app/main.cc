@@ -232,6 +232,16 @@ void add_kafka_commands(CLI::App& app, cli& c) {
     };
     add_kafka(c.up);
     add_kafka(c.dl);
+    // The store (README "Cassandra"): the embedded one unless --store names a cluster.
+    auto add_store = [&c](CLI::App* cmd) {
+        cmd->add_option_function<std::string>(
+            "--store", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("store.uri", v); },
+            "cassandra://HOST[,HOST][:PORT]/KEYSPACE: store candles, ticks and state in Cassandra instead of "
+            "the data folder (also store.uri; password from MDSP_CASSANDRA_PASSWORD)");
+    };
+    for (CLI::App* cmd : {c.up, c.serve, c.replay, c.backfill}) {
+        add_store(cmd);
+    }
     c.ingest = app.add_subcommand("ingest", "Read the source into Kafka's market.ticks (needs --kafka)");
     add_common(c.ingest, c.fs);
     add_replay_flags(c.ingest, c.fs);
@@ -250,6 +260,7 @@ void add_kafka_commands(CLI::App& app, cli& c) {
         "Consume Kafka's market.ticks in a consumer group into this data folder's store (needs --kafka)");
     add_common(c.process, c.fs);
     add_kafka(c.process);
+    add_store(c.process);
     c.process->add_option_function<std::string>(
         "--group", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("kafka.group", v); },
         "Consumer group; replicas in one group share the partitions [mdsp-process]");

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "bus/bus.h"
+#include "cql/uri.h"
+#include "store/cassandra.h"
 #include "pipeline/errc.h"
 
 namespace mdsp::pipeline {
@@ -25,7 +27,30 @@ log::fsync_policy fsync_of(const config& c) {
 }
 } // namespace
 
-result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
+result<std::unique_ptr<store::store>> open_store(const config& cfg) {
+    if (!cfg.store.uri.empty()) {
+        if (!cfg.store.uri.starts_with("cassandra://")) {
+            return make_error(errc::bad_setting,
+                              "store.uri '{}' is not a store mdsp knows: leave it empty for the embedded store "
+                              "in the data folder, or give cassandra://HOST[,HOST][:PORT]/KEYSPACE",
+                              cfg.store.uri);
+        }
+        const char* pw = std::getenv("MDSP_CASSANDRA_PASSWORD");
+        auto u = cql::parse_cluster_uri(cfg.store.uri, pw != nullptr ? pw : "");
+        if (!u) {
+            return make_error(errc::bad_setting, "store.uri: {}", u.error().what());
+        }
+        store::cassandra_options co;
+        co.session = std::move(u->options);
+        co.keyspace = u->keyspace;
+        co.apply_schema = cfg.store.cassandra_init;
+        co.replication = cfg.store.cassandra_replication;
+        auto st = store::cassandra_store::open(std::move(co));
+        if (!st) {
+            return st.error();
+        }
+        return std::unique_ptr<store::store>(std::move(*st));
+    }
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
@@ -35,7 +60,11 @@ result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg) {
     }
     store::rocks_options so;
     so.ticks_retention = cfg.store.ticks_retention_us > 0 ? cfg.store.ticks_retention_us : 0;
-    return store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
+    auto st = store::rocks_store::open(std::filesystem::path(cfg.data_dir) / "store", so);
+    if (!st) {
+        return st.error();
+    }
+    return std::unique_ptr<store::store>(std::move(*st));
 }
 
 result<std::unique_ptr<log::log>> open_log(const config& cfg) {

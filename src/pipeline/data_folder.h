@@ -16,7 +16,9 @@ namespace mdsp::pipeline {
 
 // The store of cfg.data_dir (the folder is created when missing), with the
 // store settings of cfg. Every command that owns a data folder opens it so.
-result<std::unique_ptr<store::rocks_store>> open_store(const config& cfg);
+// The store the configuration names: the embedded RocksDB store in the data
+// folder, or Cassandra (store.uri = cassandra://...).
+result<std::unique_ptr<store::store>> open_store(const config& cfg);
 
 // The log of cfg.data_dir with market.ticks (log.partitions, for a new log)
 // and market.deadletter.

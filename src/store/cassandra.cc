@@ -62,7 +62,7 @@ std::vector<std::string> cassandra_store::schema(const std::string& ks, const st
             "WITH default_time_to_live = 2678400",
             ks),
         fmt::format(
-            "CREATE TABLE IF NOT EXISTS {}.state (scope text, key text, value blob, PRIMARY KEY (scope, "
+            "CREATE TABLE IF NOT EXISTS {}.state (scope text, key blob, value blob, PRIMARY KEY (scope, "
             "key))",
             ks),
     };
@@ -82,7 +82,7 @@ mdsp::error cassandra_store::failed(std::string_view what, const mdsp::error& e)
     if (e.what().find("does not exist") != std::string::npos
         || e.what().find("unconfigured table") != std::string::npos) {
         hint = fmt::format("; create the keyspace and tables with `cqlsh -f deploy/cassandra/schema.cql` "
-                           "(keyspace {}) or open the store with apply_schema",
+                           "(keyspace {}), or run mdsp once with --set store.cassandra_init=true",
                            _opts.keyspace);
     }
     return make_error(errc::io_error, "Cassandra store: {}: {}{}", what, e.what(), hint);
@@ -321,12 +321,12 @@ result<void> cassandra_store::put_state(std::span<const state_change> state) {
     o.idempotent = true;
     for (const auto& [key, value] : state) {
         if (value) {
-            std::vector<cql::value> v{cql::value::text(key), cql::value::blob(*value)};
+            std::vector<cql::value> v{cql::value::blob(key), cql::value::blob(*value)};
             jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
                 _session.execute(_st->put_state, v, o, std::move(cb));
             });
         } else {
-            std::vector<cql::value> v{cql::value::text(key)};
+            std::vector<cql::value> v{cql::value::blob(key)};
             jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
                 _session.execute(_st->delete_state, v, o, std::move(cb));
             });

@@ -218,14 +218,14 @@ result<std::vector<std::string>> cassandra_store::symbols() {
 
 result<std::vector<std::pair<std::string, std::string>>>
 cassandra_store::load_state(std::string_view prefix) {
-    auto pages = read_pages(_st->load_state, {cql::value::text(prefix)}, SIZE_MAX);
+    auto pages = read_pages(_st->load_state, {cql::value::blob(prefix)}, SIZE_MAX);
     if (!pages) {
         return pages.error();
     }
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& p : *pages) {
         for (size_t i = 0; i < p.size(); ++i) {
-            auto k = p.row(i).text(0);
+            auto k = p.row(i).blob(0);
             auto v = p.row(i).blob(1);
             if (!k || !v) {
                 return failed("reading the state", !k ? k.error() : v.error());

@@ -250,7 +250,7 @@ TEST(cassandra_store, a_missing_keyspace_says_how_to_create_it) {
     ASSERT_FALSE(st);
     EXPECT_NE(st.error().what().find("cqlsh -f deploy/cassandra/schema.cql"), std::string::npos)
         << st.error().what();
-    EXPECT_NE(st.error().what().find("apply_schema"), std::string::npos);
+    EXPECT_NE(st.error().what().find("store.cassandra_init=true"), std::string::npos);
 }
 
 // A real cluster, when the environment names one: MDSP_CASSANDRA_TEST_URI

@@ -112,7 +112,7 @@ private:
             return stmt{kind::delete_state, {}};
         }
         if (has("SELECT key, value")) {
-            return stmt{kind::load_state, {{"key", type_id::varchar}, {"value", type_id::blob}}};
+            return stmt{kind::load_state, {{"key", type_id::blob}, {"value", type_id::blob}}};
         }
         if (has(".candles WHERE") && has("window_start = ?")) {
             return stmt{kind::one_candle, candle_cols()};
