@@ -286,7 +286,7 @@ int run(const config& cfg, const options& opts) {
     }
     // Optional: only when asked for by name (kcat; minutes of replays).
     if (("," + opts.only + ",").find(",kafka,") != std::string::npos) {
-        rc |= bench_kafka(cfg, opts.seconds, opts.latency_rate);
+        rc |= bench_kafka(cfg, opts.kafka, opts.seconds, opts.latency_rate);
     }
     if (("," + opts.only + ",").find(",universe,") != std::string::npos) {
         rc |= bench_universe(cfg, opts.universe_ticks);
