@@ -18,6 +18,7 @@ struct run_options {
     double bench_latency_rate = 50'000;
     std::string bench_only; // comma-separated subset of pipeline,latency,engine,log,twelvedata,universe,kafka
     size_t bench_universe_ticks = 1'000'000;
+    std::string bench_kafka; // the kafka phase's brokers; "mock"; "" = a cluster of its own
     // mdsp deadletters
     int limit = 100;
 };

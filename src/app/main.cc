@@ -183,8 +183,14 @@ void add_local_commands(CLI::App& app, cli& c) {
     c.bench->add_option(
         "--only", c.opts.bench_only,
         "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
-        "the Kafka bus on a mock cluster beside kcat; universe (only when named) replays the same ticks over "
-        "10 to 100,000 symbols");
+        "the Kafka bus on a real Apache Kafka beside Kafka's own ProducerPerformance and "
+        "ConsumerPerformance; "
+        "universe (only when named) replays the same ticks over 10 to 100,000 symbols");
+    c.bench->add_option(
+        "--kafka", c.opts.bench_kafka,
+        "The kafka phase's cluster: HOST:PORT[,...] of one that runs, or mock (librdkafka's mock "
+        "cluster, no baselines) [a 1-node Apache Kafka started with tests/cluster/kafka_cluster.py; "
+        "its jars come from scripts/setup]");
     c.bench
         ->add_option("--universe-ticks", c.opts.bench_universe_ticks,
                      "Ticks of each replay of the universe phase [1000000]")

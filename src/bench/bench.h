@@ -18,13 +18,17 @@ struct options {
     // named: they take minutes).
     std::string only;
     size_t universe_ticks = 1'000'000;
+    // The kafka phase's cluster: bootstrap servers; "mock" for librdkafka's
+    // mock cluster in this process; "" = a 1-node Apache Kafka started (and
+    // stopped) with tests/cluster/kafka_cluster.py.
+    std::string kafka;
 };
 
 // Runs the phases; 0 when every phase ran.
 int run(const config& cfg, const options& opts);
 
 // The phases that live in their own files.
-int bench_kafka(const config& cfg, double seconds, double rate);
+int bench_kafka(const config& cfg, const std::string& kafka, double seconds, double rate);
 int bench_twelvedata(const std::string& dir, double seconds);
 int bench_universe(const config& cfg, size_t ticks);
 

@@ -213,6 +213,14 @@ result<std::unique_ptr<kafka_consumer>> kafka_consumer::open(const kafka_consume
         {"auto.offset.reset", cfg.auto_offset_reset},
         {"enable.partition.eof", "false"},
         {"fetch.wait.max.ms", "10"},
+        // librdkafka (before 2.1) stops fetching once the consumer's queue
+        // holds queued.min.messages and looks again only about a second
+        // later: at its default (100,000, one fetch round of 8 partitions of
+        // small ticks) the consumer stalled and read a quarter of what
+        // Kafka's Java consumer reads (`mdsp bench --only kafka`). Memory
+        // stays bounded by queued.max.messages.kbytes.
+        {"queued.min.messages", "1000000"},
+        {"queued.max.messages.kbytes", "65536"},
     };
     auto conf = internal::make_conf(cfg.kafka, defaults);
     if (!conf) {

@@ -204,7 +204,12 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
             slot->delete_keys.push_back(k);
         }
         p.next = *c ? (*c)->first() : 0;
-        p.committed = *c ? (*c)->first() : -1;
+        // The group's commit names the replica it came from: commit again
+        // even at the same offset, so that it names this one. Otherwise a
+        // partition coming back here is rebuilt over candles this store
+        // already has further along, and a stop mid-rebuild leaves them
+        // behind what it had (tests/e2e/test_kafka_rebalance.py, loaded).
+        p.committed = -1;
         p.written = -1; // the position is written at the next store write
         spdlog::info("process: {}-{} is rebuilt from offset {} ({})", _opts.topics.ticks, id, p.next,
                      *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));

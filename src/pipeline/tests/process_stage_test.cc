@@ -227,6 +227,14 @@ TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_get
     EXPECT_EQ(got[0].close, want[0].close);
     EXPECT_EQ(got[0].trade_count, want[0].trade_count);
     EXPECT_EQ(got[0].volume, want[0].volume);
+    // Its commits name it, although the offset has not moved past the
+    // first's: were the partition to come back to it, it resumes from its
+    // own store instead of rebuilding over what it has written (issue 12).
+    ASSERT_TRUE(s2.stop());
+    ASSERT_FALSE(r.commits.empty());
+    for (const auto& [_, c] : r.commits) {
+        EXPECT_EQ(c.second, "mdsp-replica:" + s2.replica_id());
+    }
 }
 
 TEST(process_stage, finishes_at_the_end_of_a_bounded_input_only_after_upstream_is_done) {
