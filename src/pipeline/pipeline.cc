@@ -89,7 +89,8 @@ result<std::unique_ptr<pipeline>> pipeline::open(const config& cfg, options opts
         p->_runner.stop_with(std::move(stop));
     }
     const bool kafka = !cfg.kafka.brokers.empty();
-    if (!opts.ingest && !opts.process && cfg.store.uri.empty() && !std::filesystem::is_directory(cfg.data_dir)) {
+    if (!opts.ingest && !opts.process && cfg.store.uri.empty()
+        && !std::filesystem::is_directory(cfg.data_dir)) {
         // Serving alone makes nothing: a missing folder is a typo, not a new pipeline.
         return make_error(errc::io_error,
                           "the data folder {} does not exist; give the folder of a pipeline with --data-dir "
