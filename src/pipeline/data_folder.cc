@@ -9,8 +9,8 @@
 
 #include "bus/bus.h"
 #include "cql/uri.h"
-#include "store/cassandra.h"
 #include "pipeline/errc.h"
+#include "store/cassandra.h"
 
 namespace mdsp::pipeline {
 
@@ -30,10 +30,11 @@ log::fsync_policy fsync_of(const config& c) {
 result<std::unique_ptr<store::store>> open_store(const config& cfg) {
     if (!cfg.store.uri.empty()) {
         if (!cfg.store.uri.starts_with("cassandra://")) {
-            return make_error(errc::bad_setting,
-                              "store.uri '{}' is not a store mdsp knows: leave it empty for the embedded store "
-                              "in the data folder, or give cassandra://HOST[,HOST][:PORT]/KEYSPACE",
-                              cfg.store.uri);
+            return make_error(
+                errc::bad_setting,
+                "store.uri '{}' is not a store mdsp knows: leave it empty for the embedded store "
+                "in the data folder, or give cassandra://HOST[,HOST][:PORT]/KEYSPACE",
+                cfg.store.uri);
         }
         const char* pw = std::getenv("MDSP_CASSANDRA_PASSWORD");
         auto u = cql::parse_cluster_uri(cfg.store.uri, pw != nullptr ? pw : "");
