@@ -63,7 +63,10 @@ def test_datasources_exist():
 
 def test_cql_queries_fit_the_schema():
     tables = parse_schema()
-    check(set(tables) == {"ticks", "candles", "latest"}, f"schema.cql tables: {sorted(tables)}")
+    # The data tables, and those the Cassandra store keeps for itself (its
+    # bucket indexes and its state: positions and engine keys).
+    check(set(tables) == {"ticks", "candles", "latest", "candle_buckets", "tick_days", "state"},
+          f"schema.cql tables: {sorted(tables)}")
     check(tables["ticks"]["partition"] == ["symbol", "day"] and tables["ticks"]["clustering"] == ["event_time", "seq"],
           f"ticks key: {tables['ticks']}")
     check(tables["candles"]["partition"] == ["symbol", "interval", "bucket"]
