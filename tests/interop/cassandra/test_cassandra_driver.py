@@ -123,7 +123,12 @@ def test_schema_applies_twice():
                       ("partition_key", 1, "day")],
             "candles": [("clustering", 0, "window_start"), ("partition_key", 0, "symbol"),
                         ("partition_key", 1, "interval"), ("partition_key", 2, "bucket")],
-            "latest": [("partition_key", 0, "symbol")]}
+            "latest": [("partition_key", 0, "symbol")],
+            # The Cassandra store's own: bucket indexes and its state.
+            "candle_buckets": [("clustering", 0, "bucket"), ("partition_key", 0, "symbol"),
+                               ("partition_key", 1, "interval")],
+            "tick_days": [("clustering", 0, "day"), ("partition_key", 0, "symbol")],
+            "state": [("clustering", 0, "key"), ("partition_key", 0, "scope")]}
     check({t: sorted(k) for t, k in keys.items()} == want, f"keys of the tables: {keys}")
     ticks = session.execute("SELECT default_time_to_live, compaction FROM system_schema.tables "
                             "WHERE keyspace_name = %s AND table_name = 'ticks'", [KS]).one()
