@@ -223,6 +223,27 @@ error unconfigured(int64_t width) {
                       model::interval(width).name());
 }
 
+// The partitions a symbol's ticks came from and its watermark floor: the
+// start of an engine/y value, and the whole of an older engine/s one.
+result<void> restore_partitions(internal::symbol_state& sym, internal::reader& v) {
+    uint64_t np = 0;
+    if (!v.varint(np) || np > 1024) {
+        return make_error(errc::bad_state, "symbol partitions");
+    }
+    sym.partitions.clear();
+    for (uint64_t i = 0; i < np; ++i) {
+        int64_t p = 0;
+        if (!v.zigzag(p) || p < 0 || p >= (1 << 20)) {
+            return make_error(errc::bad_state, "symbol partition");
+        }
+        sym.partitions.push_back(static_cast<int32_t>(p));
+    }
+    if (!v.zigzag(sym.wm_floor)) {
+        return make_error(errc::bad_state, "symbol watermark floor");
+    }
+    return ok();
+}
+
 } // namespace
 
 result<uint32_t> candle_engine::impl::restored_series(internal::reader& k) {
@@ -259,21 +280,12 @@ result<void> candle_engine::impl::restore_symbol(std::string_view name, internal
                                                  restore_scratch& r) {
     const uint32_t si = symbol_for(name);
     auto& sym = symbols[si];
-    uint64_t np = 0;
-    if (!v.varint(np) || np > 1024) {
-        return make_error(errc::bad_state, "symbol partitions");
-    }
-    sym.partitions.clear();
-    for (uint64_t i = 0; i < np; ++i) {
-        int64_t p = 0;
-        if (!v.zigzag(p) || p < 0 || p >= (1 << 20)) {
-            return make_error(errc::bad_state, "symbol partition");
-        }
-        sym.partitions.push_back(static_cast<int32_t>(p));
+    if (auto x = restore_partitions(sym, v); !x) {
+        return x;
     }
     uint64_t ns = 0;
-    if (!v.zigzag(sym.wm_floor) || !v.varint(ns) || ns > 1024) {
-        return make_error(errc::bad_state, "symbol watermark floor or sources");
+    if (!v.varint(ns) || ns > 1024) {
+        return make_error(errc::bad_state, "symbol sources");
     }
     sym.sources.clear();
     for (uint64_t i = 0; i < ns; ++i) {
@@ -310,22 +322,10 @@ result<void> candle_engine::impl::restore_symbol(std::string_view name, internal
 
 result<void> candle_engine::impl::restore_legacy_symbol(std::string_view name, internal::reader& v) {
     auto& sym = symbols[symbol_for(name)];
-    uint64_t np = 0;
-    if (!v.varint(np) || np > 1024) {
-        return make_error(errc::bad_state, "symbol partitions");
+    if (auto x = restore_partitions(sym, v); !x) {
+        return x;
     }
-    sym.partitions.clear();
-    for (uint64_t i = 0; i < np; ++i) {
-        int64_t p = 0;
-        if (!v.zigzag(p) || p < 0 || p >= (1 << 20)) {
-            return make_error(errc::bad_state, "symbol partition");
-        }
-        sym.partitions.push_back(static_cast<int32_t>(p));
-    }
-    if (!v.zigzag(sym.wm_floor) || !v.done()) {
-        return make_error(errc::bad_state, "symbol watermark floor");
-    }
-    return ok();
+    return v.done() ? ok() : make_error(errc::bad_state, "symbol has trailing bytes");
 }
 
 result<void> candle_engine::impl::restore_series_meta(uint32_t sid, internal::reader& v, restore_scratch& r) {
