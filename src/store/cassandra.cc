@@ -81,8 +81,9 @@ mdsp::error cassandra_store::failed(std::string_view what, const mdsp::error& e)
     std::string hint;
     if (e.what().find("does not exist") != std::string::npos
         || e.what().find("unconfigured table") != std::string::npos) {
-        hint = fmt::format("; create the keyspace and tables with `cqlsh -f deploy/cassandra/schema.cql` "
-                           "(keyspace {}), or run mdsp once with --set store.cassandra_init=true",
+        hint = fmt::format("; create the keyspace and tables with `mdsp cassandra init --store "
+                           "cassandra://HOST/{}` (or `cqlsh -f deploy/cassandra/schema.cql`), or run mdsp "
+                           "once with --set store.cassandra_init=true",
                            _opts.keyspace);
     }
     return make_error(errc::io_error, "Cassandra store: {}: {}{}", what, e.what(), hint);
@@ -122,18 +123,25 @@ result<void> cassandra_store::prepare_all() {
          fmt::format("INSERT INTO {}.ticks (symbol, day, {}) VALUES ({})", ks, tick_columns, marks(16))},
         {&_st->insert_candle, fmt::format("INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES ({})",
                                           ks, candle_columns, marks(16))},
+        {&_st->insert_candle_at,
+         fmt::format("INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES ({}) USING TIMESTAMP ?",
+                     ks, candle_columns, marks(16))},
         {&_st->insert_latest, fmt::format("INSERT INTO {}.latest (symbol, {}) VALUES ({}) USING TIMESTAMP ?",
                                           ks, tick_columns, marks(15))},
         {&_st->insert_candle_bucket,
          fmt::format("INSERT INTO {}.candle_buckets (symbol, interval, bucket) VALUES (?, ?, ?)", ks)},
         {&_st->insert_tick_day, fmt::format("INSERT INTO {}.tick_days (symbol, day) VALUES (?, ?)", ks)},
-        {&_st->put_state, fmt::format("INSERT INTO {}.state (scope, key, value) VALUES ('state', ?, ?)", ks)},
-        {&_st->delete_state, fmt::format("DELETE FROM {}.state WHERE scope = 'state' AND key = ?", ks)},
+        {&_st->put_state, fmt::format("INSERT INTO {}.state (scope, key, value) VALUES (?, ?, ?)", ks)},
+        {&_st->put_state_at,
+         fmt::format("INSERT INTO {}.state (scope, key, value) VALUES (?, ?, ?) USING TIMESTAMP ?", ks)},
+        {&_st->delete_state, fmt::format("DELETE FROM {}.state WHERE scope = ? AND key = ?", ks)},
+        {&_st->delete_state_at,
+         fmt::format("DELETE FROM {}.state USING TIMESTAMP ? WHERE scope = ? AND key = ?", ks)},
         {&_st->load_state,
-         fmt::format("SELECT key, value FROM {}.state WHERE scope = 'state' AND key >= ?", ks)},
+         fmt::format("SELECT key, value FROM {}.state WHERE scope = ? AND key >= ? AND key < ?", ks)},
         {&_st->one_candle,
-         fmt::format("SELECT {} FROM {}.candles WHERE symbol = ? AND interval = ? AND bucket = ? AND "
-                     "window_start = ?",
+         fmt::format("SELECT {}, writetime(open) FROM {}.candles WHERE symbol = ? AND interval = ? AND "
+                     "bucket = ? AND window_start = ?",
                      candle_columns, ks)},
         {&_st->candles_asc,
          fmt::format("SELECT {} FROM {}.candles WHERE symbol = ? AND interval = ? AND bucket = ? AND "
@@ -239,21 +247,27 @@ result<void> cassandra_store::put_ticks(std::vector<job>& jobs, std::span<const 
     return ok();
 }
 
-result<void> cassandra_store::put_candles(std::vector<job>& jobs,
-                                          const std::vector<const model::candle*>& rows, bool backfilled,
-                                          std::set<std::string>& fresh) {
+result<void> cassandra_store::put_candles(std::vector<job>& jobs, const std::vector<versioned_candle>& rows,
+                                          bool backfilled, std::set<std::string>& fresh) {
     cql::statement_options o;
     o.idempotent = true;
-    for (const auto* c : rows) {
+    for (const auto& [c, version] : rows) {
         auto v = internal::candle_values(*c);
         if (backfilled) {
             v[15] = cql::value::boolean(true);
         }
         auto bucket = internal::candle_bucket(c->interval, c->window_start());
         auto index = fmt::format("c\x1f{}\x1f{}\x1f{}", c->symbol, c->interval.name(), bucket);
-        jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-            _session.execute(_st->insert_candle, v, o, std::move(cb));
-        });
+        if (version > 0) {
+            v.push_back(cql::value::bigint(version));
+            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+                _session.execute(_st->insert_candle_at, v, o, std::move(cb));
+            });
+        } else {
+            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
+                _session.execute(_st->insert_candle, v, o, std::move(cb));
+            });
+        }
         if (!_indexed.count(index) && fresh.insert(index).second) {
             std::vector<cql::value> iv{cql::value::text(c->symbol), cql::value::text(c->interval.name()),
                                        cql::value::text(bucket)};
@@ -315,30 +329,117 @@ cassandra_store::put_latest(std::vector<job>& jobs, std::span<const model::tick>
     return ok();
 }
 
-result<void> cassandra_store::put_state(std::span<const state_change> state) {
-    std::vector<job> jobs;
-    cql::statement_options o;
-    o.idempotent = true;
-    for (const auto& [key, value] : state) {
+namespace {
+// Bytes of state changes in one batch: well inside Cassandra's mutation and
+// frame limits (16 MiB by default).
+constexpr size_t state_batch_bytes = 1 << 20;
+
+struct state_batch {
+    std::vector<size_t> changes; // indices into the state changes
+    size_t bytes = 0;
+};
+} // namespace
+
+std::string_view cassandra_store::state_scope(std::string_view key) {
+    // kp/<5 digits>/...: a Kafka partition's checkpoint is a partition of its own.
+    if (key.size() >= 9 && key.starts_with("kp/") && key[8] == '/') {
+        return key.substr(0, 8);
+    }
+    return "state";
+}
+
+cassandra_store::job cassandra_store::state_job(std::span<const state_change> state,
+                                                std::span<const int64_t> versions, std::vector<size_t> idx) {
+    std::vector<std::shared_ptr<const cql::prepared>> stmts;
+    std::vector<std::vector<cql::value>> values;
+    for (size_t i : idx) {
+        const auto& [key, value] = state[i];
+        const int64_t version = versions.empty() ? 0 : versions[i];
+        auto scope = cql::value::text(state_scope(key));
         if (value) {
-            std::vector<cql::value> v{cql::value::blob(key), cql::value::blob(*value)};
-            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-                _session.execute(_st->put_state, v, o, std::move(cb));
-            });
+            std::vector<cql::value> v{scope, cql::value::blob(key), cql::value::blob(*value)};
+            if (version > 0) {
+                v.push_back(cql::value::bigint(version));
+            }
+            stmts.push_back(version > 0 ? _st->put_state_at : _st->put_state);
+            values.push_back(std::move(v));
+        } else if (version > 0) {
+            stmts.push_back(_st->delete_state_at);
+            values.push_back({cql::value::bigint(version), scope, cql::value::blob(key)});
         } else {
-            std::vector<cql::value> v{cql::value::blob(key)};
-            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-                _session.execute(_st->delete_state, v, o, std::move(cb));
-            });
+            stmts.push_back(_st->delete_state);
+            values.push_back({scope, cql::value::blob(key)});
         }
     }
-    if (auto r = run_all(std::move(jobs)); !r) {
-        return failed("writing the state", r.error());
+    cql::statement_options o;
+    o.idempotent = true;
+    return [this, stmts = std::move(stmts), values = std::move(values), o](auto cb) mutable {
+        if (stmts.size() == 1) {
+            _session.execute(stmts[0], values[0], o, std::move(cb));
+        } else {
+            _session.batch(stmts, values, o, std::move(cb));
+        }
+    };
+}
+
+// Each run of changes (write_batch::state_groups) of one scope goes in one
+// batch of one Cassandra partition: all or none, as one write. Of a scope,
+// the batch holding its last run goes after the others, and the positions
+// (pos/ keys) after everything: a position is stored only once the state it
+// goes with is.
+result<void> cassandra_store::put_state(std::span<const state_change> state,
+                                        std::span<const int64_t> versions, std::span<const uint32_t> groups) {
+    if (!versions.empty() && versions.size() != state.size()) {
+        return make_error(errc::bad_query, "{} state versions for {} state changes", versions.size(),
+                          state.size());
+    }
+    if (!groups.empty() && (groups.back() != state.size() || !std::is_sorted(groups.begin(), groups.end()))) {
+        return make_error(errc::bad_query, "the state's runs do not end at its {} changes", state.size());
+    }
+    std::map<std::string_view, std::vector<state_batch>> scopes;
+    std::vector<size_t> positions;
+    size_t begin = 0;
+    for (size_t g = 0; begin < state.size(); ++g) {
+        const size_t end = groups.empty() ? begin + 1 : groups[g];
+        std::map<std::string_view, state_batch> run;
+        for (size_t i = begin; i < end; ++i) {
+            if (state[i].first.starts_with("pos/")) {
+                positions.push_back(i);
+                continue;
+            }
+            auto& b = run[state_scope(state[i].first)];
+            b.changes.push_back(i);
+            b.bytes += state[i].first.size() + (state[i].second ? state[i].second->size() : 0) + 16;
+        }
+        for (auto& [scope, r] : run) {
+            auto& bs = scopes[scope];
+            if (bs.empty() || bs.back().bytes + r.bytes > state_batch_bytes) {
+                bs.emplace_back();
+            }
+            bs.back().changes.insert(bs.back().changes.end(), r.changes.begin(), r.changes.end());
+            bs.back().bytes += r.bytes;
+        }
+        begin = end;
+    }
+    std::vector<job> rounds[3];
+    for (auto& [_, bs] : scopes) {
+        for (size_t i = 0; i < bs.size(); ++i) {
+            rounds[i + 1 == bs.size() ? 1 : 0].push_back(
+                state_job(state, versions, std::move(bs[i].changes)));
+        }
+    }
+    for (size_t i : positions) {
+        rounds[2].push_back(state_job(state, versions, {i}));
+    }
+    for (auto& jobs : rounds) {
+        if (auto r = run_all(std::move(jobs)); !r) {
+            return failed("writing the state", r.error());
+        }
     }
     return ok();
 }
 
-result<std::optional<model::candle>> cassandra_store::stored_candle(const model::candle& c) {
+result<std::optional<cassandra_store::stored_row>> cassandra_store::stored_candle(const model::candle& c) {
     std::vector<cql::value> v{cql::value::text(c.symbol), cql::value::text(c.interval.name()),
                               cql::value::text(internal::candle_bucket(c.interval, c.window_start())),
                               cql::value::timestamp_ms(c.window_start() / 1000)};
@@ -352,23 +453,32 @@ result<std::optional<model::candle>> cassandra_store::stored_candle(const model:
             if (!k) {
                 return k.error();
             }
-            return std::optional<model::candle>(std::move(*k));
+            auto written = p.row(0).bigint(13);
+            if (!written) {
+                return written.error();
+            }
+            return std::optional<stored_row>(stored_row{std::move(*k), written->value_or(0)});
         }
     }
-    return std::optional<model::candle>();
+    return std::optional<stored_row>();
 }
 
 // Ticks, candles and latest first, then the state: a checkpoint is written
 // only once everything it covers is stored.
 result<void> cassandra_store::write(const write_batch& b) {
     std::lock_guard lock(_write_mu);
+    if (!b.candle_versions.empty() && b.candle_versions.size() != b.candles.size()) {
+        return make_error(errc::bad_query, "{} candle versions for {} candles", b.candle_versions.size(),
+                          b.candles.size());
+    }
     std::vector<job> jobs;
     std::set<std::string> fresh;
     if (auto r = put_ticks(jobs, b.ticks, fresh); !r) {
         return r;
     }
-    std::vector<const model::candle*> candles;
-    for (const auto& c : b.candles) {
+    std::vector<versioned_candle> candles;
+    for (size_t i = 0; i < b.candles.size(); ++i) {
+        const auto& c = b.candles[i];
         if (!internal::valid_symbol(c.symbol) || c.interval.micros() <= 0) {
             return make_error(errc::bad_query, "a candle of '{}' has an empty symbol or a bad interval",
                               c.symbol);
@@ -378,11 +488,11 @@ result<void> cassandra_store::write(const write_batch& b) {
             if (!stored) {
                 return stored.error();
             }
-            if (*stored && (*stored)->backfilled) {
+            if (*stored && (*stored)->candle.backfilled) {
                 continue; // a filler says less than the vendor's bar
             }
         }
-        candles.push_back(&c);
+        candles.emplace_back(&c, b.candle_versions.empty() ? 0 : b.candle_versions[i]);
     }
     if (auto r = put_candles(jobs, candles, false, fresh); !r) {
         return r;
@@ -398,14 +508,17 @@ result<void> cassandra_store::write(const write_batch& b) {
     for (auto& [symbol, n] : updates) {
         _latest_cache.insert_or_assign(std::move(symbol), n);
     }
-    return put_state(b.state);
+    return put_state(b.state, b.state_versions, b.state_groups);
 }
 
+// A vendor's bar goes in with a write time just above the row it replaces
+// (a filler or an older bar), or at 1 over nothing: a candle built from
+// ticks, whatever its version, replaces it later, as in rocks_store.
 result<backfill_outcome> cassandra_store::write_backfill(std::span<const model::candle> candles,
                                                          std::span<const state_change> state) {
     std::lock_guard lock(_write_mu);
     backfill_outcome out;
-    std::vector<const model::candle*> rows;
+    std::vector<versioned_candle> rows;
     for (const auto& c : candles) {
         if (!internal::valid_symbol(c.symbol) || c.interval.micros() <= 0
             || c.window_start() % c.interval.micros() != 0) {
@@ -417,11 +530,11 @@ result<backfill_outcome> cassandra_store::write_backfill(std::span<const model::
         if (!stored) {
             return stored.error();
         }
-        if (*stored && !(*stored)->backfilled && (*stored)->trade_count > 0) {
+        if (*stored && !(*stored)->candle.backfilled && (*stored)->candle.trade_count > 0) {
             ++out.kept_live;
             continue;
         }
-        rows.push_back(&c);
+        rows.emplace_back(&c, *stored ? (*stored)->written_at + 1 : 1);
         ++out.written;
     }
     std::vector<job> jobs;
@@ -433,7 +546,7 @@ result<backfill_outcome> cassandra_store::write_backfill(std::span<const model::
         return failed("writing backfilled candles", r.error());
     }
     _indexed.merge(fresh);
-    if (auto r = put_state(state); !r) {
+    if (auto r = put_state(state, {}, {}); !r) {
         return r.error();
     }
     return out;

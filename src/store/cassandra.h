@@ -38,9 +38,14 @@ struct cassandra_options {
 // Differences from rocks_store, because Cassandra has no multi-table
 // atomicity: write() is not atomic. It writes ticks, candles and latest
 // first and the state changes (the consumed positions, the engine
-// checkpoint) only after all of them succeeded, so a checkpoint never covers
-// data that is not stored; a failed write may have stored part of its data,
-// and writing it again is harmless (every statement is an idempotent upsert).
+// checkpoint) only after all of them succeeded, and of the state the
+// positions (pos/ keys) last, so a checkpoint never covers data that is not
+// stored; a failed write may have stored part of its data, and writing it
+// again is harmless (every statement is an idempotent upsert). Several
+// replicas share it (shared()): candles and state changes given versions
+// are written USING TIMESTAMP their version, so the newest version wins in
+// any order of arrival; a vendor's bar is written just above the row it
+// replaces (or at 1), so any candle built from ticks replaces it later.
 // Bucket indexes (candle_buckets, tick_days) let range reads visit only the
 // partitions that hold rows. `latest` moves forward only: each row is
 // written with USING TIMESTAMP its event time, and a per-store cache skips
@@ -67,6 +72,7 @@ public:
     // Every acknowledged write is durable by the cluster's own rules (commit
     // log, replication at LOCAL_QUORUM): nothing to do.
     result<void> sync() override { return ok(); }
+    bool shared() const override { return true; }
 
     // The CQL statements that create the keyspace and tables (what
     // apply_schema runs), for `mdsp cassandra init` and the docs.
@@ -82,16 +88,29 @@ private:
     // Every row of a paged read, at most max_rows.
     result<std::vector<cql::rows>> read_pages(const std::shared_ptr<const cql::prepared>& stmt,
                                               const std::vector<cql::value>& values, size_t max_rows);
-    result<std::optional<model::candle>> stored_candle(const model::candle& c);
+    struct stored_row {
+        model::candle candle;
+        int64_t written_at = 0; // writetime(open): the row's version
+    };
+    result<std::optional<stored_row>> stored_candle(const model::candle& c);
+    using versioned_candle = std::pair<const model::candle*, int64_t>; // version 0: the server's time
     // Add the write jobs; index entries not yet written go into fresh, and
     // into _indexed once the jobs succeeded.
-    result<void> put_candles(std::vector<job>& jobs, const std::vector<const model::candle*>& rows,
+    result<void> put_candles(std::vector<job>& jobs, const std::vector<versioned_candle>& rows,
                              bool backfilled, std::set<std::string>& fresh);
     result<void> put_ticks(std::vector<job>& jobs, std::span<const model::tick> ticks,
                            std::set<std::string>& fresh);
     result<void> put_latest(std::vector<job>& jobs, std::span<const model::tick> rows,
                             std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>>& updates);
-    result<void> put_state(std::span<const state_change> state);
+    result<void> put_state(std::span<const state_change> state, std::span<const int64_t> versions,
+                           std::span<const uint32_t> groups);
+    // One request writing the changes idx (a batch when more than one, all
+    // of one scope).
+    job state_job(std::span<const state_change> state, std::span<const int64_t> versions,
+                  std::vector<size_t> idx);
+    // The state table's partition of a key: "kp/<p>" for a Kafka partition's
+    // checkpoint (kp/<p>/...), "state" for everything else.
+    static std::string_view state_scope(std::string_view key);
     result<std::vector<std::string>> buckets(const std::shared_ptr<const cql::prepared>& stmt,
                                              std::vector<cql::value> key);
     mdsp::error failed(std::string_view what, const mdsp::error& e) const;

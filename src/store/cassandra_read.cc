@@ -218,7 +218,13 @@ result<std::vector<std::string>> cassandra_store::symbols() {
 
 result<std::vector<std::pair<std::string, std::string>>>
 cassandra_store::load_state(std::string_view prefix) {
-    auto pages = read_pages(_st->load_state, {cql::value::blob(prefix)}, SIZE_MAX);
+    // Keys of the prefix sort below it followed by 0xff bytes (keys are
+    // short: engine keys are a symbol and a few varints).
+    std::string upper(prefix);
+    upper.append(512, '\xff');
+    auto pages = read_pages(
+        _st->load_state,
+        {cql::value::text(state_scope(prefix)), cql::value::blob(prefix), cql::value::blob(upper)}, SIZE_MAX);
     if (!pages) {
         return pages.error();
     }

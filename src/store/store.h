@@ -36,12 +36,27 @@ struct range {
 
 using state_change = std::pair<std::string, std::optional<std::string>>; // nullopt deletes the key
 
-// One atomic write: all of it is visible after write() returns, or none.
+// One write. Atomic in a store that is not shared(): all of it is visible
+// after write() returns, or none. A shared store (several replicas write it,
+// no cross-table atomicity) writes the state last and its pos/ keys after
+// the rest of it, so a position never covers what is not stored.
 struct write_batch {
     std::span<const model::tick> ticks;     // appended to the ticks table
     std::span<const model::candle> candles; // upserts keyed by (symbol, interval, window_start)
     std::span<const model::tick> latest;    // the newest tick per symbol; replaces an older one only
     std::span<const state_change> state;    // opaque key/values: consumed offsets, engine state
+    // Empty, or one version per candle / per state change: a shared store
+    // keeps, of two writes of the same row or key, the one with the higher
+    // version whatever their order (Cassandra's USING TIMESTAMP), so that a
+    // replica replaying older records, or a stalled one waking up, never
+    // overwrites newer data. Versions are positive.
+    std::span<const int64_t> candle_versions = {};
+    std::span<const int64_t> state_versions = {};
+    // Empty, or the ends (exclusive indices into state, ascending, the last
+    // one state.size()) of runs of state changes that a shared store applies
+    // all or none; of one key scope (see cassandra_store), the last run is
+    // applied after the others. Without runs each change stands alone.
+    std::span<const uint32_t> state_groups = {};
 };
 
 // The tables of DESIGN.md: ticks ((symbol, day), event_time, seq), candles
@@ -80,6 +95,10 @@ public:
     // time); a store whose tables expire on their own (TTL) does nothing.
     // Serialized with write() by the caller's thread.
     virtual result<void> enforce_retention(mdsp::event_time now) { return ok(); }
+    // Several processes may write this store at once (a cluster database):
+    // state under a key prefix is then shared by every replica, and write()
+    // honours write_batch's versions instead of being atomic.
+    virtual bool shared() const { return false; }
 };
 
 } // namespace mdsp::store

@@ -93,6 +93,13 @@ public:
 
     // The key prefix of all engine state.
     static constexpr std::string_view state_prefix = "engine/";
+    // The symbol a state key belongs to, or "" for a key of the whole engine
+    // (watermarks, counters). A store that cannot write a whole batch of
+    // state changes atomically must keep each symbol's keys together, and
+    // write the whole-engine keys only after them: the restored engine then
+    // never has a symbol half before and half after a tick, nor a watermark
+    // ahead of a symbol's windows.
+    static std::string_view state_key_symbol(std::string_view key);
 
     engine_stats stats() const;
 

@@ -97,6 +97,22 @@ bool decode_window(std::string_view v, window& x) {
 
 } // namespace
 
+std::string_view candle_engine::state_key_symbol(std::string_view key) {
+    if (!key.starts_with(state_prefix) || key.size() <= state_prefix.size()) {
+        return {};
+    }
+    const char kind = key[state_prefix.size()];
+    std::string_view rest = key.substr(state_prefix.size() + 1);
+    if (kind == 'y' || kind == 's') {
+        return rest;
+    }
+    std::string_view symbol;
+    if ((kind == 'w' || kind == 'd' || kind == 'm') && internal::reader(rest).string(symbol)) {
+        return symbol;
+    }
+    return {};
+}
+
 void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::optional<std::string>>>& out) {
     auto& m = *_impl;
     m.sweep();

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cql/tests/builders.h"
@@ -229,6 +230,98 @@ void exercise(cassandra_store& s) {
     EXPECT_EQ(s.load_state("test/" + sym)->size(), 1u);
 }
 
+// Versions (a shared store's writes from several replicas): the higher
+// version wins in any order, for candles and state, deletions included; a
+// vendor's bar goes just above what it replaces and under any candle built
+// from ticks; state runs land in their scope.
+void exercise_versions(cassandra_store& s) {
+    ASSERT_TRUE(s.shared());
+    const auto m1 = *model::interval::parse("1m");
+    const int64_t base = 1'795'292'700 * s_us;
+    const auto now = std::time(nullptr);
+    std::string sym = "VER" + std::to_string(now);
+    auto candle = [&](int64_t minute, double close, uint64_t trades) {
+        model::candle c;
+        c.symbol = sym;
+        c.interval = m1;
+        c.window_start = mdsp::event_time(base + minute * 60 * s_us);
+        c.open = c.high = c.low = c.close = close;
+        c.trade_count = trades;
+        return c;
+    };
+    auto close_at = [&](int64_t minute) {
+        auto got = s.candles(sym, m1,
+                             {mdsp::event_time(base + minute * 60 * s_us),
+                              mdsp::event_time(base + (minute + 1) * 60 * s_us), 10, false});
+        EXPECT_TRUE(got && got->size() == 1);
+        return got && got->size() == 1 ? (*got)[0] : model::candle{};
+    };
+    auto write_candle = [&](const model::candle& c, int64_t version) {
+        std::vector<int64_t> v{version};
+        auto r = s.write({{}, std::span(&c, 1), {}, {}, v});
+        ASSERT_TRUE(r) << r.error().what();
+    };
+    write_candle(candle(0, 1, 1), 100);
+    write_candle(candle(0, 2, 2), 50); // older: loses
+    EXPECT_EQ(close_at(0).close, 1);
+    write_candle(candle(0, 3, 3), 200);
+    EXPECT_EQ(close_at(0).close, 3);
+    // A vendor's bar over nothing, then a candle built from ticks at any version.
+    auto bar = candle(1, 7, 10);
+    ASSERT_TRUE(s.write_backfill(std::span(&bar, 1), {}));
+    EXPECT_TRUE(close_at(1).backfilled);
+    write_candle(candle(1, 8, 4), 2);
+    EXPECT_FALSE(close_at(1).backfilled);
+    EXPECT_EQ(close_at(1).close, 8);
+    // A bar over a filler of a high version wins; a filler does not come back.
+    write_candle(candle(2, 5, 0), 1'000'000);
+    bar = candle(2, 9, 10);
+    auto b = s.write_backfill(std::span(&bar, 1), {});
+    ASSERT_TRUE(b && b->written == 1);
+    EXPECT_EQ(close_at(2).close, 9);
+    write_candle(candle(2, 5, 0), 2'000'000);
+    EXPECT_EQ(close_at(2).close, 9);
+
+    // State: two scopes, runs, versions, tombstones.
+    auto kp = fmt::format("kp/{:05}/", now % 100000);
+    auto other = fmt::format("kp/{:05}/", (now + 1) % 100000);
+    auto pos = fmt::format("pos/test/{}", now);
+    auto put = [&](std::vector<state_change> st, int64_t version) {
+        std::vector<int64_t> v(st.size(), version);
+        std::vector<uint32_t> runs{1, uint32_t(st.size())};
+        auto r = s.write({{}, {}, {}, st, {}, v, st.size() > 1 ? std::span(runs) : std::span<uint32_t>()});
+        ASSERT_TRUE(r) << r.error().what();
+    };
+    put({{kp + "a", std::string("new")}, {kp + "b", std::string("b")}, {pos, std::string("p2")}}, 100);
+    put({{other + "a", std::string("other")}}, 100);
+    put({{kp + "a", std::string("old")}, {pos, std::string("p1")}}, 50);
+    put({{kp + "b", std::nullopt}}, 60); // an older deletion: no effect
+    auto ls = s.load_state(kp);
+    ASSERT_TRUE(ls) << ls.error().what();
+    ASSERT_EQ(ls->size(), 2u);
+    EXPECT_EQ(ls->at(0), (std::pair<std::string, std::string>{kp + "a", "new"}));
+    EXPECT_EQ(s.load_state(pos)->at(0).second, "p2");
+    put({{kp + "b", std::nullopt}}, 150);
+    EXPECT_EQ(s.load_state(kp)->size(), 1u);
+    put({{kp + "b", std::string("again")}}, 120); // under the tombstone
+    EXPECT_EQ(s.load_state(kp)->size(), 1u);
+    EXPECT_EQ(s.load_state(other)->size(), 1u);
+    // Versions must match what they version.
+    std::vector<int64_t> two{1, 2};
+    auto c0 = candle(3, 1, 1);
+    EXPECT_FALSE(s.write({{}, std::span(&c0, 1), {}, {}, two}));
+}
+
+TEST(cassandra_store, versions_on_a_fake_node) {
+    testing::fake_cassandra node;
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
+    o.apply_schema = true;
+    auto st = cassandra_store::open(o);
+    ASSERT_TRUE(st) << st.error().what();
+    exercise_versions(**st);
+}
+
 TEST(cassandra_store, against_a_fake_node) {
     testing::fake_cassandra node;
     cassandra_options o;
@@ -326,6 +419,7 @@ TEST(cassandra_store_real, against_a_real_cluster) {
     auto st = cassandra_store::open(*o);
     ASSERT_TRUE(st) << st.error().what();
     exercise(**st);
+    exercise_versions(**st);
 }
 
 } // namespace

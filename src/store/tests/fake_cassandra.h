@@ -2,8 +2,9 @@
 
 // Test-only: one fake Cassandra node that understands exactly the statements
 // cassandra_store prepares (recognised by their text) over in-memory tables,
-// with paging, so the store's wiring (value order, buckets, tail reads,
-// merge rules, paging) is tested without a JVM. Not a CQL engine: anything
+// with paging and write times (USING TIMESTAMP: the newer write wins, a
+// deletion is a tombstone), so the store's wiring (value order, buckets,
+// tail reads, merge rules, paging, versions) is tested without a JVM. Not a CQL engine: anything
 // else is answered with an Invalid error naming the statement.
 #include <map>
 #include <mutex>
@@ -38,11 +39,14 @@ private:
     enum class kind {
         insert_tick,
         insert_candle,
+        insert_candle_at,
         insert_latest,
         insert_candle_bucket,
         insert_tick_day,
         put_state,
+        put_state_at,
         delete_state,
+        delete_state_at,
         load_state,
         one_candle,
         candles_asc,
@@ -90,11 +94,12 @@ private:
 
     static std::optional<stmt> classify(const std::string& q) {
         auto has = [&](const char* s) { return q.find(s) != std::string::npos; };
+        const bool at = has("USING TIMESTAMP");
         if (has("INSERT INTO") && has(".ticks ")) {
             return stmt{kind::insert_tick, {}};
         }
         if (has("INSERT INTO") && has(".candles ")) {
-            return stmt{kind::insert_candle, {}};
+            return stmt{at ? kind::insert_candle_at : kind::insert_candle, {}};
         }
         if (has("INSERT INTO") && has(".latest ")) {
             return stmt{kind::insert_latest, {}};
@@ -106,16 +111,18 @@ private:
             return stmt{kind::insert_tick_day, {}};
         }
         if (has("INSERT INTO") && has(".state")) {
-            return stmt{kind::put_state, {}};
+            return stmt{at ? kind::put_state_at : kind::put_state, {}};
         }
         if (has("DELETE FROM") && has(".state")) {
-            return stmt{kind::delete_state, {}};
+            return stmt{at ? kind::delete_state_at : kind::delete_state, {}};
         }
         if (has("SELECT key, value")) {
             return stmt{kind::load_state, {{"key", type_id::blob}, {"value", type_id::blob}}};
         }
         if (has(".candles WHERE") && has("window_start = ?")) {
-            return stmt{kind::one_candle, candle_cols()};
+            auto cols = candle_cols();
+            cols.push_back({"writetime(open)", type_id::bigint});
+            return stmt{kind::one_candle, cols};
         }
         if (has(".candles WHERE")) {
             return stmt{has("DESC") ? kind::candles_desc : kind::candles_asc, candle_cols()};
@@ -233,8 +240,15 @@ private:
             _ticks[{text(0), text(1)}][{be(v[2]), be(v[3])}] = cells(v.begin() + 2, v.end());
             break;
         case kind::insert_candle:
-            _candles[{text(0), text(1), text(2)}][be(v[3])] = cells(v.begin() + 3, v.end());
+        case kind::insert_candle_at: {
+            const bool at = st.k == kind::insert_candle_at;
+            auto& row = _candles[{text(0), text(1), text(2)}][be(v[3])];
+            int64_t ts = at ? be(v.back()) : ++_clock;
+            if (row.first <= ts) {
+                row = {ts, cells(v.begin() + 3, at ? v.end() - 1 : v.end())};
+            }
             break;
+        }
         case kind::insert_latest: {
             auto& row = _latest[text(0)];
             int64_t ts = be(v.back());
@@ -250,20 +264,36 @@ private:
             _tick_days[text(0)].insert(text(1));
             break;
         case kind::put_state:
-            _state[text(0)] = text(1);
-            break;
+        case kind::put_state_at:
         case kind::delete_state:
-            _state.erase(text(0));
+        case kind::delete_state_at: {
+            const bool del = st.k == kind::delete_state || st.k == kind::delete_state_at;
+            const bool at = st.k == kind::put_state_at || st.k == kind::delete_state_at;
+            const size_t k = del && at ? 1 : 0; // DELETE USING TIMESTAMP ? WHERE scope = ? AND key = ?
+            int64_t ts = !at ? ++_clock : be(del ? v[0] : v.back());
+            auto& cell = _state[{text(k), text(k + 1)}];
+            if (cell.first <= ts) {
+                cell = {ts, del ? std::nullopt : std::optional<std::string>(text(k + 2))};
+            }
             break;
+        }
         case kind::load_state:
-            for (auto it = _state.lower_bound(text(0)); it != _state.end(); ++it) {
-                out.push_back({it->first, it->second});
+            for (auto it = _state.lower_bound({text(0), text(1)});
+                 it != _state.end() && it->first.first == text(0) && it->first.second < text(2); ++it) {
+                if (it->second.second) {
+                    out.push_back({it->first.second, *it->second.second});
+                }
             }
             break;
         case kind::one_candle: {
             auto& part = _candles[{text(0), text(1), text(2)}];
             if (auto it = part.find(be(v[3])); it != part.end()) {
-                out.push_back(it->second);
+                out.push_back(it->second.second);
+                std::string ts(8, '\0');
+                for (int b = 0; b < 8; ++b) {
+                    ts[size_t(b)] = char(uint64_t(it->second.first) >> (56 - 8 * b));
+                }
+                out.back().push_back(ts);
             }
             break;
         }
@@ -271,7 +301,7 @@ private:
         case kind::candles_desc: {
             auto& part = _candles[{text(0), text(1), text(2)}];
             for (auto it = part.lower_bound(be(v[3])); it != part.end() && it->first < be(v[4]); ++it) {
-                out.push_back(it->second);
+                out.push_back(it->second.second);
             }
             if (st.k == kind::candles_desc) {
                 std::reverse(out.begin(), out.end());
@@ -341,11 +371,14 @@ private:
     std::mutex _mu;
     std::vector<stmt> _stmts;
     std::map<std::pair<std::string, std::string>, std::map<std::pair<int64_t, int64_t>, cells>> _ticks;
-    std::map<std::tuple<std::string, std::string, std::string>, std::map<int64_t, cells>> _candles;
+    int64_t _clock = 1'000'000'000'000'000; // write times without USING TIMESTAMP: "now", always later
+    std::map<std::tuple<std::string, std::string, std::string>, std::map<int64_t, std::pair<int64_t, cells>>>
+        _candles; // (write time, row) by window
+    // (scope, key): (write time, value or a tombstone)
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, std::optional<std::string>>> _state;
     std::map<std::string, std::pair<int64_t, cells>> _latest;
     std::map<std::pair<std::string, std::string>, std::set<std::string>> _candle_buckets;
     std::map<std::string, std::set<std::string>> _tick_days;
-    std::map<std::string, std::string> _state;
     fake_server _srv; // last: its thread stops before the tables go
 };
 
