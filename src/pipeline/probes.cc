@@ -37,8 +37,16 @@ process_probe::process_probe()
         "mdsp_consumer_lag_records",
         "Records of market.ticks not yet read by the processing stage, all partitions"))
   , _done(metrics::global().get_gauge(
-        "mdsp_pipeline_done",
-        "1 once a bounded source is exhausted and everything from it is in the store")) {
+        "mdsp_pipeline_done", "1 once a bounded source is exhausted and everything from it is in the store"))
+  , _takeovers(
+        metrics::global().get_counter("mdsp_process_takeovers_total",
+                                      "Partitions resumed from the checkpoint of a shared store (Cassandra)"))
+  , _reread(metrics::global().get_counter(
+        "mdsp_process_takeover_reread_records_total",
+        "Records past a resumed checkpoint's position that a previous owner may have written, read again"))
+  , _retries(metrics::global().get_counter(
+        "mdsp_store_write_retries_total",
+        "Store writes that failed with an error that may pass (store down, timeouts) and are tried again")) {
     _lat_buckets.assign(_latency.bounds().size() + 1, 0);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,7 +37,9 @@ private:
 // mdsp_process_ticks_total{outcome}, mdsp_dead_letters_total{stage="process"},
 // mdsp_store_writes_total, mdsp_candles_written_total,
 // mdsp_ingest_to_store_seconds, mdsp_store_write_seconds,
-// mdsp_consumer_lag_records, mdsp_pipeline_done. Owned by the processing thread.
+// mdsp_consumer_lag_records, mdsp_pipeline_done, mdsp_process_takeovers_total,
+// mdsp_process_takeover_reread_records_total, mdsp_store_write_retries_total.
+// Owned by the processing thread.
 class process_probe {
 public:
     process_probe();
@@ -46,6 +49,12 @@ public:
     void dead_letter() { _dead.inc(); }
     void lag(int64_t records) { _lag.set(static_cast<double>(records)); }
     void done(bool d) { _done.set(d ? 1 : 0); }
+    // A partition resumed from a shared store's checkpoint; `reread` records
+    // past its position may have been written before and are read again.
+    void takeover(int64_t reread) {
+        _takeovers.inc();
+        _reread.inc(static_cast<uint64_t>(std::max<int64_t>(reread, 0)));
+    }
 
     // After a store write that began at mono_nanos() = t0_ns, wrote `candles`
     // candles and made the ticks ingested at ingest_us (wall clock, us)
@@ -59,6 +68,11 @@ public:
     const metrics::counter& candles() const { return _candles; }
     const metrics::histogram& latency() const { return _latency; }
     const metrics::gauge& lag_records() const { return _lag; }
+    // A store write failed with an error that may pass; it is tried again.
+    void store_retry() { _retries.inc(); }
+    const metrics::counter& takeovers() const { return _takeovers; }
+    const metrics::counter& store_retries() const { return _retries; }
+    const metrics::counter& takeover_rereads() const { return _reread; }
 
 private:
     metrics::counter& _accepted;
@@ -71,6 +85,9 @@ private:
     metrics::histogram& _write_latency;
     metrics::gauge& _lag;
     metrics::gauge& _done;
+    metrics::counter& _takeovers;
+    metrics::counter& _reread;
+    metrics::counter& _retries;
     std::vector<uint64_t> _lat_buckets;
 };
 

@@ -37,6 +37,30 @@ bool newer(const model::tick& a, const model::tick& b) {
     return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
 }
 
+// Orders a partition's engine state changes for a store without atomic
+// writes (candle_engine::state_key_symbol): each symbol's keys together,
+// the whole-engine keys last. Returns where those begin; the ends of the
+// symbols' runs go to ends.
+size_t group_by_symbol(std::vector<store::state_change>& changes, std::vector<uint32_t>& ends) {
+    auto sym = [](const store::state_change& c) { return stream::candle_engine::state_key_symbol(c.first); };
+    std::stable_sort(changes.begin(), changes.end(), [&](const auto& a, const auto& b) {
+        auto sa = sym(a), sb = sym(b);
+        if (sa.empty() != sb.empty()) {
+            return sb.empty();
+        }
+        return sa < sb;
+    });
+    size_t i = 0;
+    while (i < changes.size() && !sym(changes[i]).empty()) {
+        auto s = sym(changes[i]);
+        while (i < changes.size() && sym(changes[i]) == s) {
+            ++i;
+        }
+        ends.push_back(static_cast<uint32_t>(i));
+    }
+    return i;
+}
+
 std::string late_reason(const model::tick& t, const config& c) {
     return fmt::format("tick of {} at {} is later than the allowed lateness ({})", t.symbol,
                        format_iso8601(t.event_time()), format_duration(c.engine.allowed_lateness_us));
@@ -54,7 +78,8 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
   , _out(out)
   , _store(st)
   , _opts(std::move(opts))
-  , _dlq(out, _opts.topics.deadletter) {
+  , _dlq(out, _opts.topics.deadletter)
+  , _shared_store(st.shared()) {
     for (const auto& iv : cfg.engine.intervals) {
         _largest_us = std::max(_largest_us, iv.micros());
     }
@@ -77,7 +102,11 @@ result<void> process_stage::start() {
         _upstream_done = true;
     }
     if (_opts.group) {
-        auto kv = _store.load_state(replica_key);
+        // A shared store is every replica's: an id kept there would be everyone's.
+        _shared = _store.shared();
+        auto kv = _shared ? result<std::vector<std::pair<std::string, std::string>>>(
+                      std::vector<std::pair<std::string, std::string>>{})
+                          : _store.load_state(replica_key);
         if (!kv) {
             return kv.error();
         }
@@ -87,7 +116,9 @@ result<void> process_stage::start() {
             std::random_device rd;
             _replica = fmt::format("{:08x}{:08x}", rd(), rd());
             std::vector<store::state_change> st{{std::string(replica_key), _replica}};
-            if (auto r = _store.write(store::write_batch{{}, {}, {}, st}); !r) {
+            if (_shared) {
+                // nothing to keep: the checkpoints say where to resume
+            } else if (auto r = _store.write(store::write_batch{{}, {}, {}, st}); !r) {
                 return r;
             }
         }
@@ -219,11 +250,79 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
     return ok();
 }
 
+// The checkpoint of the partition in the shared store: the engine state
+// and the position written after it ("pos/..."), the version base ("t") and
+// how far the last write was to cover ("o", written before it; past the
+// position when a writer stopped during a write).
+result<void> process_stage::assign_shared(partition_id pid, part& p) {
+    const int32_t id = pid();
+    auto c = _in.committed_with_metadata(pid);
+    if (!c) {
+        return c.error();
+    }
+    std::string prefix = partition_prefix(id);
+    auto pos = _store.load_state(position_key(id));
+    if (!pos) {
+        return pos.error();
+    }
+    auto state = _store.load_state(prefix);
+    if (!state) {
+        return state.error();
+    }
+    auto slot = std::make_unique<engine_slot>(engine_cfg(_cfg));
+    slot->prefix = prefix;
+    std::vector<std::pair<std::string, std::string>> engine_state;
+    int64_t covered = -1;
+    for (auto& [k, v] : *state) {
+        std::string_view rest = std::string_view(k).substr(prefix.size());
+        if (rest.starts_with(stream::candle_engine::state_prefix)) {
+            engine_state.emplace_back(std::string(rest), std::move(v));
+        } else if (rest == "t") {
+            p.version_base = from_be64(v);
+        } else if (rest == "o") {
+            covered = from_be64(v);
+        }
+    }
+    if (!pos->empty()) {
+        if (auto r = slot->engine.restore(engine_state); !r) {
+            return r;
+        }
+        p.next = p.written = from_be64(pos->front().second);
+        p.committed = *c ? (*c)->first() : -1;
+        int64_t reread = std::max<int64_t>(covered - p.next, 0);
+        _probe.takeover(reread);
+        spdlog::info("process: {}-{} resumes at {} from its checkpoint in the store ({} records past it may "
+                     "have been written before and are read again; committed {})",
+                     _opts.topics.ticks, id, p.next, reread, p.committed);
+    } else {
+        // Nothing checkpointed: from the group's offset with a fresh engine.
+        // Rows a writer left without a position are rewritten on the way
+        // with versions at least theirs.
+        p.next = *c ? (*c)->first() : 0;
+        p.committed = -1;
+        p.written = -1;
+        spdlog::info("process: {}-{} has no checkpoint in the store; it starts at offset {} ({})",
+                     _opts.topics.ticks, id, p.next,
+                     *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
+    }
+    if (p.version_base <= 0) {
+        // Versions start at the wall clock (microseconds, as Cassandra's own
+        // write times), above whatever an earlier, unversioned life wrote.
+        p.version_base = now_micros() - 2 * p.next;
+        p.written = -1; // the base goes with the next position
+    }
+    p.slot = slot.get();
+    _slots[id] = std::move(slot);
+    return ok();
+}
+
 void process_stage::on_assigned(const std::vector<partition_id>& ps) {
     for (auto pid : ps) {
         part p;
         p.id = pid();
-        auto r = _opts.group ? assign_group(pid, p) : assign_embedded(pid, p);
+        auto r = !_opts.group ? assign_embedded(pid, p)
+                 : _shared    ? assign_shared(pid, p)
+                              : assign_group(pid, p);
         if (r) {
             r = _in.seek(pid, offset(p.next));
         }
@@ -306,6 +405,9 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         _callback_error.reset();
         return e;
     }
+    if (_unwritten) {
+        return retry_write(max_wait);
+    }
     _polled.clear();
     auto timeout = max_wait;
     // With ticks waiting for their store write, wait no longer than the
@@ -345,7 +447,7 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         && (_pending >= _cfg.process.max_batch
             || mono_nanos() - _first_pending_ns >= _cfg.process.commit_interval_us * 1000 || n == 0)) {
         if (auto r = commit(); !r) {
-            return r.error();
+            return backoff(r.error());
         }
     }
     if (_opts.group && _offsets_due
@@ -371,13 +473,13 @@ result<step_status> process_stage::maybe_finish(size_t n) {
     _last_check_ns = mono_nanos();
     auto up = caught_up();
     if (!up) {
-        return up.error();
+        return backoff(up.error());
     }
     if (!*up) {
         return step_status::idle;
     }
     if (auto r = finish(); !r) {
-        return r.error();
+        return backoff(r.error());
     }
     if (auto r = _store.sync(); !r) {
         return r.error();
@@ -413,29 +515,53 @@ void process_stage::housekeeping() {
     }
 }
 
-void process_stage::take(engine_slot& s) {
+void process_stage::take(engine_slot& s, const part* p) {
     for (auto& k : s.delete_keys) {
         _state.emplace_back(std::move(k), std::nullopt);
     }
     s.delete_keys.clear();
     s.engine.take_updates(_candles, _fillers);
-    if (s.prefix.empty()) {
-        s.engine.take_state_changes(_state);
-        return;
-    }
     _slot_state.clear();
     s.engine.take_state_changes(_slot_state);
+    const auto base = static_cast<uint32_t>(_state.size());
+    if (_shared_store) {
+        _group_scratch.clear();
+        group_by_symbol(_slot_state, _group_scratch);
+        for (uint32_t e : _group_scratch) {
+            _state_groups.push_back(base + e);
+        }
+    }
     for (auto& [k, v] : _slot_state) {
-        _state.emplace_back(s.prefix + k, std::move(v));
+        _state.emplace_back(s.prefix.empty() ? std::move(k) : s.prefix + k, std::move(v));
+    }
+    if (_shared_store) {
+        // The whole-engine keys (and the version base) close the slot's last run.
+        if (_shared && p && p->written != p->next) {
+            _state.emplace_back(s.prefix + "t", be64(p->version_base));
+        }
+        if (_state_groups.empty() || _state_groups.back() != _state.size()) {
+            _state_groups.push_back(static_cast<uint32_t>(_state.size()));
+        }
+    }
+    if (_shared) {
+        const int64_t v = p ? version(*p) : 1;
+        _candle_versions.resize(_candles.size(), v);
+        _state_versions.resize(_state.size(), v);
     }
 }
 
-result<void> process_stage::commit() {
+// Takes what the engines changed, the positions and the latest prices into
+// the batch buffers; false when there is nothing to write.
+bool process_stage::take_batch() {
     _candles.clear();
     _fillers.clear();
     _state.clear();
-    for (auto& [_, s] : _slots) {
-        take(*s);
+    _candle_versions.clear();
+    _state_versions.clear();
+    _state_groups.clear();
+    for (auto& [id, s] : _slots) {
+        auto it = _parts.find(id);
+        take(*s, it == _parts.end() ? nullptr : &it->second);
     }
     for (auto& [id, p] : _parts) {
         if (p.anchors) {
@@ -448,12 +574,36 @@ result<void> process_stage::commit() {
             }
             _state.emplace_back(position_key(id), be64(p.next));
         }
+        if (_shared) {
+            _state_versions.resize(_state.size(), version(p));
+        }
+        if (_shared_store && (_state_groups.empty() || _state_groups.back() != _state.size())) {
+            _state_groups.push_back(static_cast<uint32_t>(_state.size()));
+        }
     }
     if (_candles.empty() && _fillers.empty() && _state.empty() && _ticks.empty()) {
-        _pending = 0;
-        return ok();
+        return false;
     }
-    if (_opts.publish_candles) {
+    _latest_vec.clear();
+    for (auto& [_, t] : _latest) {
+        _latest_vec.push_back(std::move(t));
+    }
+    _latest.clear();
+    return true;
+}
+
+// A batch that failed to write stays in the buffers (_unwritten) and is
+// written again as it was: the engines have handed it over already.
+result<void> process_stage::commit() {
+    if (!_unwritten) {
+        if (!take_batch()) {
+            _pending = 0;
+            return ok();
+        }
+        _unwritten = true;
+        _published = false;
+    }
+    if (_opts.publish_candles && !_published) {
         for (const auto& c : _candles) {
             _buf.clear();
             model::encode_framed(c, _buf);
@@ -461,12 +611,8 @@ result<void> process_stage::commit() {
                 return r;
             }
         }
+        _published = true;
     }
-    _latest_vec.clear();
-    for (auto& [_, t] : _latest) {
-        _latest_vec.push_back(std::move(t));
-    }
-    _latest.clear();
     // Embedded, the store's positions skip the dead letters: they go out first.
     // In a group the offset commit does that (commit_offsets).
     if (!_opts.group && _dlq_unflushed) {
@@ -476,9 +622,15 @@ result<void> process_stage::commit() {
         _dlq_unflushed = false;
     }
     int64_t t0 = mono_nanos();
-    if (auto r = _store.write(store::write_batch{_ticks, _candles, _latest_vec, _state}); !r) {
+    if (auto r = mark_covered(); !r) {
         return r;
     }
+    if (auto r = _store.write(store::write_batch{_ticks, _candles, _latest_vec, _state, _candle_versions,
+                                                 _state_versions, _state_groups});
+        !r) {
+        return r;
+    }
+    _unwritten = false;
     _probe.written(t0, _candles.size(), _pending_ingest, now_micros(), _opts.latency_sink);
     if (_opts.on_commit) {
         _opts.on_commit(_candles, _fillers, _latest_vec);
@@ -494,6 +646,63 @@ result<void> process_stage::commit() {
     return ok();
 }
 
+// A store that is down or overloaded (an I/O error: Cassandra unreachable,
+// timeouts; a full disk) is waited for: reading stops (the lag grows, memory
+// stays bounded by the batch), the same batch is written again with a
+// growing pause, and nothing is committed to the group meanwhile. Any other
+// error ends the stage.
+result<step_status> process_stage::backoff(error e) {
+    if (e.code != make_error_code(store::errc::io_error)) {
+        return e;
+    }
+    _probe.store_retry();
+    _retry_delay_ns = std::clamp<int64_t>(_retry_delay_ns * 2, 100'000'000, 5'000'000'000);
+    _retry_at_ns = mono_nanos() + _retry_delay_ns;
+    spdlog::warn(
+        "process: the store write failed (attempt {}); reading waits and the write is tried again in "
+        "{} ms: {}",
+        ++_failed_writes, _retry_delay_ns / 1'000'000, e.what());
+    return step_status::idle;
+}
+
+result<step_status> process_stage::retry_write(std::chrono::milliseconds max_wait) {
+    const int64_t left = _retry_at_ns - mono_nanos();
+    if (left > 0) {
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(max_wait, std::chrono::nanoseconds(left)));
+        return step_status::idle;
+    }
+    if (auto r = commit(); !r) {
+        return backoff(r.error());
+    }
+    spdlog::info("process: the store took the batch after {} failed attempts; reading goes on",
+                 _failed_writes);
+    _failed_writes = 0;
+    _retry_delay_ns = 0;
+    return step_status::busy;
+}
+
+// Shared store: before a write, how far it is to cover ("o"), so that a
+// replica taking a partition over knows how many of the records past the
+// checkpoint a previous owner may already have written candles for.
+result<void> process_stage::mark_covered() {
+    if (!_shared) {
+        return ok();
+    }
+    _marks.clear();
+    _mark_versions.clear();
+    for (const auto& [id, p] : _parts) {
+        if (p.written != p.next) {
+            _marks.emplace_back(p.slot->prefix + "o", be64(p.next));
+            _mark_versions.push_back(version(p));
+        }
+    }
+    if (_marks.empty()) {
+        return ok();
+    }
+    return _store.write(store::write_batch{{}, {}, {}, _marks, {}, _mark_versions});
+}
+
 result<void> process_stage::commit_offsets() {
     if (!_opts.group) {
         return ok(); // embedded: the positions are in the store's atomic write
@@ -502,7 +711,7 @@ result<void> process_stage::commit_offsets() {
     _offsets_due = false;
     bus::offsets next;
     for (const auto& [id, p] : _parts) {
-        int64_t o = p.anchors->safe_offset(p.written);
+        int64_t o = p.anchors ? p.anchors->safe_offset(p.written) : p.written;
         if (o >= 0 && o != p.committed) {
             next.emplace_back(partition_id(id), offset(o));
         }
@@ -535,6 +744,13 @@ result<void> process_stage::finish() {
     if (auto r = commit(); !r) {
         return r;
     }
+    // What finish() finalizes is written at the same offsets as the open
+    // windows before it: one version up, so the final rows win.
+    _finishing = true;
+    struct reset {
+        bool& b;
+        ~reset() { b = false; }
+    } reset_finishing{_finishing};
     // A step at a time, each written before the next: a universe of symbols
     // finalized at once would be one batch of millions of candles.
     constexpr size_t symbols_per_step = 10'000;

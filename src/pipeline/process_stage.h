@@ -51,6 +51,18 @@ using commit_observer = std::function<void(std::span<const model::candle>, std::
 // names this replica; on assignment a partition it committed last resumes
 // from its own store, any other is rebuilt from the committed offset with a
 // fresh engine (its stale state deleted), re-emitting identical candles.
+// Group over a shared store (store::shared(), Cassandra: every replica
+// writes the same tables): the state of partition p under kp/<p>/ is a
+// checkpoint any replica can take over. There is no atomic write, so each
+// write puts candles first, then the engine state, then the position; every
+// candle and state change carries a version that grows with the partition's
+// offset (internal/versions below), so a replica replaying older records,
+// or a stalled one waking up, never overwrites newer rows. On assignment the
+// engine is restored from the checkpoint and reading resumes at its
+// position: a takeover reads again at most the records of one write
+// (process.max_batch), counted in the probe from the "o" mark each write
+// puts first; the group's offset is the position. Ticks the engine state already holds are dropped by its
+// (source, symbol, seq) dedupe.
 // Candles also go to market.candles when options::publish_candles: the
 // candles with ticks, as in the store; consumers fill the empty windows
 // between two candles with the previous close, as store/fill.h does.
@@ -133,17 +145,25 @@ private:
         int64_t written = 0;    // next offset covered by the store; -1 = position not stored yet
         int64_t committed = -1; // last offset committed to the group
         int64_t max_event = INT64_MIN;
-        std::unique_ptr<internal::rebuild_anchors> anchors; // group only
+        std::unique_ptr<internal::rebuild_anchors> anchors; // group over a store of its own
+        int64_t version_base = 0;                           // shared store: version(o) = base + 2 o
     };
 
     void on_assigned(const std::vector<partition_id>& ps);
     void on_revoked(const std::vector<partition_id>& ps);
     result<void> assign_embedded(partition_id pid, part& p);
     result<void> assign_group(partition_id pid, part& p);
+    result<void> assign_shared(partition_id pid, part& p);
+    // The version of what a write covering p up to p.next carries (shared store).
+    int64_t version(const part& p) const { return p.version_base + 2 * p.next + (_finishing ? 1 : 0); }
     result<void> restore_shared_engine();
     void apply(const bus::record_view& rec, part& p);
-    void take(engine_slot& s);
+    void take(engine_slot& s, const part* p);
     result<void> commit_offsets();
+    result<void> mark_covered();
+    bool take_batch();
+    result<step_status> backoff(error e);
+    result<step_status> retry_write(std::chrono::milliseconds max_wait);
     result<step_status> maybe_finish(size_t n);
     void housekeeping();
     void dead_letter(const bus::record_view& r, const char* kind, std::string why);
@@ -155,12 +175,17 @@ private:
     options _opts;
     dead_letter_writer _dlq;
     process_probe _probe;
+    // Several writers, no atomic write (store::shared()): state changes go in
+    // runs (write_batch::state_groups), each symbol's keys in one.
+    const bool _shared_store;
     std::string _replica;
     int64_t _largest_us = 0;
 
     std::map<int32_t, std::unique_ptr<engine_slot>> _slots; // by partition (group) or 0 (embedded)
     std::map<int32_t, part> _parts;
     bool _shared_restored = false;
+    bool _shared = false;    // a group over a shared store
+    bool _finishing = false; // finish()'s writes: final windows win over the open ones at the same offset
     std::optional<error> _callback_error;
 
     bus::poll_result _polled;
@@ -171,6 +196,12 @@ private:
     std::vector<model::filler_run> _fillers; // not stored: readers make fillers (store/fill.h)
     std::vector<store::state_change> _state;
     std::vector<store::state_change> _slot_state;
+    std::vector<int64_t> _candle_versions; // shared store: one per candle, per state change
+    std::vector<int64_t> _state_versions;
+    std::vector<uint32_t> _state_groups; // shared store: runs of _state written all or none
+    std::vector<uint32_t> _group_scratch;
+    std::vector<store::state_change> _marks;
+    std::vector<int64_t> _mark_versions;
     std::vector<int64_t> _pending_ingest; // ingest times of the ticks of the next write
     std::string _buf;
     int64_t _pending = 0;
@@ -180,6 +211,11 @@ private:
     int64_t _last_lag_ns = 0;
     int64_t _last_retention_ns = 0;
     bool _offsets_due = false;
+    bool _unwritten = false; // the buffers hold a batch the store has not taken yet
+    bool _published = false; // and its candles went to market.candles
+    int64_t _retry_at_ns = 0;
+    int64_t _retry_delay_ns = 0;
+    int64_t _failed_writes = 0;
     bool _dlq_unflushed = false;
 
     std::atomic<bool> _upstream_done{false};

@@ -9,9 +9,11 @@ deploy/cassandra/schema.cql by `schema_statements`, never in another test's.
 
 Standard library only; `driver_session` needs the DataStax driver
 (cassandra-driver, in the .venv that scripts/setup makes)."""
+import contextlib
 import os
 import re
 import sys
+import tempfile
 import time
 import uuid
 
@@ -36,6 +38,26 @@ def cluster():
     if down:
         sys.exit(f"the suite's Cassandra in {d} has nodes {down} down; see {d}/node-*/server.log")
     return c
+
+
+@contextlib.contextmanager
+def own_cluster(name, auth=True):
+    """A one-node cluster of the test's own, for tests that stop Cassandra:
+    started under the test folder, stopped at the end; its logs stay there
+    after a failure."""
+    root = tempfile.mkdtemp(prefix=f"mdsp-cassandra-{name}-", dir=os.environ.get("MDSP_TEST_TMP"))
+    try:
+        c = cassandra_cluster.cluster(root, 1, auth=auth).start(replace=True)
+    except cassandra_cluster.cluster_error as e:
+        raise AssertionError(f"cannot start a Cassandra node: {e} (the jars come from scripts/setup)")
+    failed = True
+    try:
+        yield c
+        failed = False
+    finally:
+        c.stop(keep_logs=failed)
+        if failed:
+            print(f"the node's logs: {root}/logs", flush=True)
 
 
 def replication_factor(c):

@@ -189,24 +189,39 @@ private:
     std::string _metadata;
 };
 
-// The store interface over maps; write() is atomic by construction.
+// The store interface over maps; write() is atomic by construction. As a
+// shared store (shared_store) it keeps, of two writes of a candle or a state
+// key, the one with the higher version, as Cassandra's USING TIMESTAMP does.
+// fail_writes makes the next writes fail with an I/O error (a store down).
 class memory_store final : public store::store {
 public:
     explicit memory_store(journal& j)
       : _j(j) {}
 
     result<void> write(const mdsp::store::write_batch& b) override {
+        if (fail_writes > 0) {
+            --fail_writes;
+            _j.push_back("store.write failed");
+            return make_error(mdsp::store::errc::io_error, "the store is down");
+        }
         _j.push_back("store.write");
         for (const auto& t : b.ticks) {
             stored_ticks.push_back(t);
         }
-        for (const auto& c : b.candles) {
-            stored_candles[key(c)] = c;
+        for (size_t i = 0; i < b.candles.size(); ++i) {
+            const auto& c = b.candles[i];
+            if (newer(candle_versions[key(c)], b.candle_versions, i)) {
+                stored_candles[key(c)] = c;
+            }
         }
         for (const auto& t : b.latest) {
             latest_ticks[t.symbol] = t;
         }
-        for (const auto& [k, v] : b.state) {
+        for (size_t i = 0; i < b.state.size(); ++i) {
+            const auto& [k, v] = b.state[i];
+            if (!newer(state_versions[k], b.state_versions, i)) {
+                continue;
+            }
             if (v) {
                 state[k] = *v;
             } else {
@@ -215,6 +230,10 @@ public:
         }
         return ok();
     }
+    bool shared() const override { return shared_store; }
+    bool shared_store = false;
+    int fail_writes = 0;
+    std::map<std::string, int64_t> candle_versions, state_versions; // kept versions (tombstones too)
     result<mdsp::store::backfill_outcome>
     write_backfill(std::span<const model::candle>, std::span<const mdsp::store::state_change>) override {
         return mdsp::store::backfill_outcome{};
@@ -257,6 +276,17 @@ public:
     }
     result<void> sync() override { return ok(); }
 
+    // Whether the write of version versions[i] (none: always) replaces kept.
+    static bool newer(int64_t& kept, std::span<const int64_t> versions, size_t i) {
+        if (versions.empty()) {
+            return true;
+        }
+        if (versions[i] < kept) {
+            return false;
+        }
+        kept = versions[i];
+        return true;
+    }
     static std::string key(const model::candle& c) {
         return c.symbol + "/" + std::string(c.interval.name()) + "/" + std::to_string(c.window_start());
     }

@@ -237,6 +237,77 @@ TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_get
     }
 }
 
+TEST(process_stage, a_shared_store_is_a_checkpoint_any_replica_takes_over) {
+    rig r;
+    r.cfg.kafka.commit_interval_us = 0;
+    r.cfg.process.max_batch = 3;
+    r.store.shared_store = true;
+    for (int i = 0; i < 6; ++i) {
+        r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    process_stage::options o;
+    o.group = true;
+    testing::memory_consumer c1(r.topics, r.j, r.commits);
+    process_stage s1(r.cfg, c1, r.producer, r.store, o);
+    ASSERT_TRUE(s1.start());
+    r.drain(s1);
+    ASSERT_TRUE(s1.stop());
+    // No replica id in a store every replica shares; versions on everything.
+    EXPECT_EQ(r.store.state.count("replica/id"), 0u);
+    EXPECT_FALSE(r.store.candle_versions.empty());
+    const int32_t p = bus::partition_for("AAA", 2)();
+    auto prefix = process_stage::partition_prefix(p);
+    EXPECT_EQ(from_be64(r.store.state.at(position_key(p))), 6);
+    EXPECT_EQ(from_be64(r.store.state.at(prefix + "o")), 6);
+    EXPECT_TRUE(r.store.state.count(prefix + "t"));
+
+    // More ticks; a second replica takes over from the checkpoint: it reads
+    // only the new ones, and the candle goes on from the first's state.
+    for (int i = 6; i < 9; ++i) {
+        r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    testing::memory_consumer c2(r.topics, r.j, r.commits);
+    process_stage s2(r.cfg, c2, r.producer, r.store, o);
+    ASSERT_TRUE(s2.start());
+    r.drain(s2);
+    EXPECT_EQ(s2.ticks_processed(), 3u);
+    EXPECT_EQ(s2.probe().takeovers().value() >= 1, true);
+    auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].trade_count, 9);
+    EXPECT_EQ(a[0].open, 100);
+    EXPECT_EQ(a[0].close, 108);
+    // A stalled first replica writing its old candle again loses to the newer version.
+    auto old = a[0];
+    old.close = 1;
+    std::vector<int64_t> v{1};
+    ASSERT_TRUE(r.store.write({{}, std::span(&old, 1), {}, {}, v}));
+    EXPECT_EQ(r.store.candles_of("AAA", model::interval(60'000'000))->at(0).close, 108);
+    ASSERT_TRUE(s2.stop());
+}
+
+TEST(process_stage, waits_for_a_store_that_is_down_and_writes_the_same_batch_again) {
+    rig r;
+    for (int i = 0; i < 4; ++i) {
+        r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
+    }
+    r.store.fail_writes = 3;
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    for (int i = 0; i < 200 && (r.store.fail_writes > 0 || r.store.stored_candles.empty()); ++i) {
+        ASSERT_TRUE(s.step(10ms)); // never an error: the stage waits
+    }
+    EXPECT_EQ(r.store.fail_writes, 0);
+    EXPECT_EQ(s.probe().store_retries().value() >= 3, true);
+    r.drain(s);
+    auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].trade_count, 4);
+    EXPECT_EQ(a[0].close, 103);
+    ASSERT_TRUE(s.stop());
+}
+
 TEST(process_stage, finishes_at_the_end_of_a_bounded_input_only_after_upstream_is_done) {
     rig r;
     r.send(trade_tick("AAA", t0, 100, 1));
