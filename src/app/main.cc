@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cassandra_commands.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/kafka_commands.h"
@@ -128,6 +129,8 @@ struct cli {
     CLI::App* ingest = nullptr;
     CLI::App* process = nullptr;
     CLI::App* kmock = nullptr;
+    CLI::App* cassandra_init = nullptr;
+    mdsp::app::cassandra_options copts;
 };
 
 void add_up(CLI::App& app, cli& c) {
@@ -292,7 +295,30 @@ void add_kafka_commands(CLI::App& app, cli& c) {
         "Partitions of market.ticks and market.candles [8]");
 }
 
+void add_cassandra_commands(CLI::App& app, cli& c) {
+    auto* cass = app.add_subcommand("cassandra", "Manage the Cassandra store (README \"Cassandra\")");
+    cass->require_subcommand(1);
+    c.cassandra_init = cass->add_subcommand(
+        "init", "Create the keyspace and tables of the Cassandra store when missing (idempotent) and check "
+                "that mdsp's statements prepare");
+    add_common(c.cassandra_init, c.fs);
+    c.cassandra_init->add_option_function<std::string>(
+        "--store", [&fs = c.fs](const std::string& v) { fs.values.emplace_back("store.uri", v); },
+        "cassandra://HOST[,HOST][:PORT]/KEYSPACE?user=NAME (also store.uri; password from "
+        "MDSP_CASSANDRA_PASSWORD)");
+    c.cassandra_init->add_option_function<std::string>(
+        "--replication",
+        [&fs = c.fs](const std::string& v) { fs.values.emplace_back("store.cassandra_replication", v); },
+        "The keyspace's replication as a CQL map, e.g. \"{'class': 'NetworkTopologyStrategy', 'dc1': 3}\" "
+        "(also store.cassandra_replication)");
+    c.cassandra_init->add_flag("--print", c.copts.print,
+                               "Print the CQL statements instead of running them (for cqlsh or a review)");
+}
+
 int dispatch(const cli& c, const config& cfg) {
+    if (c.cassandra_init->parsed()) {
+        return mdsp::app::cmd_cassandra_init(cfg, c.copts);
+    }
     if (c.up->parsed() && !cfg.kafka.brokers.empty()) {
         return mdsp::app::cmd_up_kafka(cfg, c.opts);
     }
@@ -355,6 +381,7 @@ int main(int argc, char** argv) {
     add_local_commands(app, c);
     add_backfill(app, c);
     add_kafka_commands(app, c);
+    add_cassandra_commands(app, c);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
