@@ -25,7 +25,8 @@ int cmd_cassandra_init(const config& cfg, const cassandra_options& o) {
         return 2;
     }
     if (o.print) {
-        for (const auto& stmt : store::cassandra_store::schema(u->keyspace, cfg.store.cassandra_replication)) {
+        for (const auto& stmt :
+             store::cassandra_store::schema(u->keyspace, cfg.store.cassandra_replication)) {
             std::printf("%s;\n", stmt.c_str());
         }
         return 0;
@@ -37,8 +38,9 @@ int cmd_cassandra_init(const config& cfg, const cassandra_options& o) {
         spdlog::error("mdsp cassandra init: {}", st.error().what());
         return 1;
     }
-    std::fprintf(stderr, "mdsp cassandra init: keyspace %s is ready (replication %s; tables ticks, candles, "
-                         "latest, candle_buckets, tick_days, state)\n",
+    std::fprintf(stderr,
+                 "mdsp cassandra init: keyspace %s is ready (replication %s; tables ticks, candles, "
+                 "latest, candle_buckets, tick_days, state)\n",
                  u->keyspace.c_str(), cfg.store.cassandra_replication.c_str());
     return 0;
 }

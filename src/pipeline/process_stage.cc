@@ -185,28 +185,43 @@ result<void> process_stage::assign_embedded(partition_id pid, part& p) {
     return ok();
 }
 
-result<void> process_stage::assign_group(partition_id pid, part& p) {
-    const int32_t id = pid();
+// What the group and the store hold of partition pid: its committed offset
+// (with the replica that committed it), its stored position, its state.
+result<process_stage::stored_partition> process_stage::load_partition(partition_id pid) {
+    stored_partition out;
     auto c = _in.committed_with_metadata(pid);
     if (!c) {
         return c.error();
     }
-    std::string prefix = partition_prefix(id);
-    auto pos = _store.load_state(position_key(id));
+    out.committed = std::move(*c);
+    auto pos = _store.load_state(position_key(pid()));
     if (!pos) {
         return pos.error();
     }
-    auto state = _store.load_state(prefix);
+    out.position = std::move(*pos);
+    auto state = _store.load_state(partition_prefix(pid()));
     if (!state) {
         return state.error();
     }
+    out.state = std::move(*state);
+    return out;
+}
+
+result<void> process_stage::assign_group(partition_id pid, part& p) {
+    const int32_t id = pid();
+    auto loaded = load_partition(pid);
+    if (!loaded) {
+        return loaded.error();
+    }
+    auto& [c, pos, state] = *loaded;
+    const std::string prefix = partition_prefix(id);
     auto slot = std::make_unique<engine_slot>(engine_cfg(_cfg));
     slot->prefix = prefix;
     p.anchors = std::make_unique<internal::rebuild_anchors>(_largest_us);
-    bool resume = *c && (*c)->second == "mdsp-replica:" + _replica && !pos->empty();
+    bool resume = c && c->second == "mdsp-replica:" + _replica && !pos.empty();
     if (resume) {
         std::vector<std::pair<std::string, std::string>> engine_state;
-        for (auto& [k, v] : *state) {
+        for (auto& [k, v] : state) {
             std::string_view rest = std::string_view(k).substr(prefix.size());
             if (rest.starts_with(stream::candle_engine::state_prefix)) {
                 engine_state.emplace_back(std::string(rest), std::move(v));
@@ -224,17 +239,17 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
         if (auto r = slot->engine.restore(engine_state); !r) {
             return r;
         }
-        p.next = p.written = from_be64(pos->front().second);
-        p.committed = (*c)->first();
+        p.next = p.written = from_be64(pos.front().second);
+        p.committed = c->first();
         spdlog::info("process: {}-{} resumes at {} from this replica's state (committed {})",
                      _opts.topics.ticks, id, p.next, p.committed);
     } else {
         // Another replica (or nobody) owned it last: rebuild from the
         // committed offset; what this store had of it is stale.
-        for (const auto& [k, _] : *state) {
+        for (const auto& [k, _] : state) {
             slot->delete_keys.push_back(k);
         }
-        p.next = *c ? (*c)->first() : 0;
+        p.next = c ? c->first() : 0;
         // The group's commit names the replica it came from: commit again
         // even at the same offset, so that it names this one. Otherwise a
         // partition coming back here is rebuilt over candles this store
@@ -243,7 +258,7 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
         p.committed = -1;
         p.written = -1; // the position is written at the next store write
         spdlog::info("process: {}-{} is rebuilt from offset {} ({})", _opts.topics.ticks, id, p.next,
-                     *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
+                     c ? fmt::format("committed by {}", c->second) : std::string("nothing committed"));
     }
     p.slot = slot.get();
     _slots[id] = std::move(slot);
@@ -256,24 +271,17 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
 // position when a writer stopped during a write).
 result<void> process_stage::assign_shared(partition_id pid, part& p) {
     const int32_t id = pid();
-    auto c = _in.committed_with_metadata(pid);
-    if (!c) {
-        return c.error();
+    auto loaded = load_partition(pid);
+    if (!loaded) {
+        return loaded.error();
     }
-    std::string prefix = partition_prefix(id);
-    auto pos = _store.load_state(position_key(id));
-    if (!pos) {
-        return pos.error();
-    }
-    auto state = _store.load_state(prefix);
-    if (!state) {
-        return state.error();
-    }
+    auto& [c, pos, state] = *loaded;
+    const std::string prefix = partition_prefix(id);
     auto slot = std::make_unique<engine_slot>(engine_cfg(_cfg));
     slot->prefix = prefix;
     std::vector<std::pair<std::string, std::string>> engine_state;
     int64_t covered = -1;
-    for (auto& [k, v] : *state) {
+    for (auto& [k, v] : state) {
         std::string_view rest = std::string_view(k).substr(prefix.size());
         if (rest.starts_with(stream::candle_engine::state_prefix)) {
             engine_state.emplace_back(std::string(rest), std::move(v));
@@ -283,12 +291,12 @@ result<void> process_stage::assign_shared(partition_id pid, part& p) {
             covered = from_be64(v);
         }
     }
-    if (!pos->empty()) {
+    if (!pos.empty()) {
         if (auto r = slot->engine.restore(engine_state); !r) {
             return r;
         }
-        p.next = p.written = from_be64(pos->front().second);
-        p.committed = *c ? (*c)->first() : -1;
+        p.next = p.written = from_be64(pos.front().second);
+        p.committed = c ? c->first() : -1;
         int64_t reread = std::max<int64_t>(covered - p.next, 0);
         _probe.takeover(reread);
         spdlog::info("process: {}-{} resumes at {} from its checkpoint in the store ({} records past it may "
@@ -298,12 +306,12 @@ result<void> process_stage::assign_shared(partition_id pid, part& p) {
         // Nothing checkpointed: from the group's offset with a fresh engine.
         // Rows a writer left without a position are rewritten on the way
         // with versions at least theirs.
-        p.next = *c ? (*c)->first() : 0;
+        p.next = c ? c->first() : 0;
         p.committed = -1;
         p.written = -1;
         spdlog::info("process: {}-{} has no checkpoint in the store; it starts at offset {} ({})",
                      _opts.topics.ticks, id, p.next,
-                     *c ? fmt::format("committed by {}", (*c)->second) : std::string("nothing committed"));
+                     c ? fmt::format("committed by {}", c->second) : std::string("nothing committed"));
     }
     if (p.version_base <= 0) {
         // Versions start at the wall clock (microseconds, as Cassandra's own

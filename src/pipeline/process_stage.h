@@ -152,6 +152,11 @@ private:
     void on_assigned(const std::vector<partition_id>& ps);
     void on_revoked(const std::vector<partition_id>& ps);
     result<void> assign_embedded(partition_id pid, part& p);
+    struct stored_partition {
+        std::optional<std::pair<offset, std::string>> committed;
+        std::vector<std::pair<std::string, std::string>> position, state;
+    };
+    result<stored_partition> load_partition(partition_id pid);
     result<void> assign_group(partition_id pid, part& p);
     result<void> assign_shared(partition_id pid, part& p);
     // The version of what a write covering p up to p.next carries (shared store).

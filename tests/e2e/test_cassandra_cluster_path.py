@@ -22,7 +22,8 @@ import mdsp_cassandra
 from mdsp_e2e import TRADES, all_candles, check, main, mdsp_binary, run, server, tempdir
 from mdsp_kafka import PARTITIONS, space
 from test_cassandra_store import setup, uri
-from test_kafka import GROUP, SYMBOLS, candles_of, ingest, replica, wait_caught_up, wait_until_split, write_ticks
+from test_kafka import (GROUP, SYMBOLS, candles_of, check_same_candles, ingest, replica, wait_caught_up,
+                        wait_until_split, write_ticks)
 from test_reference import compare, klines
 
 MAX_BATCH = 2000  # records per store write, so one write's worth is small beside a day
@@ -161,13 +162,7 @@ def test_kill_and_take_over_from_the_checkpoint():
         check(base.stop() == 0, "the base replica stops cleanly")
     want = candles_of([os.path.join(d, "base")])
     got = stored_candles(store, env, os.path.join(d, "serve"))
-    check(len(want) > 2000, f"the base run has candles: {len(want)}")
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
-    diff = [k for k in want if want[k] != got[k]]
-    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs "
-          f"{[got[k] for k in diff[:1]]}")
+    check_same_candles(want, got, 2000)
     print(f"{len(want)} candles in Cassandra equal the uninterrupted run's", flush=True)
 
 

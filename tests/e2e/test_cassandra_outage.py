@@ -14,7 +14,7 @@ import mdsp_cassandra
 from mdsp_e2e import check, main, mdsp_binary, run, tempdir
 from mdsp_kafka import space
 from test_cassandra_cluster_path import cass_replica, stored_candles
-from test_kafka import SYMBOLS, candles_of, replica, wait_caught_up, write_ticks
+from test_kafka import SYMBOLS, candles_of, check_same_candles, replica, wait_caught_up, write_ticks
 
 OUTAGE_S = 30
 
@@ -84,13 +84,7 @@ def test_cassandra_down_for_30_seconds():
             check(base.stop() == 0, "the base replica stops cleanly")
         want = candles_of([os.path.join(d, "base")])
         got = stored_candles(store, env, os.path.join(d, "serve"))
-    check(len(want) > 1000, f"the base run has candles: {len(want)}")
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
-    diff = [k for k in want if want[k] != got[k]]
-    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs "
-          f"{[got[k] for k in diff[:1]]}")
+    check_same_candles(want, got, 1000)
     print(f"{len(want)} candles equal the uninterrupted run's", flush=True)
 
 

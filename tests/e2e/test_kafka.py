@@ -79,6 +79,17 @@ def candles_of(dirs):
     return {k: v[1] for k, v in out.items()}
 
 
+def check_same_candles(want, got, at_least):
+    """got has exactly the candles of want (a run of at least at_least candles), equal field by field."""
+    check(len(want) > at_least, f"the base run has candles: {len(want)}")
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
+    diff = [k for k in want if want[k] != got[k]]
+    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs "
+          f"{[got[k] for k in diff[:1]]}")
+
+
 class replica(server):
     """`mdsp process --kafka` with its API on an ephemeral port."""
 
@@ -217,12 +228,7 @@ def test_two_replicas_kill_and_restart():
         check(base.stop() == 0, "the base replica stops cleanly")
     want = candles_of([os.path.join(d, "base")])
     got = candles_of([os.path.join(d, "r1"), os.path.join(d, "r2")])
-    check(len(want) > 3000, f"the base run has candles: {len(want)}")
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
-    diff = [k for k in want if want[k] != got[k]]
-    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs {[got[k] for k in diff[:1]]}")
+    check_same_candles(want, got, 3000)
 
 
 def write_dups_and_late(d, rows):

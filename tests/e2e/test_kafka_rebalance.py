@@ -14,7 +14,7 @@ import time
 
 from mdsp_e2e import check, main, mdsp_binary, tempdir
 from mdsp_kafka import PARTITIONS, space
-from test_kafka import SYMBOLS, candles_of, murmur2_partition, replica, wait_caught_up, wait_until_split, write_ticks
+from test_kafka import SYMBOLS, candles_of, check_same_candles, murmur2_partition, replica, wait_caught_up, wait_until_split, write_ticks
 
 GROUP_EVENT = re.compile(r"kafka: group \S+ (assigned|revoked) ")
 
@@ -101,12 +101,7 @@ def test_processor_killed_during_rebalance():
         check(base.stop() == 0, "the base replica stops cleanly")
     want = candles_of([os.path.join(d, "base")])
     got = candles_of(dirs)
-    check(len(want) > 3000, f"the base run has candles: {len(want)}")
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    check(not missing and not extra, f"{len(missing)} candles missing ({missing[:3]}), {len(extra)} extra ({extra[:3]})")
-    diff = [k for k in want if want[k] != got[k]]
-    check(not diff, f"{len(diff)} candles differ, e.g. {diff[:1]}: {[want[k] for k in diff[:1]]} vs {[got[k] for k in diff[:1]]}")
+    check_same_candles(want, got, 3000)
 
 
 if __name__ == "__main__":
