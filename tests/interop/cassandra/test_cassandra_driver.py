@@ -8,7 +8,8 @@ schema and the dashboards mdsp ships:
   configuration; the tables have the keys, TTL and compaction it says;
 - a candle, a tick and a latest row written with prepared statements read
   back equal, the tick with the table's 30-day TTL;
-- every Cassandra query of deploy/grafana/dashboards, with its variables
+- every Cassandra query of deploy/grafana/dashboards, also over the Binance
+  reference as `mdsp replay --store cassandra://` writes it, with its variables
   filled in as Grafana and the hadesarchitect-cassandra-datasource plugin
   fill them, runs without ALLOW FILTERING and returns exactly the candles
   of the dashboard's time range, across a month boundary (two buckets) and
@@ -31,6 +32,7 @@ if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(ROOT, ".venv"))
     os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
 
 import contextlib  # noqa: E402
+import csv  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
@@ -138,16 +140,16 @@ def test_schema_applies_twice():
 
 def test_rows_read_back_equal():
     start = utc(2026, 11, 21, 20, 25)
-    row = candle("XRPETH", "1m", start, 7)
+    row = candle("XRPBTC", "1m", start, 7)
     write_candles([row])
     got = run(f"SELECT * FROM {KS}.candles WHERE symbol = %s AND interval = %s AND bucket = %s AND window_start = %s",
-              ["XRPETH", "1m", "2026-11", start]).one()
+              ["XRPBTC", "1m", "2026-11", start]).one()
     check(got is not None, "the candle written is read back")
     back = got._asdict()
     back["window_start"] = as_utc(back["window_start"])
     check(back == row, f"candle read back {back}, written {row}")
 
-    tick = {"symbol": "XRPETH", "day": datetime.date(2026, 11, 21), "event_time": ms(start) * 1000 + 1,
+    tick = {"symbol": "XRPBTC", "day": datetime.date(2026, 11, 21), "event_time": ms(start) * 1000 + 1,
             "seq": 42, "source": "binance", "exchange": "Binance", "mic_code": None, "asset_type": "crypto",
             "currency": "ETH", "ingest_time": ms(start) * 1000 + 900, "price": 0.00021875, "size": 12.5,
             "day_volume": None, "bid": None, "ask": None, "trade_id": 123456789}
@@ -155,7 +157,7 @@ def test_rows_read_back_equal():
     run(session.prepare(f"INSERT INTO {KS}.ticks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"),
         [tick[k] for k in cols])
     got = run(f"SELECT {', '.join(cols)}, TTL(price) AS ttl FROM {KS}.ticks WHERE symbol = %s AND day = %s",
-              ["XRPETH", tick["day"]]).one()._asdict()
+              ["XRPBTC", tick["day"]]).one()._asdict()
     ttl = got.pop("ttl")
     got["day"] = datetime.date.fromisoformat(str(got["day"]))  # the driver's own Date type
     check(got == tick, f"tick read back {got}, written {tick}")
@@ -165,7 +167,7 @@ def test_rows_read_back_equal():
     lcols = list(latest)
     run(session.prepare(f"INSERT INTO {KS}.latest ({', '.join(lcols)}) VALUES ({', '.join('?' * len(lcols))})"),
         [latest[k] for k in lcols])
-    got = run(f"SELECT {', '.join(lcols)} FROM {KS}.latest WHERE symbol = 'XRPETH'").one()._asdict()
+    got = run(f"SELECT {', '.join(lcols)} FROM {KS}.latest WHERE symbol = 'XRPBTC'").one()._asdict()
     check(got == latest, f"latest read back {got}, written {latest}")
 
 
@@ -318,9 +320,55 @@ def check_dashboard_queries(grafana, queries, rows):
         print(f"the dashboards' queries {what}: {len(want)} candles each", flush=True)
 
 
+def test_grafana_queries_on_what_mdsp_wrote():
+    """The dashboards' queries over the Binance reference as `mdsp replay
+    --store cassandra://` writes it: half an hour of 1m candles equal
+    Binance's klines (the minutes with trades: the tables hold no fillers),
+    and latest is the reference's last trade."""
+    from mdsp_e2e import TRADES, run as run_mdsp, tempdir
+    from test_reference import klines
+
+    env = dict(os.environ)
+    user = ""
+    if c.auth:
+        env["MDSP_CASSANDRA_PASSWORD"] = c.auth["password"]
+        user = f"?user={c.auth['username']}"
+    run_mdsp(["replay", TRADES, "-d", tempdir("grafana-on-mdsp"), "--log-level", "warn", "--store",
+              f"cassandra://{c.contact_points}/{KS}{user}"], env=env)
+    rows = klines()
+    t_from = datetime.datetime.fromtimestamp(int(rows[1000]["open_time_ms"]) / 1000, UTC)
+    t_to = t_from + 30 * MINUTE
+    want = [k for k in rows if float(k["volume"]) > 0
+            and t_from <= datetime.datetime.fromtimestamp(int(k["open_time_ms"]) / 1000, UTC) <= t_to]
+    check(len(want) > 5, f"the reference has minutes with trades from {t_from}: {len(want)}")
+    with grafana_session() as grafana:
+        for where, q in dashboard_queries():
+            if "variable cluster_symbol" in where:
+                symbols = [r[0] for r in mdsp_cassandra.execute_idempotent(grafana, in_keyspace(q))]
+                check("XRPETH" in symbols, f"{where}: {symbols}")
+                continue
+            if "variable" in where:
+                continue
+            cql = in_keyspace(grafana_interpolate(q, {"cluster_symbol": "XRPETH"}, t_from, t_to))
+            got = [r._asdict() for r in mdsp_cassandra.execute_idempotent(grafana, cql)]
+            if f"FROM {KS}.latest" in cql:
+                with open(TRADES) as f:
+                    last = max(csv.DictReader(f), key=lambda t: (int(t["time_ms"]), int(t["agg_trade_id"])))
+                check(len(got) == 1 and got[0]["price"] == float(last["price"]), f"{where}: {got}, last trade {last}")
+                continue
+            check(len(got) == len(want), f"{where}: {len(got)} candles, Binance has {len(want)} minutes with trades")
+            for g, k in zip(got, want):
+                check(ms(as_utc(g["window_start"])) == int(k["open_time_ms"]), f"{where}: {g} vs {k}")
+                for f in ("open", "high", "low", "close", "volume"):
+                    if f in g:
+                        check(g[f] == float(k[f]), f"{where}: {f} of {g} vs Binance's {k}")
+    print(f"the dashboards' queries over mdsp's data: {len(want)} candles each from {t_from}", flush=True)
+
+
 if __name__ == "__main__":
     try:
-        main([test_schema_applies_twice, test_rows_read_back_equal, test_grafana_queries_return_the_range])
+        main([test_schema_applies_twice, test_rows_read_back_equal, test_grafana_queries_return_the_range,
+              test_grafana_queries_on_what_mdsp_wrote])
     finally:
         try:
             session.execute(f"DROP KEYSPACE IF EXISTS {KS}")
