@@ -109,8 +109,9 @@ def mdsp_pid(parent):
 
 class image_server(server):
     """mdsp_e2e.server through `buildah run`. buildah turns a signal to
-    itself into SIGKILL for its child, and after a SIGKILL of its own the
-    child lives on: every signal goes to mdsp itself."""
+    itself into SIGKILL for its child, and after a SIGKILL of buildah the
+    child can live on (an mdsp serve was left so): every signal goes to
+    mdsp itself."""
 
     def signal(self, sig):
         if self.proc.poll() is None:
