@@ -124,6 +124,15 @@ class image_server(server):
         self.signal(signal.SIGKILL)
         super().kill()
 
+    def __exit__(self, *exc):
+        # As `docker stop`: SIGTERM, SIGKILL only after a grace period (a
+        # killed buildah run leaves its folder in /var/tmp behind).
+        self.signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
 
 def test_tools():
     check(os.geteuid() == 0, "buildah's storage and debootstrap need root: run the test as root")
