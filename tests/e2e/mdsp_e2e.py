@@ -30,9 +30,11 @@ def tempdir(name):
     return d
 
 
-def run(args, timeout=600, check=True, env=None):
-    """Runs mdsp to completion; returns (rc, stdout, stderr)."""
-    p = subprocess.run([mdsp_binary()] + args, capture_output=True, text=True, timeout=timeout, env=env)
+def run(args, timeout=600, check=True, env=None, command=None):
+    """Runs mdsp to completion; returns (rc, stdout, stderr). command: the
+    argv that starts mdsp (default [MDSP_BIN]; the image test runs it inside
+    the image through `buildah run`)."""
+    p = subprocess.run((command or [mdsp_binary()]) + args, capture_output=True, text=True, timeout=timeout, env=env)
     if check and p.returncode != 0:
         raise AssertionError(f"mdsp {' '.join(args)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
     return p.returncode, p.stdout, p.stderr
@@ -41,12 +43,13 @@ def run(args, timeout=600, check=True, env=None):
 class server:
     """A long-running mdsp (up or serve) on an ephemeral port."""
 
-    def __init__(self, args, ready_timeout=60, env=None, log=None):
+    def __init__(self, args, ready_timeout=60, env=None, log=None, command=None):
         """log: a file that every line mdsp writes to stderr is appended to
-        (what a failed multi-process test needs afterwards)."""
+        (what a failed multi-process test needs afterwards). command: as for
+        run()."""
         self.args = args
         self.log = log
-        self.proc = subprocess.Popen([mdsp_binary()] + args + ["--http", "127.0.0.1:0"],
+        self.proc = subprocess.Popen((command or [mdsp_binary()]) + args + ["--http", "127.0.0.1:0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = []
         self.out_lines = []
