@@ -74,8 +74,8 @@ std::string_view to_string(replay_format f) noexcept {
         return "binance";
     case replay_format::generic_csv:
         return "csv";
-    case replay_format::twelvedata_jsonl:
-        return "twelvedata";
+    case replay_format::json_lines:
+        return "jsonl";
     }
     return "auto";
 }
@@ -90,8 +90,8 @@ std::optional<replay_format> parse_replay_format(std::string_view n) noexcept {
     if (n == "csv" || n == "generic-csv") {
         return replay_format::generic_csv;
     }
-    if (n == "twelvedata" || n == "jsonl") {
-        return replay_format::twelvedata_jsonl;
+    if (n == "jsonl" || n == "json" || n == "twelvedata") {
+        return replay_format::json_lines;
     }
     return std::nullopt;
 }
@@ -102,12 +102,12 @@ std::optional<replay_format> detect_replay_format(std::string_view first_line) n
         s.remove_prefix(1);
     }
     if (s.starts_with('{')) {
-        return replay_format::twelvedata_jsonl;
+        return replay_format::json_lines;
     }
     if (internal::is_binance_header(s) || internal::looks_like_binance_row(s)) {
         return replay_format::binance_csv;
     }
-    if (internal::parse_generic_header(s)) {
+    if (internal::names_time_and_price(s)) {
         return replay_format::generic_csv;
     }
     return std::nullopt;
@@ -189,6 +189,20 @@ replay::~replay() {
     }
 }
 
+std::optional<std::string> replay::json_needs_symbol(std::string_view first) {
+    if (!_symbol.empty() || first.empty()) {
+        return std::nullopt;
+    }
+    model::tick t;
+    if (_json->parse(first, t, _error) != internal::line_outcome::tick || !t.symbol.empty()) {
+        return std::nullopt; // a bad first line is dead-lettered like any other
+    }
+    return fmt::format(
+        "the JSON lines of '{}' have no symbol key (symbol, pair or instrument): pass --symbol "
+        "SYM (the replay.symbol setting) to give all its ticks that symbol",
+        _path);
+}
+
 result<void> replay::read_header() {
     std::string_view line;
     bool overlong = false;
@@ -229,7 +243,9 @@ result<void> replay::read_header() {
             return make_error(errc::bad_format,
                               "cannot tell the format of '{}' from its first line {}: expected a Binance "
                               "aggregate-trades header (agg_trade_id,price,qty,...), a CSV header naming "
-                              "time,symbol,price[,size], or TwelveData JSON lines; pass the format option",
+                              "a time and a price column (time/timestamp/ts, price/p, and optionally "
+                              "symbol/pair/instrument and size/qty/quantity/amount/volume), or JSON lines; "
+                              "pass the format option",
                               _path, internal::quote_field(first));
         }
         _format = *detected;
@@ -240,24 +256,29 @@ result<void> replay::read_header() {
         header = internal::is_binance_header(first);
         break;
     case replay_format::generic_csv: {
-        auto cols = internal::parse_generic_header(first);
+        std::string why;
+        auto cols = internal::parse_generic_header(first, &why);
         if (!cols) {
-            return make_error(
-                errc::bad_format,
-                "the first line of '{}', {}, is not a CSV header naming time, symbol, price and "
-                "optionally size",
-                _path, internal::quote_field(first));
+            return make_error(errc::bad_format,
+                              "the first line of '{}', {}, is not a CSV header of ticks: {}", _path,
+                              internal::quote_field(first), why);
         }
         if (cols->symbol < 0 && _symbol.empty()) {
-            return make_error(errc::bad_config, "'{}' has no symbol column: pass the symbol option", _path);
+            return make_error(errc::bad_config,
+                              "'{}' has no symbol column (symbol, pair or instrument): pass --symbol SYM "
+                              "(the replay.symbol setting) to give all its ticks that symbol",
+                              _path);
         }
         _columns = std::make_unique<internal::generic_columns>(*cols);
         header = true;
         break;
     }
-    case replay_format::twelvedata_jsonl:
+    case replay_format::json_lines:
     case replay_format::automatic:
-        _json = std::make_unique<internal::twelvedata_parser>();
+        _json = std::make_unique<internal::json_line_parser>(internal::json_objects::any);
+        if (auto why = json_needs_symbol(first)) {
+            return make_error(errc::bad_config, "{}", *why);
+        }
         break;
     }
     if (header) {
@@ -479,9 +500,17 @@ bool replay::process(std::string_view line, std::vector<model::tick>& out, int64
         }
         t.seq = sequence(line_no);
         break;
-    case replay_format::twelvedata_jsonl:
+    case replay_format::json_lines:
     case replay_format::automatic:
         o = _json->parse(line, t, _error);
+        if (o == internal::line_outcome::tick && t.symbol.empty()) {
+            if (_symbol.empty()) {
+                o = internal::line_outcome::malformed;
+                _error = "no symbol (a key named symbol, pair or instrument), and no --symbol given";
+            } else {
+                t.symbol = _symbol;
+            }
+        }
         t.seq = sequence(line_no);
         break;
     }

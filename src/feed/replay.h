@@ -15,20 +15,21 @@
 namespace mdsp::feed {
 
 namespace internal {
-class twelvedata_parser;
+class json_line_parser;
 struct generic_columns;
 } // namespace internal
 
 enum class replay_format {
-    automatic,        // detected from the first line
-    binance_csv,      // agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker
-    generic_csv,      // header naming time,symbol,price[,size]
-    twelvedata_jsonl, // one TwelveData WebSocket event per line
+    automatic,   // detected from the first line
+    binance_csv, // agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker
+    generic_csv, // a header naming a time and a price column (internal/line_parser.h)
+    json_lines,  // one JSON object per line: a TwelveData event or a plain trade
 };
 
-// "auto", "binance", "csv", "twelvedata".
+// "auto", "binance", "csv", "jsonl".
 std::string_view to_string(replay_format f) noexcept;
-// Accepts the names to_string gives (and "binance-csv", "generic-csv", "jsonl").
+// Accepts the names to_string gives (and "binance-csv", "generic-csv", "json",
+// "twelvedata").
 std::optional<replay_format> parse_replay_format(std::string_view name) noexcept;
 // What the first line of a file says it is; nullopt when it says nothing we
 // know (a leading UTF-8 byte order mark is ignored).
@@ -38,8 +39,9 @@ struct replay_config {
     std::string path;
     replay_format format = replay_format::automatic;
     // The symbol of every tick of a Binance file (which has no symbol column),
-    // or of a generic CSV without a symbol column. For Binance files it
-    // defaults to <PAIR> when the file's folder is named binance-<pair>.
+    // of a generic CSV without a symbol column, and of JSON lines without a
+    // symbol key. For Binance files it defaults to <PAIR> when the file's
+    // folder is named binance-<pair>.
     std::optional<std::string> symbol;
     // 0 = as fast as possible. Otherwise real time times this factor: each
     // tick is due (its event time - the first tick's) / speed after the first.
@@ -82,7 +84,7 @@ class replay final : public source {
 public:
     // Opens the file, detects or checks the format and reads the header.
     // errc::not_found, errc::io_error, errc::bad_format (unknown first line),
-    // errc::bad_config (no symbol for a Binance file, bad speed).
+    // errc::bad_config (no symbol where the file has none, bad speed).
     static result<std::unique_ptr<replay>> open(replay_config cfg, dead_letter_sink sink);
     ~replay() override;
 
@@ -118,6 +120,9 @@ private:
     fill_status fill(char* dst, size_t room, int wait_ms, size_t& got);
     result<void> seek(int64_t offset, int64_t line);
     result<void> read_header();
+    // Why a JSON-lines file cannot be replayed as it is: its first line is a
+    // plain trade without a symbol and no symbol was given.
+    std::optional<std::string> json_needs_symbol(std::string_view first);
     // Parses one line into out (appending a tick), or dead-letters or skips it.
     // Returns true when a tick was appended.
     bool process(std::string_view line, std::vector<model::tick>& out, int64_t line_no, int64_t wall_now);
@@ -138,7 +143,7 @@ private:
     int _io_errno = 0;
     int64_t _file_size = 0;
     std::unique_ptr<internal::generic_columns> _columns;
-    std::unique_ptr<internal::twelvedata_parser> _json;
+    std::unique_ptr<internal::json_line_parser> _json;
 
     // Read buffer: bytes [_begin, _end) are read and not yet split into lines.
     std::vector<char> _buf;
