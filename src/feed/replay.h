@@ -15,6 +15,7 @@
 namespace mdsp::feed {
 
 namespace internal {
+class input_file;
 class json_line_parser;
 struct generic_columns;
 } // namespace internal
@@ -60,7 +61,8 @@ struct replay_config {
     std::stop_token stop;
 };
 
-// Replays a file of ticks. source = "replay:<canonical absolute path>" (as
+// Replays a file of ticks, plain or gzip-compressed (told by its first bytes,
+// not its name; see internal/input.h). source = "replay:<canonical absolute path>" (as
 // text: bytes that are not UTF-8 and control characters shown as "\xNN"),
 // ingest_time = now. seq = agg_trade_id for Binance files, the line number
 // (1-based, header included) otherwise.
@@ -75,8 +77,9 @@ struct replay_config {
 // a bounded number of bytes per poll() (it is dead-lettered when it ends).
 //
 // position() is "<byte offset>:<line number>" of the next line not yet turned
-// into a returned tick or a dead letter; resume() checks it lies on a line
-// boundary of this file and seeks there.
+// into a returned tick or a dead letter (the offset counts decompressed bytes
+// for gzip); resume() checks it lies on a line boundary of this file and
+// seeks there (for gzip by decompressing up to it again).
 //
 // Owned and polled by one thread; the sink is called on that thread. No
 // background work: the file is read in poll().
@@ -103,7 +106,9 @@ public:
     int64_t ticks() const noexcept { return _ticks; }
     int64_t malformed_lines() const noexcept { return _malformed; }
     int64_t skipped_lines() const noexcept { return _skipped; }
+    // On disk: compressed, for gzip.
     int64_t file_size() const noexcept { return _file_size; }
+    bool gzip() const noexcept;
 
 private:
     replay(replay_config cfg, dead_letter_sink sink);
@@ -115,10 +120,10 @@ private:
     read_status next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes, int wait_ms,
                           bool peek_overlong = false);
     enum class fill_status { data, would_block, eof, error };
-    // One read() of at most room bytes into dst, after waiting at most wait_ms
-    // for the descriptor to be readable.
+    // At most room bytes of data into dst, after waiting at most wait_ms.
     fill_status fill(char* dst, size_t room, int wait_ms, size_t& got);
-    result<void> seek(int64_t offset, int64_t line);
+    // Drops what is buffered and reads on from offset, line (the input is there).
+    void reset_reader(int64_t offset, int64_t line);
     result<void> read_header();
     // Why a JSON-lines file cannot be replayed as it is: its first line is a
     // plain trade without a symbol and no symbol was given.
@@ -139,8 +144,7 @@ private:
     std::string _file_name;
     std::string _topic; // "file:<path>"
     std::string _symbol;
-    int _fd = -1;
-    int _io_errno = 0;
+    std::unique_ptr<internal::input_file> _in;
     int64_t _file_size = 0;
     std::unique_ptr<internal::generic_columns> _columns;
     std::unique_ptr<internal::json_line_parser> _json;
