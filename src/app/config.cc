@@ -212,12 +212,14 @@ const std::vector<setting>& settings() {
          [](const config& c) {
              return c.replay.speed == 0 ? std::string("max") : fmt::format("{}", c.replay.speed);
          }},
-        {"replay.symbol", "Symbol of a Binance trades CSV (default: from a binance-<pair> folder name)",
+        {"replay.symbol",
+         "Symbol of every tick of a replay file without a symbol column or key (Binance trades CSV: "
+         "default from a binance-<pair> folder name)",
          string_setting(nullptr, [](config& c) -> std::string& { return c.replay.symbol; }),
          [](const config& c) { return c.replay.symbol; }},
-        {"replay.format", "auto, binance, csv or twelvedata",
+        {"replay.format", "auto, binance, csv or jsonl (twelvedata: the same as jsonl)",
          string_setting(nullptr, [](config& c) -> std::string& { return c.replay.format; },
-                        {"auto", "binance", "csv", "twelvedata"}),
+                        {"auto", "binance", "csv", "jsonl", "twelvedata"}),
          [](const config& c) { return c.replay.format; }},
         {"log.partitions", "Partitions of market.ticks (ticks of a symbol stay in one)",
          number_setting<int>([](config& c) -> int& { return c.log.partitions; }, 1, 1024,

@@ -69,11 +69,29 @@ void add_replay_flags(CLI::App* cmd, flag_settings& fs) {
         "Replay pace: max, or a factor of real time like 60 [max]");
     cmd->add_option_function<std::string>(
         "--symbol", [&fs](const std::string& v) { fs.values.emplace_back("replay.symbol", v); },
-        "Symbol of a Binance trades CSV (default: from a binance-<pair> folder)");
+        "Symbol of every tick of a file without a symbol column or key (a Binance trades CSV defaults to "
+        "the <PAIR> of a binance-<pair> folder)");
     cmd->add_option_function<std::string>(
         "--format", [&fs](const std::string& v) { fs.values.emplace_back("replay.format", v); },
-        "auto, binance, csv (time,symbol,price,size) or twelvedata (JSON lines) [auto]");
+        "auto, binance, csv or jsonl [auto: from the first line]");
 }
+
+// What `mdsp replay --help` says the file may hold (README: What mdsp replay reads).
+constexpr const char* replay_forms =
+    "FILE holds one of:\n"
+    "  Binance aggregate trades: agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker\n"
+    "    (header optional; symbol from a binance-<pair> folder or --symbol)\n"
+    "  CSV with a header naming, in any order and any case (other columns ignored):\n"
+    "    time: time|timestamp|ts   price: price|p   size (optional): size|qty|quantity|amount|volume\n"
+    "    symbol (or --symbol): symbol|pair|instrument\n"
+    "  JSON lines: TwelveData events, or objects with the same keys as the CSV columns\n"
+    "Times: ISO 8601 (2024-01-02T03:04:05.123456789Z, T or space, any fraction digits, Z, +02:00,\n"
+    "  +0200, -05 or none = UTC), or a Unix time, integer or fractional, plain or 1.7e9: up to 11\n"
+    "  integer digits seconds, 12-14 ms, 15-17 us, 18+ ns; a name suffix such as _s, _ms, _us, _ns\n"
+    "  (time_ms, ts_ns) sets the unit. Kept to the microsecond (finer digits cut), 1970 to 9999.\n"
+    "Prices and sizes: plain or exponent notation (0.00141342, 1e-5, 2.5E+3).\n"
+    "gzip files (told by their first bytes, not the name) are read directly.\n"
+    "A line that cannot be read is dead-lettered with file, line and reason; the replay goes on.";
 
 // Defaults, then the file, then the environment, then the flags.
 int build_config(const flag_settings& fs, config& cfg) {
@@ -168,9 +186,11 @@ void add_local_commands(CLI::App& app, cli& c) {
     add_common(c.replay, c.fs);
     add_replay_flags(c.replay, c.fs);
     c.replay
-        ->add_option("FILE", c.opts.replay_file, "Binance trades CSV, generic CSV or TwelveData JSON lines")
+        ->add_option("FILE", c.opts.replay_file,
+                     "Binance trades CSV, CSV with a header, or JSON lines; plain or gzip (see below)")
         ->required()
         ->check(CLI::ExistingFile);
+    c.replay->footer(replay_forms);
 
     c.serve = app.add_subcommand("serve", "Serve the HTTP API over the store of a data folder");
     add_common(c.serve, c.fs);

@@ -86,12 +86,20 @@ unsigned days_in_month(int64_t y, unsigned m) {
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
+// Exactly len ASCII digits at pos: from_chars alone would also take a sign,
+// and "2019-10-11T-1:00" would be an hour.
 bool parse_uint(std::string_view s, size_t pos, size_t len, int& out) {
     if (pos + len > s.size()) {
         return false;
     }
-    auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
-    return ec == std::errc() && p == s.data() + pos + len;
+    out = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        out = out * 10 + (s[i] - '0');
+    }
+    return true;
 }
 } // namespace
 
@@ -180,9 +188,13 @@ std::optional<int64_t> parse_time_micros(std::string_view s) {
     if (pos < s.size()) {
         if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
             pos += 1;
-        } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+        } else if (s[pos] == '+' || s[pos] == '-') {
+            // +hh:mm, +hhmm or +hh (RFC 3339, ISO 8601 basic, PostgreSQL's text).
+            const size_t rest = s.size() - pos - 1;
+            const bool colon = rest == 5 && s[pos + 3] == ':';
             int oh = 0, om = 0;
-            if (!parse_uint(s, pos + 1, 2, oh) || !parse_uint(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+            if ((rest != 2 && rest != 4 && !colon) || !parse_uint(s, pos + 1, 2, oh)
+                || (rest > 2 && !parse_uint(s, pos + (colon ? 4 : 3), 2, om)) || oh > 23 || om > 59) {
                 return std::nullopt;
             }
             offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);

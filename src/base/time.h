@@ -36,9 +36,11 @@ constexpr int64_t max_time_micros = 253'402'300'800LL * micros_per_second - 1;
 
 // "2019-10-11T00:00:00.000000Z" (UTC, microsecond precision).
 std::string format_iso8601(int64_t micros);
-// Accepts RFC 3339 / ISO 8601 UTC times ("2019-10-11T00:00:00Z",
-// "2019-10-11 00:00:00", fractional seconds, a "+hh:mm" offset), plain dates
-// ("2019-10-11") and integer Unix times in s, ms or us (told apart by size).
+// Accepts RFC 3339 / ISO 8601 times ("2019-10-11T00:00:00Z",
+// "2019-10-11 00:00:00", fractional seconds of any number of digits, cut to
+// microseconds; no zone = UTC, or Z, or an offset +hh:mm, +hhmm or +hh), plain
+// dates ("2019-10-11") and integer Unix times in s, ms or us (told apart by
+// size: below 1e11 seconds, below 1e14 milliseconds).
 // Dates must exist (no 2019-02-30); integer times are not bounded here (see
 // min_time_micros).
 std::optional<int64_t> parse_time_micros(std::string_view text);

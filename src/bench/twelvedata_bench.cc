@@ -114,7 +114,7 @@ struct side {
 // The connector's per-message path, one thread, for about `seconds`. Sets
 // `failure` when the parser refuses one of the events (a bug in one of the two).
 side run_ours(const std::vector<std::string>& events, double seconds, std::string& failure) {
-    feed::internal::twelvedata_parser parser;
+    feed::internal::json_line_parser parser(feed::internal::json_objects::twelvedata);
     model::tick t;
     std::string error;
     std::string frame;

@@ -8,13 +8,10 @@
 #include <filesystem>
 #include <limits>
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "feed/internal/input.h"
 #include "feed/internal/line_parser.h"
 #include "model/text.h"
 
@@ -54,6 +51,25 @@ std::string upper(std::string_view s) {
     return r;
 }
 
+// What the first bytes of an undetectable file say, for its error message:
+// compressed files other than gzip (which input_file reads) are common.
+std::string_view other_compression(std::string_view first) {
+    if (first.starts_with("\x28\xB5\x2F\xFD")) {
+        return " (it is zstd-compressed: decompress it first; only gzip is read directly)";
+    }
+    if (first.starts_with("BZh")) {
+        return " (it looks bzip2-compressed: decompress it first; only gzip is read directly)";
+    }
+    if (first.starts_with("\xFD"
+                          "7zXZ")) {
+        return " (it is xz-compressed: decompress it first; only gzip is read directly)";
+    }
+    if (first.starts_with("PK\x03\x04")) {
+        return " (it is a zip archive: extract the file first; only gzip is read directly)";
+    }
+    return "";
+}
+
 // "binance-xrpeth" -> "XRPETH".
 std::optional<std::string> symbol_from_folder(const std::filesystem::path& file) {
     auto folder = file.parent_path().filename().string();
@@ -74,8 +90,8 @@ std::string_view to_string(replay_format f) noexcept {
         return "binance";
     case replay_format::generic_csv:
         return "csv";
-    case replay_format::twelvedata_jsonl:
-        return "twelvedata";
+    case replay_format::json_lines:
+        return "jsonl";
     }
     return "auto";
 }
@@ -90,8 +106,8 @@ std::optional<replay_format> parse_replay_format(std::string_view n) noexcept {
     if (n == "csv" || n == "generic-csv") {
         return replay_format::generic_csv;
     }
-    if (n == "twelvedata" || n == "jsonl") {
-        return replay_format::twelvedata_jsonl;
+    if (n == "jsonl" || n == "json" || n == "twelvedata") {
+        return replay_format::json_lines;
     }
     return std::nullopt;
 }
@@ -102,12 +118,12 @@ std::optional<replay_format> detect_replay_format(std::string_view first_line) n
         s.remove_prefix(1);
     }
     if (s.starts_with('{')) {
-        return replay_format::twelvedata_jsonl;
+        return replay_format::json_lines;
     }
     if (internal::is_binance_header(s) || internal::looks_like_binance_row(s)) {
         return replay_format::binance_csv;
     }
-    if (internal::parse_generic_header(s)) {
+    if (internal::names_time_and_price(s)) {
         return replay_format::generic_csv;
     }
     return std::nullopt;
@@ -144,17 +160,11 @@ result<std::unique_ptr<replay>> replay::open(replay_config cfg, dead_letter_sink
     r->_id = "replay:" + model::echo_text(r->_path, whole);
     r->_topic = "file:" + model::echo_text(r->_path, whole);
     r->_file_name = model::echo_text(canonical.filename().string(), whole);
-    // O_NONBLOCK: opening a FIFO does not wait for a writer, and no read
-    // blocks (fill() waits with poll() and a timeout instead).
-    r->_fd = ::open(r->_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (r->_fd < 0) {
-        return make_error(errc::io_error, "cannot open replay file '{}': {}", r->_path, std::strerror(errno));
+    r->_in = std::make_unique<internal::input_file>();
+    if (std::string why; !r->_in->open(r->_path, why)) {
+        return make_error(errc::io_error, "cannot open replay file '{}': {}", r->_path, why);
     }
-    struct stat st {};
-    if (::fstat(r->_fd, &st) != 0) {
-        return make_error(errc::io_error, "cannot stat replay file '{}': {}", r->_path, std::strerror(errno));
-    }
-    r->_file_size = st.st_size;
+    r->_file_size = r->_in->size();
     if (auto h = r->read_header(); !h) {
         return h.error();
     }
@@ -183,10 +193,24 @@ replay::replay(replay_config cfg, dead_letter_sink sink)
     _symbol = _cfg.symbol.value_or("");
 }
 
-replay::~replay() {
-    if (_fd >= 0) {
-        ::close(_fd);
+replay::~replay() = default;
+
+bool replay::gzip() const noexcept {
+    return _in && _in->gzip();
+}
+
+std::optional<std::string> replay::json_needs_symbol(std::string_view first) {
+    if (!_symbol.empty() || first.empty()) {
+        return std::nullopt;
     }
+    model::tick t;
+    if (_json->parse(first, t, _error) != internal::line_outcome::tick || !t.symbol.empty()) {
+        return std::nullopt; // a bad first line is dead-lettered like any other
+    }
+    return fmt::format(
+        "the JSON lines of '{}' have no symbol key (symbol, pair or instrument): pass --symbol "
+        "SYM (the replay.symbol setting) to give all its ticks that symbol",
+        _path);
 }
 
 result<void> replay::read_header() {
@@ -205,8 +229,7 @@ result<void> replay::read_header() {
         }
     }
     if (st == read_status::error) {
-        return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
-                          std::strerror(_io_errno));
+        return make_error(errc::io_error, "cannot read replay file '{}': {}", _path, _in->error());
     }
     const bool empty = st == read_status::eof;
     if (overlong && (_cfg.format == replay_format::automatic || _cfg.format == replay_format::generic_csv)) {
@@ -227,10 +250,12 @@ result<void> replay::read_header() {
         auto detected = detect_replay_format(first);
         if (!detected) {
             return make_error(errc::bad_format,
-                              "cannot tell the format of '{}' from its first line {}: expected a Binance "
+                              "cannot tell the format of '{}' from its first line {}{}: expected a Binance "
                               "aggregate-trades header (agg_trade_id,price,qty,...), a CSV header naming "
-                              "time,symbol,price[,size], or TwelveData JSON lines; pass the format option",
-                              _path, internal::quote_field(first));
+                              "a time and a price column (time/timestamp/ts, price/p, and optionally "
+                              "symbol/pair/instrument and size/qty/quantity/amount/volume), or JSON lines; "
+                              "pass the format option",
+                              _path, internal::quote_field(first), other_compression(first));
         }
         _format = *detected;
     }
@@ -240,24 +265,29 @@ result<void> replay::read_header() {
         header = internal::is_binance_header(first);
         break;
     case replay_format::generic_csv: {
-        auto cols = internal::parse_generic_header(first);
+        std::string why;
+        auto cols = internal::parse_generic_header(first, &why);
         if (!cols) {
-            return make_error(
-                errc::bad_format,
-                "the first line of '{}', {}, is not a CSV header naming time, symbol, price and "
-                "optionally size",
-                _path, internal::quote_field(first));
+            return make_error(errc::bad_format,
+                              "the first line of '{}', {}, is not a CSV header of ticks: {}", _path,
+                              internal::quote_field(first), why);
         }
         if (cols->symbol < 0 && _symbol.empty()) {
-            return make_error(errc::bad_config, "'{}' has no symbol column: pass the symbol option", _path);
+            return make_error(errc::bad_config,
+                              "'{}' has no symbol column (symbol, pair or instrument): pass --symbol SYM "
+                              "(the replay.symbol setting) to give all its ticks that symbol",
+                              _path);
         }
         _columns = std::make_unique<internal::generic_columns>(*cols);
         header = true;
         break;
     }
-    case replay_format::twelvedata_jsonl:
+    case replay_format::json_lines:
     case replay_format::automatic:
-        _json = std::make_unique<internal::twelvedata_parser>();
+        _json = std::make_unique<internal::json_line_parser>(internal::json_objects::any);
+        if (auto why = json_needs_symbol(first)) {
+            return make_error(errc::bad_config, "{}", *why);
+        }
         break;
     }
     if (header) {
@@ -278,10 +308,7 @@ result<void> replay::read_header() {
     return ok();
 }
 
-result<void> replay::seek(int64_t offset, int64_t line) {
-    if (::lseek(_fd, offset, SEEK_SET) < 0) {
-        return make_error(errc::io_error, "cannot seek in replay file '{}': {}", _path, std::strerror(errno));
-    }
+void replay::reset_reader(int64_t offset, int64_t line) {
     _begin = _end = 0;
     _file_eof = false;
     _skipping = false;
@@ -292,39 +319,20 @@ result<void> replay::seek(int64_t offset, int64_t line) {
     _pending.reset();
     _anchored = false;
     _summary_logged = false;
-    return ok();
 }
 
 replay::fill_status replay::fill(char* dst, size_t room, int wait_ms, size_t& got) {
-    pollfd p{};
-    p.fd = _fd;
-    p.events = POLLIN;
-    const int ready = ::poll(&p, 1, wait_ms);
-    if (ready < 0) {
-        if (errno == EINTR) {
-            return fill_status::would_block;
-        }
-        _io_errno = errno;
-        return fill_status::error;
-    }
-    if (ready == 0) {
-        // Also a FIFO that no writer has opened yet (Linux reports POLLHUP
-        // only once a writer has come and gone), where read() would say EOF.
+    switch (_in->read(dst, room, wait_ms, got)) {
+    case internal::input_file::status::data:
+        return fill_status::data;
+    case internal::input_file::status::would_block:
         return fill_status::would_block;
-    }
-    const ssize_t n = ::read(_fd, dst, room);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-            return fill_status::would_block;
-        }
-        _io_errno = errno;
-        return fill_status::error;
-    }
-    if (n == 0) {
+    case internal::input_file::status::eof:
         return fill_status::eof;
+    case internal::input_file::status::error:
+        break;
     }
-    got = static_cast<size_t>(n);
-    return fill_status::data;
+    return fill_status::error;
 }
 
 replay::read_status replay::next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes,
@@ -479,9 +487,17 @@ bool replay::process(std::string_view line, std::vector<model::tick>& out, int64
         }
         t.seq = sequence(line_no);
         break;
-    case replay_format::twelvedata_jsonl:
+    case replay_format::json_lines:
     case replay_format::automatic:
         o = _json->parse(line, t, _error);
+        if (o == internal::line_outcome::tick && t.symbol.empty()) {
+            if (_symbol.empty()) {
+                o = internal::line_outcome::malformed;
+                _error = "no symbol (a key named symbol, pair or instrument), and no --symbol given";
+            } else {
+                t.symbol = _symbol;
+            }
+        }
         t.seq = sequence(line_no);
         break;
     }
@@ -601,8 +617,10 @@ result<poll_status> replay::poll(std::vector<model::tick>& out, size_t max) {
             return poll_status::ticks;
         }
         if (st == read_status::error) {
-            return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
-                              std::strerror(_io_errno));
+            if (out.size() > start) {
+                return poll_status::ticks; // these first; the error comes again next time
+            }
+            return make_error(errc::io_error, "cannot read replay file '{}': {}", _path, _in->error());
         }
         if (st == read_status::eof) {
             log_summary();
@@ -656,35 +674,45 @@ result<void> replay::resume(std::string_view position) {
                           "replay position '{}' lies before the data of '{}' (which starts at {}:{})",
                           position, _path, _data_offset, _data_line);
     }
-    struct stat st {};
-    if (::fstat(_fd, &st) != 0) {
-        return make_error(errc::io_error, "cannot stat replay file '{}': {}", _path, std::strerror(errno));
+    char before = 0;
+    bool at_end = false;
+    const auto st = _in->seek(offset, before, at_end);
+    _file_size = _in->size();
+    std::optional<mdsp::error> refused;
+    if (st == internal::input_file::seek_status::error) {
+        refused = make_error(errc::io_error, "cannot resume replay file '{}' at {}: {}", _path, position,
+                             _in->error());
+    } else if (st == internal::input_file::seek_status::past_end) {
+        refused =
+            make_error(errc::bad_format,
+                       "replay position '{}' is past the end of '{}' ({} bytes{}): is it from another file?",
+                       position, _path, _file_size, _in->gzip() ? " compressed" : "");
+    } else if (offset > _data_offset && !at_end && before != '\n') {
+        refused =
+            make_error(errc::bad_format,
+                       "replay position '{}' is not at the start of a line of '{}': is it from another file?",
+                       position, _path);
     }
-    _file_size = st.st_size;
-    if (offset > _file_size) {
-        return make_error(errc::bad_format,
-                          "replay position '{}' is past the end of '{}' ({} bytes): is it from another file?",
-                          position, _path, _file_size);
+    if (refused) {
+        // The input has moved: back to where the replay was, so that it
+        // could go on as if resume() had not been called.
+        (void)_in->seek(_pos_offset, before, at_end);
+        reset_reader(_pos_offset, _pos_line);
+        return *refused;
     }
-    if (offset > _data_offset && offset < _file_size) {
-        char c = 0;
-        if (::pread(_fd, &c, 1, offset - 1) != 1) {
-            return make_error(errc::io_error, "cannot read replay file '{}': {}", _path,
-                              std::strerror(errno));
-        }
-        if (c != '\n') {
-            return make_error(
-                errc::bad_format,
-                "replay position '{}' is not at the start of a line of '{}': is it from another file?",
-                position, _path);
-        }
-    }
-    return seek(offset, line);
+    reset_reader(offset, line);
+    return ok();
 }
 
 std::optional<double> replay::progress() const {
     if (_file_size <= 0) {
         return 1.0;
+    }
+    if (_in->gzip()) {
+        // Decompressed offsets have no known total: the share of the file
+        // read, short of done until the replay has ended.
+        const double read = static_cast<double>(_in->raw_offset()) / static_cast<double>(_file_size);
+        return _summary_logged ? 1.0 : std::clamp(read, 0.0, 0.999);
     }
     return std::clamp(static_cast<double>(_pos_offset) / static_cast<double>(_file_size), 0.0, 1.0);
 }

@@ -15,20 +15,22 @@
 namespace mdsp::feed {
 
 namespace internal {
-class twelvedata_parser;
+class input_file;
+class json_line_parser;
 struct generic_columns;
 } // namespace internal
 
 enum class replay_format {
-    automatic,        // detected from the first line
-    binance_csv,      // agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker
-    generic_csv,      // header naming time,symbol,price[,size]
-    twelvedata_jsonl, // one TwelveData WebSocket event per line
+    automatic,   // detected from the first line
+    binance_csv, // agg_trade_id,price,qty,first_trade_id,last_trade_id,time_ms,is_buyer_maker
+    generic_csv, // a header naming a time and a price column (internal/line_parser.h)
+    json_lines,  // one JSON object per line: a TwelveData event or a plain trade
 };
 
-// "auto", "binance", "csv", "twelvedata".
+// "auto", "binance", "csv", "jsonl".
 std::string_view to_string(replay_format f) noexcept;
-// Accepts the names to_string gives (and "binance-csv", "generic-csv", "jsonl").
+// Accepts the names to_string gives (and "binance-csv", "generic-csv", "json",
+// "twelvedata").
 std::optional<replay_format> parse_replay_format(std::string_view name) noexcept;
 // What the first line of a file says it is; nullopt when it says nothing we
 // know (a leading UTF-8 byte order mark is ignored).
@@ -38,8 +40,9 @@ struct replay_config {
     std::string path;
     replay_format format = replay_format::automatic;
     // The symbol of every tick of a Binance file (which has no symbol column),
-    // or of a generic CSV without a symbol column. For Binance files it
-    // defaults to <PAIR> when the file's folder is named binance-<pair>.
+    // of a generic CSV without a symbol column, and of JSON lines without a
+    // symbol key. For Binance files it defaults to <PAIR> when the file's
+    // folder is named binance-<pair>.
     std::optional<std::string> symbol;
     // 0 = as fast as possible. Otherwise real time times this factor: each
     // tick is due (its event time - the first tick's) / speed after the first.
@@ -58,7 +61,8 @@ struct replay_config {
     std::stop_token stop;
 };
 
-// Replays a file of ticks. source = "replay:<canonical absolute path>" (as
+// Replays a file of ticks, plain or gzip-compressed (told by its first bytes,
+// not its name; see internal/input.h). source = "replay:<canonical absolute path>" (as
 // text: bytes that are not UTF-8 and control characters shown as "\xNN"),
 // ingest_time = now. seq = agg_trade_id for Binance files, the line number
 // (1-based, header included) otherwise.
@@ -73,8 +77,9 @@ struct replay_config {
 // a bounded number of bytes per poll() (it is dead-lettered when it ends).
 //
 // position() is "<byte offset>:<line number>" of the next line not yet turned
-// into a returned tick or a dead letter; resume() checks it lies on a line
-// boundary of this file and seeks there.
+// into a returned tick or a dead letter (the offset counts decompressed bytes
+// for gzip); resume() checks it lies on a line boundary of this file and
+// seeks there (for gzip by decompressing up to it again).
 //
 // Owned and polled by one thread; the sink is called on that thread. No
 // background work: the file is read in poll().
@@ -82,7 +87,7 @@ class replay final : public source {
 public:
     // Opens the file, detects or checks the format and reads the header.
     // errc::not_found, errc::io_error, errc::bad_format (unknown first line),
-    // errc::bad_config (no symbol for a Binance file, bad speed).
+    // errc::bad_config (no symbol where the file has none, bad speed).
     static result<std::unique_ptr<replay>> open(replay_config cfg, dead_letter_sink sink);
     ~replay() override;
 
@@ -101,7 +106,9 @@ public:
     int64_t ticks() const noexcept { return _ticks; }
     int64_t malformed_lines() const noexcept { return _malformed; }
     int64_t skipped_lines() const noexcept { return _skipped; }
+    // On disk: compressed, for gzip.
     int64_t file_size() const noexcept { return _file_size; }
+    bool gzip() const noexcept;
 
 private:
     replay(replay_config cfg, dead_letter_sink sink);
@@ -113,11 +120,14 @@ private:
     read_status next_line(std::string_view& line, bool& overlong, int64_t& overlong_bytes, int wait_ms,
                           bool peek_overlong = false);
     enum class fill_status { data, would_block, eof, error };
-    // One read() of at most room bytes into dst, after waiting at most wait_ms
-    // for the descriptor to be readable.
+    // At most room bytes of data into dst, after waiting at most wait_ms.
     fill_status fill(char* dst, size_t room, int wait_ms, size_t& got);
-    result<void> seek(int64_t offset, int64_t line);
+    // Drops what is buffered and reads on from offset, line (the input is there).
+    void reset_reader(int64_t offset, int64_t line);
     result<void> read_header();
+    // Why a JSON-lines file cannot be replayed as it is: its first line is a
+    // plain trade without a symbol and no symbol was given.
+    std::optional<std::string> json_needs_symbol(std::string_view first);
     // Parses one line into out (appending a tick), or dead-letters or skips it.
     // Returns true when a tick was appended.
     bool process(std::string_view line, std::vector<model::tick>& out, int64_t line_no, int64_t wall_now);
@@ -134,11 +144,10 @@ private:
     std::string _file_name;
     std::string _topic; // "file:<path>"
     std::string _symbol;
-    int _fd = -1;
-    int _io_errno = 0;
+    std::unique_ptr<internal::input_file> _in;
     int64_t _file_size = 0;
     std::unique_ptr<internal::generic_columns> _columns;
-    std::unique_ptr<internal::twelvedata_parser> _json;
+    std::unique_ptr<internal::json_line_parser> _json;
 
     // Read buffer: bytes [_begin, _end) are read and not yet split into lines.
     std::vector<char> _buf;

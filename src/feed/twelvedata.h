@@ -72,7 +72,7 @@ private:
 
     twelvedata_config _cfg;
     ws_url _url;
-    internal::twelvedata_parser _parser;
+    internal::json_line_parser _parser{internal::json_objects::twelvedata};
 
     // io thread state
     struct last_t {

@@ -23,6 +23,20 @@ TEST(time, parses_iso_and_unix_forms) {
     EXPECT_EQ(parse_time_micros("2020-02-29"), 1582934400000000LL);
     EXPECT_EQ(parse_time_micros("2000-02-29"), 951782400000000LL);
     EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+24:00"));
+    // Offsets as RFC 3339, ISO 8601's basic form and PostgreSQL write them.
+    EXPECT_EQ(parse_time_micros("2019-10-11T02:30:00+0230"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-10 19:00:00-05"), 1570752000000000LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11T00:00:00-00:00"), 1570752000000000LL);
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+2"));
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+023"));
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+-1:00"));
+    EXPECT_FALSE(parse_time_micros("2019-10-11T-1:00:00Z")); // no signs inside
+    EXPECT_FALSE(parse_time_micros("2019-+1-11"));
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00+01:60"));
+    EXPECT_FALSE(parse_time_micros("2019-10-11T00:00:00Zx"));
+    // Fraction digits beyond microseconds are cut, not rounded.
+    EXPECT_EQ(parse_time_micros("2019-10-11T00:00:11.123456789Z"), 1570752011123456LL);
+    EXPECT_EQ(parse_time_micros("2019-10-11T00:00:11.1+00"), 1570752011100000LL);
     EXPECT_FALSE(parse_time_micros(""));
     // The extremes parse as microseconds without overflow (found by fuzzing).
     EXPECT_EQ(parse_time_micros("-9223372036854775808"), INT64_MIN);

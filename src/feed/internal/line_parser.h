@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "feed/internal/forms.h"
 #include "model/tick.h"
 
 // Parsers for one line of each replay format. Pure functions of the bytes (no
@@ -47,40 +48,60 @@ bool looks_like_binance_row(std::string_view line);
 // and seq (= agg_trade_id). Leaves symbol/source/ingest_time alone.
 line_outcome parse_binance_line(std::string_view line, model::tick& t, std::string& error);
 
-// Generic CSV: a header naming time, symbol (optional when the caller gives a
-// symbol), price and optionally size, in any order; other columns ignored.
+// Generic CSV: a header naming a time and a price column, optionally a
+// symbol (needed unless the caller gives one) and a size column, in any
+// order, by any of the names classify_field (forms.h) knows; other columns
+// are ignored.
 struct generic_columns {
     int time = -1;
     int symbol = -1;
     int price = -1;
     int size = -1;
-    size_t count = 0; // fields per row
+    time_unit unit = time_unit::automatic; // of bare-number times, from the time column's name
+    size_t count = 0;                      // fields per row
 };
-std::optional<generic_columns> parse_generic_header(std::string_view line);
-// Sets event_time (ISO 8601 or Unix s/ms/us), symbol (when the column
-// exists), price and size (empty = none). Leaves seq and the rest alone.
+// nullopt, with *why set when why is given, when the line is not such a
+// header: no time or no price column, or two columns for one field
+// ("qty" and "volume").
+std::optional<generic_columns> parse_generic_header(std::string_view line, std::string* why = nullptr);
+// Whether the line names a time and a price column, even if it names one
+// twice: it is meant as a generic CSV header (parse_generic_header then says
+// what is wrong with it).
+bool names_time_and_price(std::string_view line);
+// Sets event_time (parse_time_field's forms), symbol (when the column
+// exists), price and size (plain or exponent notation; empty = none). Leaves
+// seq and the rest alone.
 line_outcome parse_generic_line(std::string_view line, const generic_columns& cols, model::tick& t,
                                 std::string& error);
 
-// TwelveData WebSocket events, one JSON object per line. "price" events become
-// ticks (symbol, timestamp in Unix seconds, price, bid, ask, day_volume,
-// currency, exchange, mic_code, type -> asset_type); other events are skipped.
+// JSON lines, one object per line. With an "event" key it is a TwelveData
+// WebSocket event: "price" events become ticks (symbol, timestamp, price,
+// bid, ask, day_volume, currency, exchange, mic_code, type -> asset_type),
+// other events are skipped. Without one (json_objects::any only) it is a
+// plain trade: keys named as classify_field's columns (time/timestamp/ts with
+// unit hints, price/p, size/qty/quantity/amount/volume, symbol/pair/instrument;
+// ASCII case-insensitive) give event_time, price, size and symbol; other keys
+// are ignored; a missing symbol leaves t.symbol empty for the caller to fill.
+// Times are strings (parse_time_field) or numbers (parse_time_number), prices
+// and sizes numbers or strings holding one.
 // Holds a simdjson parser and a padded scratch buffer, so reuse one instance.
-class twelvedata_parser {
+enum class json_objects {
+    twelvedata, // every line must be a TwelveData event (the live connector)
+    any,        // TwelveData events or plain trades (the replay)
+};
+class json_line_parser {
 public:
-    twelvedata_parser();
-    ~twelvedata_parser();
-    twelvedata_parser(const twelvedata_parser&) = delete;
-    twelvedata_parser& operator=(const twelvedata_parser&) = delete;
+    explicit json_line_parser(json_objects accept);
+    ~json_line_parser();
+    json_line_parser(const json_line_parser&) = delete;
+    json_line_parser& operator=(const json_line_parser&) = delete;
 
     line_outcome parse(std::string_view line, model::tick& t, std::string& error);
 
 private:
     struct impl;
     std::unique_ptr<impl> _impl;
+    json_objects _accept;
 };
-
-// Quotes a field for an error message, cut to a readable length.
-std::string quote_field(std::string_view field);
 
 } // namespace mdsp::feed::internal

@@ -14,7 +14,7 @@
 namespace mdsp::feed::internal {
 
 // A TwelveData event other than "price" (price events go through
-// twelvedata_parser): subscribe-status, heartbeat, or an error report.
+// json_line_parser): subscribe-status, heartbeat, or an error report.
 struct twelvedata_event {
     enum class kind { heartbeat, subscribe_status, error, other };
     kind k = kind::other;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "base/time.h"
 #include "feed/internal/line_parser.h"
 #include "feed/replay.h"
 
@@ -61,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto o = parse_generic_line(line, cols, g, error);
         if (o == line_outcome::tick) {
             check(std::isfinite(g.price) && g.price > 0 && !g.symbol.empty());
+            check(g.event_time() >= 0 && g.event_time() <= mdsp::max_time_micros);
             check(!g.size || (std::isfinite(*g.size) && *g.size >= 0));
         } else {
             check(o == line_outcome::malformed && !error.empty());

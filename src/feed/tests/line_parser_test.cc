@@ -118,7 +118,7 @@ TEST(generic_line, header_and_rows) {
 }
 
 TEST(twelvedata_line, events) {
-    twelvedata_parser p;
+    json_line_parser p(json_objects::any);
     model::tick t;
     std::string e;
     ASSERT_EQ(p.parse(R"({"price":"101.25","timestamp":"2024-01-01T00:00:00Z","symbol":"X","event":"price",)"
@@ -142,7 +142,7 @@ TEST(twelvedata_line, events) {
     EXPECT_EQ(bad(R"({"event":"price","symbol":"X","price":1})"), "price event without a timestamp");
     EXPECT_EQ(bad(R"({"event":"price","timestamp":1,"price":1})"), "price event without a symbol");
     EXPECT_EQ(bad(R"({"event":"price","symbol":"X","timestamp":-1,"price":1})"),
-              "timestamp -1 is not a Unix time in seconds");
+              "timestamp '-1' is before 1970");
     EXPECT_EQ(bad(R"({"event":"price","symbol":"X","timestamp":1,"price":-3})"), "price -3 is not positive");
     EXPECT_EQ(bad(R"({"event":"price","symbol":"X","timestamp":1,"price":1,"currency":5})"),
               "currency is not a string");

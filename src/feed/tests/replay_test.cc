@@ -382,7 +382,7 @@ TEST_F(replay_test, generic_csv) {
     EXPECT_EQ(t[4].seq(), 9);
     ASSERT_EQ(dead.size(), 3u);
     EXPECT_EQ(dead[0].message,
-              "ticks.csv:6: time 'yesterday' is not a time (ISO 8601, or Unix seconds/ms/us)");
+              "ticks.csv:6: time 'yesterday' is not a time (ISO 8601, or a Unix time in s, ms, us or ns)");
     EXPECT_EQ(dead[1].message, "ticks.csv:7: symbol is empty");
     EXPECT_EQ(dead[2].message, "ticks.csv:8: size '-2' is negative");
 }
@@ -427,7 +427,7 @@ TEST_F(replay_test, twelvedata_json_lines) {
     cfg.path = p;
     auto r = open(cfg);
     ASSERT_TRUE(r) << r.error().what();
-    EXPECT_EQ((*r)->format(), replay_format::twelvedata_jsonl);
+    EXPECT_EQ((*r)->format(), replay_format::json_lines);
     auto t = drain(**r);
     ASSERT_EQ(t.size(), 3u);
     EXPECT_EQ(t[0].symbol, "AAPL");
@@ -462,11 +462,10 @@ TEST_F(replay_test, format_detection_and_open_errors) {
               replay_format::binance_csv);
     EXPECT_EQ(detect_replay_format("time,symbol,price,size"), replay_format::generic_csv);
     EXPECT_EQ(detect_replay_format("time,symbol,price"), replay_format::generic_csv);
-    EXPECT_EQ(detect_replay_format("  {\"event\":\"price\"}"), replay_format::twelvedata_jsonl);
+    EXPECT_EQ(detect_replay_format("  {\"event\":\"price\"}"), replay_format::json_lines);
     EXPECT_EQ(detect_replay_format("a,b,c"), std::nullopt);
     EXPECT_EQ(parse_replay_format("csv"), replay_format::generic_csv);
-    EXPECT_EQ(parse_replay_format(to_string(replay_format::twelvedata_jsonl)),
-              replay_format::twelvedata_jsonl);
+    EXPECT_EQ(parse_replay_format(to_string(replay_format::json_lines)), replay_format::json_lines);
     EXPECT_EQ(parse_replay_format("xml"), std::nullopt);
 
     replay_config cfg;
@@ -479,7 +478,7 @@ TEST_F(replay_test, format_detection_and_open_errors) {
     EXPECT_NE(odd.error().what().find("'hello,world'"), std::string::npos);
     cfg.path = write("empty.csv", "");
     EXPECT_EQ(open(cfg).error().code, errc::bad_format);
-    cfg.format = replay_format::twelvedata_jsonl;
+    cfg.format = replay_format::json_lines;
     auto empty = open(cfg);
     ASSERT_TRUE(empty);
     EXPECT_TRUE(drain(**empty).empty());

@@ -323,7 +323,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         feed::replay_config rc;
         rc.path = path.string();
         rc.format = form == 0   ? feed::replay_format::generic_csv
-                    : form == 1 ? feed::replay_format::twelvedata_jsonl
+                    : form == 1 ? feed::replay_format::json_lines
                                 : feed::replay_format::binance_csv;
         rc.symbol = "XRPETH";
         auto r = feed::replay::open(rc, sink);
