@@ -476,8 +476,11 @@ const char* met(bool yes) {
     return yes ? "met" : "NOT met";
 }
 
-double per_write(uint64_t ticks, uint64_t writes) {
-    return writes > 0 ? static_cast<double>(ticks) / static_cast<double>(writes) : 0;
+// The stage's store writes: how many ticks each carried and how long each took.
+std::string writes(uint64_t ticks, uint64_t n, double seconds) {
+    const double d = n > 0 ? static_cast<double>(n) : 1;
+    return fmt::format("{} store writes of {:.0f} ticks, {:.0f} ms each", n, static_cast<double>(ticks) / d,
+                       seconds * 1000 / d);
 }
 
 void print_upserts(const upsert_figures& f, size_t nc, size_t nt, size_t per_write) {
@@ -553,18 +556,18 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
     }
     std::printf(
         "            ingest -> Kafka -> process -> Cassandra, at once  %9.0f   (%llu ticks in %.1f s, "
-        "the producer done after %.1f s; %.0f ticks a store write; goal >= 300000: %s)\n",
+        "the producer done after %.1f s; %s; goal >= 300000: %s)\n",
         e2e->ticks_per_s(), static_cast<unsigned long long>(e2e->done), e2e->seconds, e2e->produce_s,
-        per_write(e2e->done, e2e->store_writes), met(e2e->ticks_per_s() >= 300'000));
+        writes(e2e->done, e2e->store_writes, e2e->store_write_s).c_str(), met(e2e->ticks_per_s() >= 300'000));
     auto backlog = stage_phase(cfg, c, stage_run{"cass-stage", n, false}, cas.opener("stage"));
     if (!backlog) {
         return backlog.error();
     }
     std::printf(
         "            Kafka backlog -> process -> Cassandra             %9.0f   (%llu ticks in %.1f s, "
-        "the group join's %.1f s included; %.0f ticks a store write; the backlog went in at %.0f ticks/s)\n",
+        "the group join's %.1f s included; %s; the backlog went in at %.0f ticks/s)\n",
         backlog->ticks_per_s(), static_cast<unsigned long long>(backlog->done), backlog->seconds,
-        backlog->join_s, per_write(backlog->done, backlog->store_writes),
+        backlog->join_s, writes(backlog->done, backlog->store_writes, backlog->store_write_s).c_str(),
         static_cast<double>(n) / backlog->produce_s);
     std::printf(
         "            ingest -> Kafka -> readable in Cassandra:  offered  written/s    p50 ms    p99 ms  "
@@ -579,9 +582,9 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
         }
         std::printf(
             "                                                     %7.0f  %9.0f %9.1f %9.1f %9.1f   (%zu "
-            "ticks; %.0f ticks a store write; goal p99 <= 50 ms: %s)\n",
+            "ticks; %s; goal p99 <= 50 ms: %s)\n",
             r, lat->written_per_s, lat->p50_ms, lat->p99_ms, lat->p999_ms, lat->ticks,
-            per_write(lat->written, lat->store_writes), met(lat->p99_ms <= 50));
+            writes(lat->written, lat->store_writes, lat->store_write_s).c_str(), met(lat->p99_ms <= 50));
     }
     std::printf("              (readable: the store's write of the tick was acknowledged at LOCAL_QUORUM)\n");
     if (!c.local && !c.mock) {

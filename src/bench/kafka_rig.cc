@@ -247,6 +247,7 @@ result<stage_figures> stage_phase(const config& base, bench_cluster& c, const st
     auto& proc = *(*rig)->proc;
     f.join_s = seconds_since(t0);
     const uint64_t writes0 = proc.probe().store_writes().value();
+    const double write_s0 = proc.probe().write_latency().sum();
     std::optional<result<void>> produced;
     std::thread feeder;
     if (run.ingest_meanwhile) {
@@ -262,6 +263,7 @@ result<stage_figures> stage_phase(const config& base, bench_cluster& c, const st
     f.seconds = seconds_since(t0);
     f.done = proc.ticks_processed();
     f.store_writes = proc.probe().store_writes().value() - writes0;
+    f.store_write_s = proc.probe().write_latency().sum() - write_s0;
     if (feeder.joinable()) {
         feeder.join();
         if (!*produced) {
@@ -315,6 +317,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
         (void)p->flush();
     });
     const uint64_t writes0 = proc.probe().store_writes().value();
+    const double write_s0 = proc.probe().write_latency().sum();
     const int64_t begin = mono_nanos();
     int64_t end = begin + static_cast<int64_t>((seconds + 1) * 1e9);
     result<void> out = ok();
@@ -326,6 +329,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     }
     const double elapsed = seconds_since(begin);
     const uint64_t writes = proc.probe().store_writes().value() - writes0;
+    const double write_s = proc.probe().write_latency().sum() - write_s0;
     stop = true;
     feeder.join();
     if (failed.load()) {
@@ -340,6 +344,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     f.written_per_s = static_cast<double>(lat.size()) / elapsed;
     f.written = lat.size();
     f.store_writes = writes;
+    f.store_write_s = write_s;
     f.ticks = v.size();
     f.p50_ms = percentile(v, 0.5) / 1000.0;
     f.p99_ms = percentile(v, 0.99) / 1000.0;

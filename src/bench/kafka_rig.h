@@ -86,6 +86,7 @@ struct stage_figures {
     double join_s = 0;         // of it, joining the group (backlog only)
     double produce_s = 0;      // the producer's time for all the ticks
     uint64_t store_writes = 0; // the stage's store writes
+    double store_write_s = 0;  // and the time they took
     double ticks_per_s() const { return seconds > 0 ? static_cast<double>(done) / seconds : 0; }
 };
 result<stage_figures> stage_phase(const config& base, bench_cluster& c, const stage_run& run,
@@ -102,6 +103,7 @@ struct latency_figures {
     double written_per_s = 0;
     size_t written = 0;        // ticks written, the first second's too
     uint64_t store_writes = 0; // the stage's store writes
+    double store_write_s = 0;  // and the time they took
 };
 result<latency_figures> latency_phase(const config& base, bench_cluster& c, const std::string& name,
                                       double seconds, double rate, const store_opener& open);
