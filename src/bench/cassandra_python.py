@@ -106,6 +106,9 @@ def write(session, prepared, rows, concurrency, seconds):
 
 
 def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: cassandra_python.py SPEC (a JSON file; see the docstring). `mdsp bench --only cassandra` "
+                 "writes one and runs this")
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     cluster, session = connect(spec)
