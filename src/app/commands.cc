@@ -88,7 +88,7 @@ int cmd_serve(const config& cfg, const run_options&) {
 
 int cmd_bench(const config& cfg, const run_options& opts) {
     return bench::run(cfg, bench::options{opts.bench_seconds, opts.bench_latency_rate, opts.bench_only,
-                                          opts.bench_universe_ticks, opts.bench_kafka});
+                                          opts.bench_universe_ticks, opts.bench_kafka, opts.bench_cassandra});
 }
 
 int cmd_config(const config& cfg) {

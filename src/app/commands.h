@@ -16,9 +16,11 @@ struct run_options {
     // mdsp bench
     double bench_seconds = 5;
     double bench_latency_rate = 50'000;
-    std::string bench_only; // comma-separated subset of pipeline,latency,engine,log,twelvedata,universe,kafka
+    std::string bench_only; // comma-separated subset of
+                            // pipeline,latency,engine,log,twelvedata,universe,kafka,cassandra
     size_t bench_universe_ticks = 1'000'000;
-    std::string bench_kafka; // the kafka phase's brokers; "mock"; "" = a cluster of its own
+    std::string bench_kafka;     // the kafka phase's brokers; "mock"; "" = a cluster of its own
+    std::string bench_cassandra; // the cassandra phase's cassandra://...; "" = a node of its own
     // mdsp deadletters
     int limit = 100;
 };

@@ -208,12 +208,21 @@ void add_local_commands(CLI::App& app, cli& c) {
         "Comma-separated subset of pipeline,latency,engine,log,twelvedata; kafka (only when named) runs "
         "the Kafka bus on a real Apache Kafka beside Kafka's own ProducerPerformance and "
         "ConsumerPerformance; "
+        "cassandra (only when named) runs candle and tick upserts into a real Apache Cassandra beside "
+        "the DataStax Python driver, then ingest -> Kafka -> process -> Cassandra; "
         "universe (only when named) replays the same ticks over 10 to 100,000 symbols");
     c.bench->add_option(
         "--kafka", c.opts.bench_kafka,
-        "The kafka phase's cluster: HOST:PORT[,...] of one that runs, or mock (librdkafka's mock "
+        "The Kafka of the kafka phase and of the cassandra phase's cluster path: HOST:PORT[,...] of one that "
+        "runs, or mock (librdkafka's mock "
         "cluster, no baselines) [a 1-node Apache Kafka started with tests/cluster/kafka_cluster.py; "
         "its jars come from scripts/setup]");
+    c.bench->add_option(
+        "--cassandra", c.opts.bench_cassandra,
+        "The cassandra phase's cluster: cassandra://HOST[,HOST][:PORT]/KEYSPACE[?user=..] of one that runs "
+        "(keyspaces KEYSPACE_<pid>_* are made and dropped; password from MDSP_CASSANDRA_PASSWORD) [a 1-node "
+        "Apache Cassandra started with tests/cluster/cassandra_cluster.py; its jars come from scripts/setup; "
+        "the Python driver from .venv]");
     c.bench
         ->add_option("--universe-ticks", c.opts.bench_universe_ticks,
                      "Ticks of each replay of the universe phase [1000000]")

@@ -14,23 +14,13 @@
 
 namespace mdsp::bench {
 
-namespace {
-
-constexpr const char* setup_hint = "run scripts/setup (it fetches Apache Kafka's jars with Maven into "
-                                   "tests/cluster/lib), or set MDSP_KAFKA_LIB to a folder of them";
-
 std::string env_or(const char* name, std::string otherwise) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? std::string(v) : otherwise;
 }
 
-std::string python() {
+std::string system_python() {
     return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-}
-
-std::string java() {
-    std::string home = env_or("JAVA_HOME", "");
-    return home.empty() ? "java" : (std::filesystem::path(home) / "bin" / "java").string();
 }
 
 std::string last_line(const std::string& text) {
@@ -43,8 +33,18 @@ std::string last_line(const std::string& text) {
                        end + 1 - (begin == std::string::npos ? 0 : begin + 1));
 }
 
-std::string tail(const std::string& text, size_t n = 1500) {
+std::string tail(const std::string& text, size_t n) {
     return text.size() > n ? "..." + text.substr(text.size() - n) : text;
+}
+
+namespace {
+
+constexpr const char* setup_hint = "run scripts/setup (it fetches Apache Kafka's jars with Maven into "
+                                   "tests/cluster/lib), or set MDSP_KAFKA_LIB to a folder of them";
+
+std::string java() {
+    std::string home = env_or("JAVA_HOME", "");
+    return home.empty() ? "java" : (std::filesystem::path(home) / "bin" / "java").string();
 }
 
 // Runs one of Kafka's tools (a main class) from the jars.
@@ -154,8 +154,8 @@ result<local_kafka> local_kafka::start(const kafka_paths& paths, const std::stri
     if (auto r = paths.check_jars(); !r) {
         return r.error();
     }
-    auto out = run_command(
-        {python(), paths.tool, "start", "--dir", dir, "--nodes", "1", "--lib", paths.lib, "--replace"});
+    auto out = run_command({system_python(), paths.tool, "start", "--dir", dir, "--nodes", "1", "--lib",
+                            paths.lib, "--replace"});
     if (!out) {
         return out.error();
     }
@@ -181,7 +181,7 @@ void local_kafka::stop() {
     if (_dir.empty()) {
         return;
     }
-    auto out = run_command({python(), _paths.tool, "stop", "--dir", _dir});
+    auto out = run_command({system_python(), _paths.tool, "stop", "--dir", _dir});
     if (!out || out->exit_code != 0) {
         spdlog::warn("bench kafka: stopping the cluster in {}: {}", _dir,
                      out ? tail(out->text) : out.error().what());

@@ -20,6 +20,14 @@ struct command_output {
 // Runs args (args[0] looked up in PATH) and waits for it.
 result<command_output> run_command(const std::vector<std::string>& args);
 
+// Helpers of the tool runners: $name or otherwise when unset or empty;
+// Debian's /usr/bin/python3 (else python3 from PATH); the last line of a
+// tool's output; its last n bytes, for an error message.
+std::string env_or(const char* name, std::string otherwise);
+std::string system_python();
+std::string last_line(const std::string& text);
+std::string tail(const std::string& text, size_t n = 1500);
+
 // Where the cluster tool and Kafka's jars are: $MDSP_KAFKA_CLUSTER_TOOL, else
 // tests/cluster/kafka_cluster.py of the source tree this binary was built
 // from; the jars: $MDSP_KAFKA_LIB, else lib/ beside the tool.

@@ -284,9 +284,13 @@ int run(const config& cfg, const options& opts) {
         rc |= bench_twelvedata(dir, opts.seconds);
         std::filesystem::remove_all(dir);
     }
-    // Optional: only when asked for by name (a Kafka cluster and Java; minutes of replays).
+    // Optional: only when asked for by name (a Kafka cluster, Cassandra and
+    // Java; minutes of replays).
     if (("," + opts.only + ",").find(",kafka,") != std::string::npos) {
         rc |= bench_kafka(cfg, opts.kafka, opts.seconds, opts.latency_rate);
+    }
+    if (("," + opts.only + ",").find(",cassandra,") != std::string::npos) {
+        rc |= bench_cassandra(cfg, opts.cassandra, opts.kafka, opts.seconds, opts.latency_rate);
     }
     if (("," + opts.only + ",").find(",universe,") != std::string::npos) {
         rc |= bench_universe(cfg, opts.universe_ticks);

@@ -67,6 +67,7 @@ public:
     const metrics::counter& store_writes() const { return _writes; }
     const metrics::counter& candles() const { return _candles; }
     const metrics::histogram& latency() const { return _latency; }
+    const metrics::histogram& write_latency() const { return _write_latency; }
     const metrics::gauge& lag_records() const { return _lag; }
     // A store write failed with an error that may pass; it is tried again.
     void store_retry() { _retries.inc(); }

@@ -16,10 +16,8 @@
 namespace mdsp::store {
 
 namespace {
-constexpr const char* tick_columns = "event_time, seq, source, exchange, mic_code, asset_type, currency, "
-                                     "ingest_time, price, size, day_volume, bid, ask, trade_id";
-constexpr const char* candle_columns = "window_start, open, high, low, close, volume, vwap, trade_count, "
-                                       "first_event_time, last_event_time, final, revision, backfilled";
+using internal::candle_columns;
+using internal::tick_columns;
 std::string marks(size_t n) {
     std::string s;
     for (size_t i = 0; i < n; ++i) {
@@ -119,13 +117,9 @@ result<std::unique_ptr<cassandra_store>> cassandra_store::open(cassandra_options
 result<void> cassandra_store::prepare_all() {
     const std::string& ks = _opts.keyspace;
     std::vector<std::pair<statements::stmt*, std::string>> all{
-        {&_st->insert_tick,
-         fmt::format("INSERT INTO {}.ticks (symbol, day, {}) VALUES ({})", ks, tick_columns, marks(16))},
-        {&_st->insert_candle, fmt::format("INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES ({})",
-                                          ks, candle_columns, marks(16))},
-        {&_st->insert_candle_at,
-         fmt::format("INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES ({}) USING TIMESTAMP ?",
-                     ks, candle_columns, marks(16))},
+        {&_st->insert_tick, internal::insert_tick_cql(ks)},
+        {&_st->insert_candle, internal::insert_candle_cql(ks, false)},
+        {&_st->insert_candle_at, internal::insert_candle_cql(ks, true)},
         {&_st->insert_latest, fmt::format("INSERT INTO {}.latest (symbol, {}) VALUES ({}) USING TIMESTAMP ?",
                                           ks, tick_columns, marks(15))},
         {&_st->insert_candle_bucket,

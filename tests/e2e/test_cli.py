@@ -195,9 +195,26 @@ def test_bench_twelvedata_without_python3_avro_says_what_to_install():
           in p.stdout, f"the line says what to install: {p.stdout}")
 
 
+def test_bench_cassandra_names_what_is_wrong():
+    """`mdsp bench --only cassandra --cassandra URI`: a cluster that does not answer, or a URI without a
+    keyspace, is a clear error and a failed run that leaves nothing behind (the phase itself, against a
+    real Cassandra and Kafka, takes minutes: it is run by hand, README's Speed)."""
+    d = tempdir("bench-cass")
+    rc, out, err = run(["bench", "--only", "cassandra", "--cassandra", "cassandra://127.0.0.1:1/ks", "-d", d],
+                       check=False, timeout=120)
+    check(rc == 1, f"exit code 1 when the cluster does not answer, got {rc}: {err}")
+    check("pipeline" not in out, f"only the phase ran: {out}")
+    check("none of the Cassandra contact points (127.0.0.1:1) answered" in err, f"the error names the host: {err}")
+    rc, out, err = run(["bench", "--only", "cassandra", "--cassandra", "cassandra://127.0.0.1:1", "-d", d],
+                       check=False, timeout=120)
+    check(rc == 1 and "--cassandra: the Cassandra URI needs a keyspace" in err, f"a URI without keyspace: {err}")
+    check(os.listdir(d) == [], f"the bench leaves nothing behind: {os.listdir(d)}")
+
+
 if __name__ == "__main__":
     main([test_help_on_every_subcommand, test_bad_flag_names_the_fix, test_bad_config_file_names_the_key,
           test_malformed_replay_lines_are_dead_lettered, test_dead_letters_of_binary_lines_print_as_valid_json,
           test_replay_of_endless_inputs_stops_when_asked,
           test_second_replay_into_the_same_folder_goes_on,
-          test_bench_twelvedata_prints_both_rates, test_bench_twelvedata_without_python3_avro_says_what_to_install])
+          test_bench_twelvedata_prints_both_rates, test_bench_twelvedata_without_python3_avro_says_what_to_install,
+          test_bench_cassandra_names_what_is_wrong])

@@ -27,6 +27,19 @@ mdsp::error bad_row(std::string_view what, const mdsp::error& e) {
 }
 } // namespace
 
+std::string insert_tick_cql(const std::string& keyspace) {
+    return fmt::format(
+        "INSERT INTO {}.ticks (symbol, day, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        keyspace, tick_columns);
+}
+
+std::string insert_candle_cql(const std::string& keyspace, bool using_timestamp) {
+    return fmt::format(
+        "INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?){}",
+        keyspace, candle_columns, using_timestamp ? " USING TIMESTAMP ?" : "");
+}
+
 std::string candle_bucket(model::interval iv, int64_t window_start_us) {
     using namespace std::chrono;
     auto days = sys_days(std::chrono::days(floor_div(window_start_us, int64_t(86'400'000'000))));

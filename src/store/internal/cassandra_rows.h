@@ -22,6 +22,22 @@ int32_t tick_day(int64_t event_time_us);
 // The smallest millisecond m with m * 1000 >= us (timestamps are ms).
 int64_t ceil_ms(int64_t us);
 
+// The columns of the ticks and candles tables after their partition keys,
+// in the order of the statements in cassandra.cc and of the values below.
+inline constexpr const char* tick_columns =
+    "event_time, seq, source, exchange, mic_code, asset_type, "
+    "currency, ingest_time, price, size, day_volume, bid, ask, trade_id";
+inline constexpr const char* candle_columns =
+    "window_start, open, high, low, close, volume, vwap, trade_count, "
+    "first_event_time, last_event_time, final, revision, backfilled";
+
+// The INSERTs cassandra_store prepares for ticks (16 values: tick_values
+// with the day) and candles (16: candle_values; one more, the write time,
+// with using_timestamp). `mdsp bench --only cassandra` runs the DataStax
+// Python driver on these very texts.
+std::string insert_tick_cql(const std::string& keyspace);
+std::string insert_candle_cql(const std::string& keyspace, bool using_timestamp);
+
 // Bound values in the column order of the statements in cassandra.cc.
 std::vector<cql::value> tick_values(const model::tick& t, bool with_day);
 std::vector<cql::value> candle_values(const model::candle& c);

@@ -115,6 +115,26 @@ TEST(cassandra_rows, tick_round_trip_with_missing_fields) {
     EXPECT_EQ(*back, t);
 }
 
+// The INSERT texts (which the bench also hands to the Python driver) bind
+// exactly the values the rows have.
+TEST(cassandra_rows, insert_texts_bind_the_rows_values) {
+    auto markers = [](const std::string& s) {
+        return static_cast<size_t>(std::count(s.begin(), s.end(), '?'));
+    };
+    model::tick t;
+    t.symbol = "AAPL";
+    model::candle c;
+    c.symbol = "AAPL";
+    c.interval = *model::interval::parse("1m");
+    EXPECT_EQ(markers(internal::insert_tick_cql("ks")), internal::tick_values(t, true).size());
+    EXPECT_EQ(markers(internal::insert_candle_cql("ks", false)), internal::candle_values(c).size());
+    EXPECT_EQ(markers(internal::insert_candle_cql("ks", true)), internal::candle_values(c).size() + 1);
+    EXPECT_EQ(internal::insert_tick_cql("ks").rfind("INSERT INTO ks.ticks (symbol, day, event_time, seq,", 0),
+              0u);
+    EXPECT_EQ(internal::insert_candle_cql("ks", false).find("USING TIMESTAMP"), std::string::npos);
+    EXPECT_TRUE(internal::insert_candle_cql("ks", true).ends_with(") USING TIMESTAMP ?"));
+}
+
 TEST(cassandra_store, schema_statements_name_every_table) {
     auto s = cassandra_store::schema("market", "{'class': 'SimpleStrategy', 'replication_factor': 1}");
     std::string all;
