@@ -157,6 +157,8 @@ private:
         std::vector<std::pair<std::string, std::string>> position, state;
     };
     result<stored_partition> load_partition(partition_id pid);
+    // A fresh engine whose state lives under prefix.
+    std::unique_ptr<engine_slot> new_slot(std::string prefix) const;
     result<void> assign_group(partition_id pid, part& p);
     result<void> assign_shared(partition_id pid, part& p);
     // The version of what a write covering p up to p.next carries (shared store).
