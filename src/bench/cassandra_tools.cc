@@ -57,8 +57,11 @@ result<local_cassandra> local_cassandra::start(const cassandra_paths& paths, con
     if (auto r = paths.check_jars(); !r) {
         return r.error();
     }
+    // 1 GB of heap, not the test suite's 512 MB: the cluster-path phase
+    // writes millions of rows into memtables faster than a small heap
+    // flushes them (a 512 MB node ran out of memory there).
     auto out = run_command({system_python(), paths.tool, "start", "--dir", dir, "--nodes", "1", "--lib",
-                            paths.lib, "--replace"});
+                            paths.lib, "--heap", "1g", "--replace"});
     if (!out) {
         return out.error();
     }

@@ -93,7 +93,7 @@ result<std::unique_ptr<cassandra_store>> cassandra_store::open(cassandra_options
     }
     o.page_size = std::max<int32_t>(o.page_size, 1);
     o.max_parallel = std::max<size_t>(o.max_parallel, 1);
-    o.tick_batch_rows = std::clamp<size_t>(o.tick_batch_rows, 1, 1000);
+    o.batch_rows = std::clamp<size_t>(o.batch_rows, 1, 1000);
     std::unique_ptr<cassandra_store> s(new cassandra_store(std::move(o)));
     if (auto r = s->_session.start(); !r) {
         return s->failed("connecting", r.error());
@@ -206,69 +206,85 @@ result<void> cassandra_store::run_all(std::vector<job> jobs) {
     return ok();
 }
 
+void cassandra_store::put_partition(std::vector<job>& jobs, std::vector<partition_row> rows) {
+    cql::statement_options o;
+    o.idempotent = true;
+    for (size_t i = 0; i < rows.size(); i += _opts.batch_rows) {
+        const size_t end = std::min(rows.size(), i + _opts.batch_rows);
+        if (end - i == 1) {
+            jobs.push_back([this, r = std::move(rows[i]), o](auto cb) mutable {
+                _session.execute(r.first, r.second, o, std::move(cb));
+            });
+            continue;
+        }
+        std::vector<std::shared_ptr<const cql::prepared>> stmts;
+        std::vector<std::vector<cql::value>> values;
+        for (size_t j = i; j < end; ++j) {
+            stmts.push_back(std::move(rows[j].first));
+            values.push_back(std::move(rows[j].second));
+        }
+        jobs.push_back([this, stmts = std::move(stmts), values = std::move(values), o](auto cb) mutable {
+            _session.batch(stmts, values, o, std::move(cb));
+        });
+    }
+}
+
+void cassandra_store::put_index(std::vector<job>& jobs, std::string key,
+                                const std::shared_ptr<const cql::prepared>& st, std::vector<cql::value> v,
+                                std::set<std::string>& fresh) {
+    if (_indexed.count(key) || !fresh.insert(std::move(key)).second) {
+        return;
+    }
+    cql::statement_options o;
+    o.idempotent = true;
+    jobs.push_back(
+        [this, st, v = std::move(v), o](auto cb) mutable { _session.execute(st, v, o, std::move(cb)); });
+}
+
 result<void> cassandra_store::put_ticks(std::vector<job>& jobs, std::span<const model::tick> ticks,
                                         std::set<std::string>& fresh) {
-    // One unlogged batch per partition (symbol, day), up to tick_batch_rows rows.
-    std::map<std::pair<std::string_view, int32_t>, std::vector<const model::tick*>> parts;
+    // Unlogged batches of one partition (symbol, day), up to batch_rows rows.
+    std::map<std::pair<std::string_view, int32_t>, std::vector<partition_row>> parts;
     for (const auto& t : ticks) {
         if (!internal::valid_symbol(t.symbol)) {
             return make_error(errc::bad_query, "a tick's symbol is empty or has a NUL byte");
         }
-        parts[{t.symbol, internal::tick_day(t.event_time())}].push_back(&t);
+        parts[{t.symbol, internal::tick_day(t.event_time())}].emplace_back(_st->insert_tick,
+                                                                           internal::tick_values(t, true));
     }
-    cql::statement_options o;
-    o.idempotent = true;
-    for (const auto& [key, rows] : parts) {
-        for (size_t i = 0; i < rows.size(); i += _opts.tick_batch_rows) {
-            std::vector<std::shared_ptr<const cql::prepared>> stmts;
-            std::vector<std::vector<cql::value>> values;
-            for (size_t j = i; j < std::min(rows.size(), i + _opts.tick_batch_rows); ++j) {
-                stmts.push_back(_st->insert_tick);
-                values.push_back(internal::tick_values(*rows[j], true));
-            }
-            jobs.push_back([this, stmts = std::move(stmts), values = std::move(values), o](auto cb) mutable {
-                _session.batch(stmts, values, o, std::move(cb));
-            });
-        }
-        auto index = fmt::format("t\x1f{}\x1f{}", key.first, key.second);
-        if (!_indexed.count(index) && fresh.insert(index).second) {
-            std::vector<cql::value> v{cql::value::text(key.first), cql::value::date(key.second)};
-            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-                _session.execute(_st->insert_tick_day, v, o, std::move(cb));
-            });
-        }
+    for (auto& [key, rows] : parts) {
+        put_partition(jobs, std::move(rows));
+        put_index(jobs, fmt::format("t\x1f{}\x1f{}", key.first, key.second), _st->insert_tick_day,
+                  {cql::value::text(key.first), cql::value::date(key.second)}, fresh);
     }
     return ok();
 }
 
 result<void> cassandra_store::put_candles(std::vector<job>& jobs, const std::vector<versioned_candle>& rows,
                                           bool backfilled, std::set<std::string>& fresh) {
-    cql::statement_options o;
-    o.idempotent = true;
+    // Unlogged batches of one partition (symbol, interval, bucket), as ticks;
+    // each row keeps its own write time (USING TIMESTAMP) inside the batch.
+    std::map<std::tuple<std::string_view, std::string, std::string>, std::vector<partition_row>> parts;
     for (const auto& [c, version] : rows) {
         auto v = internal::candle_values(*c);
         if (backfilled) {
             v[15] = cql::value::boolean(true);
         }
-        auto bucket = internal::candle_bucket(c->interval, c->window_start());
-        auto index = fmt::format("c\x1f{}\x1f{}\x1f{}", c->symbol, c->interval.name(), bucket);
+        auto& part =
+            parts[{c->symbol, c->interval.name(), internal::candle_bucket(c->interval, c->window_start())}];
         if (version > 0) {
             v.push_back(cql::value::bigint(version));
-            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-                _session.execute(_st->insert_candle_at, v, o, std::move(cb));
-            });
+            part.emplace_back(_st->insert_candle_at, std::move(v));
         } else {
-            jobs.push_back([this, v = std::move(v), o](auto cb) mutable {
-                _session.execute(_st->insert_candle, v, o, std::move(cb));
-            });
+            part.emplace_back(_st->insert_candle, std::move(v));
         }
-        if (!_indexed.count(index) && fresh.insert(index).second) {
-            std::vector<cql::value> iv{cql::value::text(c->symbol), cql::value::text(c->interval.name()),
-                                       cql::value::text(bucket)};
-            jobs.push_back([this, iv = std::move(iv), o](auto cb) mutable {
-                _session.execute(_st->insert_candle_bucket, iv, o, std::move(cb));
-            });
-        }
+    }
+    for (auto& [key, part] : parts) {
+        put_partition(jobs, std::move(part));
+        const auto& [symbol, interval, bucket] = key;
+        put_index(jobs, fmt::format("c\x1f{}\x1f{}\x1f{}", symbol, interval, bucket),
+                  _st->insert_candle_bucket,
+                  {cql::value::text(symbol), cql::value::text(interval), cql::value::text(bucket)}, fresh);
     }
     return ok();
 }

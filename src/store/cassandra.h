@@ -27,8 +27,9 @@ struct cassandra_options {
     // Requests of one write() in flight at once: the store's own back-pressure
     // on the session's windows.
     size_t max_parallel = 256;
-    // Ticks' rows in one unlogged batch (all of one partition).
-    size_t tick_batch_rows = 50;
+    // Rows in one unlogged batch, all of one partition (ticks of a symbol's
+    // day, candles of a symbol's interval bucket); 1 writes a request a row.
+    size_t batch_rows = 50;
 };
 
 // The store over Apache Cassandra (or ScyllaDB): the tables of
@@ -98,6 +99,13 @@ private:
     // into _indexed once the jobs succeeded.
     result<void> put_candles(std::vector<job>& jobs, const std::vector<versioned_candle>& rows,
                              bool backfilled, std::set<std::string>& fresh);
+    // A statement and its values, of one partition.
+    using partition_row = std::pair<std::shared_ptr<const cql::prepared>, std::vector<cql::value>>;
+    // Jobs writing rows of one partition in unlogged batches of batch_rows.
+    void put_partition(std::vector<job>& jobs, std::vector<partition_row> rows);
+    // A job writing the index row v under key unless written before.
+    void put_index(std::vector<job>& jobs, std::string key, const std::shared_ptr<const cql::prepared>& st,
+                   std::vector<cql::value> v, std::set<std::string>& fresh);
     result<void> put_ticks(std::vector<job>& jobs, std::span<const model::tick> ticks,
                            std::set<std::string>& fresh);
     result<void> put_latest(std::vector<job>& jobs, std::span<const model::tick> rows,
