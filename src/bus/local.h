@@ -150,6 +150,18 @@ private:
     metrics::counter* _polled = nullptr;
 };
 
+// One group's committed offset of one partition, as a local_consumer keeps it.
+struct local_committed {
+    std::string group;
+    std::string topic;
+    partition_id partition;
+    mdsp::offset next;
+};
+// The committed offsets of every group in the log's directory (the Topics
+// view's groups), at most max_entries of them, sorted. Files that are not
+// offsets are skipped.
+result<std::vector<local_committed>> local_committed_offsets(const log::log& l, size_t max_entries = 10'000);
+
 // The log's errors as bus errors, message kept.
 mdsp::error to_bus_error(const mdsp::error& e);
 

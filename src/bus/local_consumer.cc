@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <charconv>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -323,6 +325,47 @@ std::vector<partition_id> local_consumer::assignment() const {
     for (const auto& [pid, a] : _assigned) {
         out.emplace_back(pid);
     }
+    return out;
+}
+
+result<std::vector<local_committed>> local_committed_offsets(const log::log& l, size_t max_entries) {
+    std::vector<local_committed> out;
+    std::error_code ec;
+    auto root = l.dir() / "__consumer_offsets";
+    if (!std::filesystem::exists(root, ec)) {
+        return out;
+    }
+    for (std::filesystem::directory_iterator g(root, ec), end; !ec && g != end && out.size() < max_entries;
+         g.increment(ec)) {
+        if (!g->is_directory(ec) || !valid_group(g->path().filename().string())) {
+            continue;
+        }
+        for (std::filesystem::directory_iterator f(g->path(), ec); !ec && f != end; f.increment(ec)) {
+            auto name = f->path().filename().string();
+            auto dash = name.rfind('-');
+            int32_t p = -1;
+            if (dash == std::string::npos
+                || std::from_chars(name.data() + dash + 1, name.data() + name.size(), p).ptr
+                       != name.data() + name.size()
+                || p < 0) {
+                continue; // a temp file of write_offset, or not ours
+            }
+            auto o = internal::read_offset(f->path());
+            if (!o || !*o) {
+                continue;
+            }
+            out.push_back({g->path().filename().string(), name.substr(0, dash), partition_id(p), **o});
+            if (out.size() >= max_entries) {
+                break;
+            }
+        }
+    }
+    if (ec) {
+        return make_error(errc::io_error, "cannot list {}: {}", root.string(), ec.message());
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.group, a.topic, a.partition) < std::tie(b.group, b.topic, b.partition);
+    });
     return out;
 }
 

@@ -158,6 +158,7 @@ result<bool> record_reader::next(record_view& out) {
     if ((p = get_varint(p, rec_end, headers)) == nullptr || headers < 0 || headers > rec_end - p) {
         return corrupt("malformed header count");
     }
+    const char* headers_begin = p;
     for (int32_t i = 0; i < headers; ++i) {
         std::optional<std::string_view> hk, hv;
         if (!bytes_field(hk) || !hk || !bytes_field(hv)) {
@@ -172,9 +173,35 @@ result<bool> record_reader::next(record_view& out) {
     out.timestamp_ms =
         _h.log_append_time() ? _h.max_timestamp : int64_t(uint64_t(_h.base_timestamp) + uint64_t(ts_delta));
     out.header_count = headers;
+    out.header_bytes = std::string_view(headers_begin, size_t(rec_end - headers_begin));
     _pos = rec_end;
     ++_read;
     return true;
+}
+
+void read_headers(const record_view& r, std::vector<header_view>& out, size_t max) {
+    const char* p = r.header_bytes.data();
+    const char* end = p + r.header_bytes.size();
+    auto field = [&](std::optional<std::string_view>& f) -> bool {
+        int32_t len = 0;
+        if ((p = get_varint(p, end, len)) == nullptr || len < -1 || len > end - p) {
+            return false;
+        }
+        if (len == -1) {
+            f.reset();
+        } else {
+            f.emplace(p, size_t(len));
+            p += len;
+        }
+        return true;
+    };
+    for (int32_t i = 0; i < r.header_count && out.size() < max; ++i) {
+        std::optional<std::string_view> k, v;
+        if (!field(k) || !k || !field(v)) {
+            return; // not a record_reader's view: nothing more to trust
+        }
+        out.push_back({*k, v});
+    }
 }
 
 result<bool> batch_iterator::next(batch_header& h, std::span<const char>& batch) {

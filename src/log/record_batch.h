@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/named_type.h"
 #include "base/result.h"
@@ -41,8 +42,18 @@ struct record_view {
     int64_t timestamp_ms = 0;
     std::optional<std::string_view> key;
     std::optional<std::string_view> value;
-    int32_t header_count = 0; // headers are validated and skipped
+    int32_t header_count = 0;      // headers are validated and skipped ...
+    std::string_view header_bytes; // ... and kept here, for read_headers()
 };
+
+// One record header; the views point where header_bytes does.
+struct header_view {
+    std::string_view key;
+    std::optional<std::string_view> value;
+};
+// Appends to out the headers of a record_view that record_reader::next()
+// returned (and so validated): at most max of them.
+void read_headers(const record_view& r, std::vector<header_view>& out, size_t max);
 
 // The fixed header of a batch, as read from its first 61 bytes.
 struct batch_header {

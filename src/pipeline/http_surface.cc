@@ -5,17 +5,53 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bus/bus.h"
 #include "http/api.h"
 #include "http/pipeline_health.h"
 #include "http/registry_routes.h"
 #include "http/static_files.h"
+#include "http/topics_routes.h"
+#include "model/schemas.h"
+#include "registry/client.h"
 #include "registry/request.h"
 #include "web/dashboard.h"
 
 namespace mdsp::pipeline {
 
+namespace {
+
+// The schema of a registry id for the message browser: the registry this
+// process serves, or the external one (cached by the routes), else the
+// model's pinned schemas.
+http::topics::schema_lookup schema_lookup(const config& cfg, const registry::schema_registry* own) {
+    if (own != nullptr) {
+        return [own](int32_t id) -> std::optional<std::string> {
+            auto s = own->schema_by_id(id);
+            if (auto* text = std::get_if<std::string>(&s)) {
+                return *text;
+            }
+            auto pinned = model::schema_by_id(static_cast<uint32_t>(id));
+            return pinned.empty() ? std::nullopt : std::optional(std::string(pinned));
+        };
+    }
+    return [url = cfg.schema_registry.url](int32_t id) -> std::optional<std::string> {
+        auto c = registry::client::create(url, std::chrono::seconds(2));
+        if (!c) {
+            return std::nullopt;
+        }
+        auto s = c->schema_by_id(id);
+        if (!s) {
+            spdlog::warn("topics: schema {} from {}: {}", id, url, s.error().what());
+            return std::nullopt;
+        }
+        return *s;
+    };
+}
+
+} // namespace
+
 result<http_surface> make_http_surface(const config& cfg, store::store& st, http::readiness_check ready,
-                                       health_sources health) {
+                                       health_sources health, std::unique_ptr<http::topics::source> topics) {
     http_surface s;
     http::server_config hc;
     hc.address = cfg.http.address;
@@ -36,6 +72,12 @@ result<http_surface> make_http_surface(const config& cfg, store::store& st, http
         http::add_registry_routes(*s.server, *s.registry);
     } else {
         spdlog::info("schema registry: {} (not serving /subjects here)", cfg.schema_registry.url);
+    }
+    if (topics) {
+        s.topics = std::move(topics);
+        auto names = cfg.kafka.brokers.empty() ? bus::topic_names{}
+                                               : bus::topic_names::with_prefix(cfg.kafka.topic_prefix);
+        http::add_topics_routes(*s.server, *s.topics, schema_lookup(cfg, s.registry.get()), names.deadletter);
     }
     http::live_config lc;
     lc.intervals = cfg.engine.intervals;

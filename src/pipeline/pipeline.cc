@@ -18,6 +18,7 @@
 #include "pipeline/ingest_stage.h"
 #include "pipeline/process_stage.h"
 #include "pipeline/sources.h"
+#include "pipeline/topics_local.h"
 #include "registry/model_ids.h"
 #include "store/rocks_store.h"
 
@@ -261,7 +262,11 @@ result<void> pipeline::open_http() {
     };
     health_sources hs{ps.ingest ? &ps.ingest->probe() : nullptr, ps.process ? &ps.process->probe() : nullptr,
                       ps.source.get()};
-    auto surface = make_http_surface(_cfg, *ps.store, std::move(ready), hs);
+    std::unique_ptr<http::topics::source> topics;
+    if (ps.log) {
+        topics = std::make_unique<local_topics>(*ps.log, ps.store.get(), ps.process != nullptr);
+    }
+    auto surface = make_http_surface(_cfg, *ps.store, std::move(ready), hs, std::move(topics));
     if (!surface) {
         return surface.error();
     }

@@ -20,6 +20,8 @@ std::string errc_message(errc e) {
         return "unexpected answer from the schema registry";
     case errc::unexpected_ids:
         return "the schema registry gave the model schemas unexpected ids";
+    case errc::invalid_data:
+        return "Avro data does not match its schema";
     }
     return "unknown schema registry error";
 }

@@ -19,6 +19,7 @@ enum class errc {
     refused,        // client: the registry answered with an error (message has its error_code and text)
     bad_response,   // client: the answer is not what the API promises
     unexpected_ids, // a registry gave the model schemas other ids than the ones the records carry
+    invalid_data,   // Avro binary data that its schema cannot read (avro_json.h)
 };
 
 } // namespace mdsp::registry

@@ -4,6 +4,7 @@
 import { CandleChart } from './chart.js';
 import { LiveStream } from './stream.js';
 import { LatestTable, HealthPanel } from './panels.js';
+import { TopicsView } from './topics.js';
 
 const INTERVALS = [
   ['1s', 1], ['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400],
@@ -160,6 +161,19 @@ async function start() {
   }, 1000);
 }
 
+// Markets (the chart) or Topics, from the URL's hash so a link can open either.
+const topicsView = new TopicsView($('topics-view'));
+function showView() {
+  const topics = location.hash === '#topics';
+  $('markets-view').hidden = topics;
+  $('topics-view').hidden = !topics;
+  $('tab-markets').classList.toggle('active', !topics);
+  $('tab-topics').classList.toggle('active', topics);
+  document.body.classList.toggle('topics-mode', topics);
+  if (topics) topicsView.show();
+}
+window.addEventListener('hashchange', showView);
+
 // Read-only hooks for tests and the curious.
 window.mdspChart = {
   candleCount: () => chart.bars.length,
@@ -174,3 +188,4 @@ window.mdspChart = {
 };
 
 start();
+showView();

@@ -249,3 +249,40 @@ TEST(varint, zigzag_round_trip_and_bounds) {
 
 } // namespace
 } // namespace mdsp::log
+
+namespace mdsp::log {
+namespace {
+
+// A Java producer's record with headers: the builder writes none, so the
+// batch is made by hand from the builder's (record body + 4 header bytes,
+// lengths and CRC fixed up).
+TEST(record_batch, headers_are_kept_for_read_headers) {
+    batch_builder b;
+    ASSERT_TRUE(b.add(std::string_view("k"), std::string_view("v"), 1000));
+    auto built = b.finish();
+    std::string bytes(built.data(), built.size());
+    ASSERT_EQ(bytes.size(), batch_header_size + 9); // varint length + 8 bytes of record
+    ASSERT_EQ(bytes.back(), '\0');                  // header count 0
+    bytes.back() = '\x02';                          // 1 header ...
+    bytes += std::string("\x02h\x02x", 4);          // ... "h" = "x"
+    bytes[batch_header_size] = char(12 << 1);       // the record is 12 bytes now
+    internal::put_u32(bytes.data() + 8, uint32_t(bytes.size() - log_overhead));
+    internal::put_u32(bytes.data() + crc_offset,
+                      crc32c(bytes.data() + attributes_offset, bytes.size() - attributes_offset));
+    auto rd = record_reader::open(std::span<const char>(bytes.data(), bytes.size()), default_max_batch_bytes);
+    ASSERT_TRUE(rd) << rd.error().what();
+    record_view v;
+    ASSERT_TRUE(*rd->next(v));
+    EXPECT_EQ(v.header_count, 1);
+    std::vector<header_view> hs;
+    read_headers(v, hs, 10);
+    ASSERT_EQ(hs.size(), 1u);
+    EXPECT_EQ(hs[0].key, "h");
+    EXPECT_EQ(hs[0].value, std::optional<std::string_view>("x"));
+    hs.clear();
+    read_headers(v, hs, 0); // the bound holds
+    EXPECT_TRUE(hs.empty());
+}
+
+} // namespace
+} // namespace mdsp::log
