@@ -260,7 +260,7 @@ result<void> pipeline::open_http() {
         return r;
     };
     health_sources hs{ps.ingest ? &ps.ingest->probe() : nullptr, ps.process ? &ps.process->probe() : nullptr,
-                      ps.source.get()};
+                      ps.source.get(), ps.process ? &ps.process->quality() : nullptr};
     auto surface = make_http_surface(_cfg, *ps.store, std::move(ready), hs);
     if (!surface) {
         return surface.error();
