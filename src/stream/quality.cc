@@ -76,6 +76,7 @@ result<void> quality_config::validate(const quality_config& c) {
 
 quality_monitor::quality_monitor(quality_config cfg)
   : _cfg(std::move(cfg)) {
+    static_assert(sizeof(sym) <= 64, "a symbol's quality state is to stay one cache line (issue 11)");
     auto& reg = metrics::global();
     for (size_t i = 0; i < quality_check_count; ++i) {
         _counters[i] = &reg.get_counter("mdsp_quality_events_total",
