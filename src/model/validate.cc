@@ -46,12 +46,14 @@ std::optional<std::string> find_fault(const tick& t, int64_t now_us, int64_t max
     if (!finite_opt(t.bid) || !finite_opt(t.ask)) {
         return fmt::format("bid or ask of {} is not a finite number", t.symbol);
     }
-    if ((t.bid && *t.bid <= 0) || (t.ask && *t.ask <= 0)) {
-        return fmt::format("bid {} or ask {} of {} is not positive", t.bid.value_or(0), t.ask.value_or(0),
+    if ((t.bid && *t.bid < 0) || (t.ask && *t.ask < 0)) {
+        return fmt::format("bid {} or ask {} of {} is negative", t.bid.value_or(0), t.ask.value_or(0),
                            t.symbol);
     }
     fault = tick_fault::crossed;
-    if (t.bid && t.ask && *t.bid >= *t.ask) {
+    // 0 is how a feed says a side has no quote (TwelveData sends "bid":0):
+    // only two quoted sides can cross.
+    if (t.bid && t.ask && *t.bid > 0 && *t.ask > 0 && *t.bid >= *t.ask) {
         return fmt::format("{} quote of {}: bid {} {} ask {} (a bid must be below the ask)",
                            *t.bid == *t.ask ? "locked" : "crossed", t.symbol, *t.bid,
                            *t.bid == *t.ask ? "equals" : "above", *t.ask);

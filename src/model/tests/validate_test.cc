@@ -102,17 +102,23 @@ TEST(check_tick, refuses_crossed_and_locked_quotes_and_says_which_fault) {
     // One side alone cannot cross.
     t.ask.reset();
     EXPECT_EQ(check_tick(t, now, day), std::nullopt);
-    for (double bad : {0.0, -1.0}) {
-        t = valid();
-        t.bid = bad;
-        why = check_tick(t, now, day, &f);
-        ASSERT_TRUE(why) << bad;
-        EXPECT_NE(why->find("not positive"), std::string::npos) << *why;
-        EXPECT_EQ(f, tick_fault::bad_number);
-        t = valid();
-        t.ask = bad;
-        EXPECT_TRUE(check_tick(t, now, day));
-    }
+    // 0 is a side without a quote: neither bad nor crossed.
+    t = valid();
+    t.bid = 0;
+    t.ask = 190.6;
+    EXPECT_EQ(check_tick(t, now, day), std::nullopt);
+    t.bid = 190.4;
+    t.ask = 0;
+    EXPECT_EQ(check_tick(t, now, day), std::nullopt);
+    t = valid();
+    t.bid = -1;
+    why = check_tick(t, now, day, &f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("negative"), std::string::npos) << *why;
+    EXPECT_EQ(f, tick_fault::bad_number);
+    t = valid();
+    t.ask = -0.5;
+    EXPECT_TRUE(check_tick(t, now, day));
     t = valid();
     t.price = -1;
     check_tick(t, now, day, &f);
