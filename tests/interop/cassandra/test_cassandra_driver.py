@@ -85,7 +85,7 @@ def candle(symbol, interval, start, i):
             "open": o, "high": o + 0.25, "low": o - 0.125, "close": o + 0.0625, "volume": 1000.0 + i,
             "vwap": o + 0.03125, "trade_count": 10 + i, "first_event_time": ms(start) * 1000 + 17,
             "last_event_time": ms(start) * 1000 + 59_000_123, "final": True, "revision": i % 3,
-            "backfilled": i % 2 == 1}
+            "backfilled": i % 2 == 1, "spike": i % 3 == 1}
 
 
 CANDLE_COLUMNS = list(candle("X", "1m", utc(2026, 1, 1), 0))
