@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "model/text.h"
 #include "stream/candle_engine.h"
 
 namespace mdsp::stream {
@@ -275,6 +276,9 @@ void quality_monitor::note(quality_check c, std::string_view symbol, int64_t eve
 // slot, or replaces the least counted, inheriting its count as its error.
 void quality_monitor::record(quality_check c, std::string_view symbol, int64_t event_us) {
     _counters[static_cast<size_t>(c)]->inc();
+    // A refused tick's symbol may be anything a source sent: the summary
+    // keeps at most a valid symbol's length of it (the API escapes the rest).
+    symbol = symbol.substr(0, model::max_symbol_bytes);
     std::lock_guard lock(_mu);
     auto& sm = _summaries[static_cast<size_t>(c)];
     ++sm.total;

@@ -223,6 +223,15 @@ TEST(quality, the_report_keeps_at_most_top_symbols_per_check) {
     EXPECT_EQ(quality_check_name(d.kind), "duplicate");
 }
 
+TEST(quality, a_refused_ticks_symbol_is_kept_cut_to_a_symbols_length) {
+    quality_monitor q(quality_config{});
+    q.note(quality_check::invalid, std::string(100'000, 'H'), t0);
+    auto r = q.report();
+    const auto& top = r.checks[static_cast<size_t>(quality_check::invalid)].top;
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_EQ(top[0].symbol, std::string(64, 'H'));
+}
+
 TEST(quality, disabled_checks_nothing) {
     quality_config cfg;
     cfg.enabled = false;
