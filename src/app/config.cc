@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include "app/quality_config.h"
 #include "base/time.h"
 #include "bus/kafka.h"
 #include "registry/client.h"
@@ -149,6 +150,15 @@ parse_fn symbols_setting(std::function<std::vector<std::string>&(config&)> field
 
 std::string dur(int64_t us) {
     return us < 0 ? "off" : format_duration(us);
+}
+
+// quality.<key>: the defaults of the data-quality checks (key must be a literal).
+setting quality_default(const char* path, const char* help, const char* key) {
+    return {path, help,
+            [key](config& c, const std::string& v) {
+                return internal::set_quality_threshold(c.quality.defaults, key, v);
+            },
+            [key](const config& c) { return internal::quality_threshold_text(c.quality.defaults, key); }};
 }
 
 const std::vector<setting>& settings() {
@@ -418,6 +428,29 @@ const std::vector<setting>& settings() {
         {"kafka.commit_interval", "Longest between two consumer-offset commits to Kafka",
          duration_setting([](config& c) -> int64_t& { return c.kafka.commit_interval_us; }, false),
          [](const config& c) { return dur(c.kafka.commit_interval_us); }},
+        {"quality.enabled", "Run the data-quality checks on every tick (spikes, stalls, clock skew, order)",
+         bool_setting([](config& c) -> bool& { return c.quality.enabled; }),
+         [](const config& c) { return std::string(c.quality.enabled ? "true" : "false"); }},
+        {"quality.top", "Symbols kept per check in /api/v1/quality (the most frequent)",
+         number_setting<size_t>([](config& c) -> size_t& { return c.quality.top; }, 1, 1000, "a count"),
+         [](const config& c) { return std::to_string(c.quality.top); }},
+        quality_default("quality.spike_k",
+                        "A return beyond this many robust deviations of the recent ones is a spike (0 = off)",
+                        "spike_k"),
+        quality_default("quality.min_jump", "...and only when beyond this fraction (0.02 = 2 %)", "min_jump"),
+        quality_default("quality.max_jump", "A jump beyond this fraction is a spike in any case (0 = off)",
+                        "max_jump"),
+        quality_default("quality.warmup", "Returns of a symbol before the spike_k rule and stalls apply",
+                        "warmup"),
+        quality_default("quality.stall_factor",
+                        "A symbol silent this many times its usual gap while its source goes on is stalled "
+                        "(0 = off)",
+                        "stall_factor"),
+        quality_default("quality.stall_min", "...and silent at least this long", "stall_min"),
+        quality_default(
+            "quality.max_skew",
+            "Ingest time minus event time beyond this is clock skew (live sources; off = no check)",
+            "max_skew"),
     };
     return all;
 }
@@ -478,11 +511,59 @@ std::optional<std::string> node_text(const toml::node& n) {
     return std::nullopt;
 }
 
-result<void> walk(config& c, const toml::table& t, const std::string& prefix, const std::string& file) {
+// [quality.symbols."SYM"] / [quality.asset_types."TYPE"]: the names may hold
+// dots, so they are not setting paths; applied after the whole file, each
+// starting from the file's [quality] values.
+struct quality_override {
+    bool symbol = false;
+    std::string name;
+    const toml::table* values = nullptr;
+};
+
+result<void> apply_overrides(config& c, const std::vector<quality_override>& all, const std::string& file) {
+    for (const auto& o : all) {
+        auto& into = o.symbol ? c.quality.symbols : c.quality.asset_types;
+        stream::quality_thresholds t = c.quality.defaults;
+        for (const auto& [k, v] : *o.values) {
+            const char* where = o.symbol ? "symbols" : "asset_types";
+            auto text = node_text(v);
+            if (!text || v.is_table()) {
+                return make_error(errc::bad_config,
+                                  "{}:{}: quality.{}.\"{}\".{} needs a number or a duration", file,
+                                  v.source().begin.line, where, o.name, k.str());
+            }
+            if (auto err = internal::set_quality_threshold(t, k.str(), *text)) {
+                return make_error(errc::bad_config, "{}:{}: quality.{}.\"{}\".{}: {}", file,
+                                  v.source().begin.line, where, o.name, k.str(), *err);
+            }
+        }
+        into[o.name] = t;
+    }
+    return ok();
+}
+
+result<void> walk(config& c, const toml::table& t, const std::string& prefix, const std::string& file,
+                  std::vector<quality_override>& overrides) {
     for (const auto& [k, v] : t) {
         std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (path == "quality.symbols" || path == "quality.asset_types") {
+            const auto* names = v.as_table();
+            if (!names) {
+                return make_error(errc::bad_config, "{}:{}: {} must be a table of tables, like [{}.\"NAME\"]",
+                                  file, v.source().begin.line, path, path);
+            }
+            for (const auto& [name, values] : *names) {
+                const auto* vt = values.as_table();
+                if (!vt) {
+                    return make_error(errc::bad_config, "{}:{}: {}.\"{}\" must be a table of settings", file,
+                                      values.source().begin.line, path, name.str());
+                }
+                overrides.push_back({path == "quality.symbols", std::string(name.str()), vt});
+            }
+            continue;
+        }
         if (const auto* sub = v.as_table()) {
-            if (auto r = walk(c, *sub, path, file); !r) {
+            if (auto r = walk(c, *sub, path, file, overrides); !r) {
                 return r;
             }
             continue;
@@ -561,7 +642,17 @@ result<void> load_file(config& c, const std::string& path) {
         return make_error(errc::bad_config, "{}:{}:{}: {}", path, src.begin.line, src.begin.column,
                           e.description());
     }
-    return walk(c, t, "", path);
+    std::vector<quality_override> overrides;
+    if (auto r = walk(c, t, "", path, overrides); !r) {
+        return r;
+    }
+    if (auto r = apply_overrides(c, overrides, path); !r) {
+        return r;
+    }
+    if (auto r = stream::quality_config::validate(c.quality); !r) {
+        return make_error(errc::bad_config, "{}: {}", path, r.error().what());
+    }
+    return ok();
 }
 
 result<void> load_env(config& c) {

@@ -77,6 +77,7 @@ boost::json::object candle_json(const model::candle& c) {
         {"final", c.final},
         {"revision", c.revision},
         {"backfilled", c.backfilled},
+        {"spike", c.spike},
     };
 }
 

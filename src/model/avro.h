@@ -228,6 +228,9 @@ public:
     }
 
     bool failed() const noexcept { return _failed; }
+    // Every byte has been read (a record of an older schema version that
+    // ends before fields added since, with their defaults).
+    bool at_end() const noexcept { return _p == _end; }
     // The error of the read that returned false (valid until the next failure).
     mdsp::error take_error() { return std::move(_err); }
 

@@ -26,6 +26,7 @@ struct candle {
     bool final = false;                // the watermark has passed the window's end
     int64_t revision = 0;              // bumps with every change after the first final emission
     bool backfilled = false;           // from a data vendor's bars (gap repair, mdsp backfill), not ticks
+    bool spike = false;                // a tick of it was flagged a price spike (kept, not dropped)
 
     bool operator==(const candle&) const = default;
 };

@@ -82,6 +82,7 @@ void encode(const candle& c, std::string& out) {
     w.write_boolean(c.final);
     w.write_long(c.revision);
     w.write_boolean(c.backfilled);
+    w.write_boolean(c.spike);
 }
 
 void encode(const dead_letter& d, std::string& out) {
@@ -150,7 +151,11 @@ result<void> decode(std::string_view payload, candle& c) {
            && r.read_double(c.vwap, "candle.vwap") && r.read_long(c.trade_count, "candle.trade_count")
            && r.read_long(first_us, "candle.first_event_time")
            && r.read_long(last_us, "candle.last_event_time") && r.read_boolean(c.final, "candle.final")
-           && r.read_long(c.revision, "candle.revision") && r.read_boolean(c.backfilled, "candle.backfilled")
+           && r.read_long(c.revision, "candle.revision")
+           && r.read_boolean(c.backfilled, "candle.backfilled")
+           // spike came with a later version of the schema (default false):
+           // a candle written before it ends here.
+           && ((c.spike = false, r.at_end()) || r.read_boolean(c.spike, "candle.spike"))
            && r.expect_end("candle");
     if (!good) [[unlikely]] {
         return r.take_error();

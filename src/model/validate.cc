@@ -14,9 +14,10 @@ namespace {
 bool finite_opt(const std::optional<double>& v) {
     return !v || std::isfinite(*v);
 }
-} // namespace
 
-std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max_future_us) {
+std::optional<std::string> find_fault(const tick& t, int64_t now_us, int64_t max_future_us,
+                                      tick_fault& fault) {
+    fault = tick_fault::text;
     if (auto why = valid_symbol(t.symbol)) {
         return fmt::format("the symbol is not valid: {}", *why);
     }
@@ -31,6 +32,7 @@ std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max
             }
         }
     }
+    fault = tick_fault::bad_number;
     if (!std::isfinite(t.price) || t.price <= 0) {
         return fmt::format("price {} of {} is not a finite positive number", t.price, t.symbol);
     }
@@ -44,11 +46,36 @@ std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max
     if (!finite_opt(t.bid) || !finite_opt(t.ask)) {
         return fmt::format("bid or ask of {} is not a finite number", t.symbol);
     }
+    if ((t.bid && *t.bid < 0) || (t.ask && *t.ask < 0)) {
+        return fmt::format("bid {} or ask {} of {} is negative", t.bid.value_or(0), t.ask.value_or(0),
+                           t.symbol);
+    }
+    fault = tick_fault::crossed;
+    // 0 is how a feed says a side has no quote (TwelveData sends "bid":0):
+    // only two quoted sides can cross.
+    if (t.bid && t.ask && *t.bid > 0 && *t.ask > 0 && *t.bid >= *t.ask) {
+        return fmt::format("{} quote of {}: bid {} {} ask {} (a bid must be below the ask)",
+                           *t.bid == *t.ask ? "locked" : "crossed", t.symbol, *t.bid,
+                           *t.bid == *t.ask ? "equals" : "above", *t.ask);
+    }
+    fault = tick_fault::future;
     if (max_future_us > 0 && t.event_time() > now_us && t.event_time() - now_us > max_future_us) {
         return fmt::format("event time {} of {} is more than {} ahead of the clock (engine.max_future)",
                            format_iso8601(t.event_time()), t.symbol, format_duration(max_future_us));
     }
+    fault = tick_fault::none;
     return std::nullopt;
+}
+} // namespace
+
+std::optional<std::string> check_tick(const tick& t, int64_t now_us, int64_t max_future_us,
+                                      tick_fault* fault) {
+    tick_fault f = tick_fault::none;
+    auto why = find_fault(t, now_us, max_future_us, f);
+    if (fault) {
+        *fault = f;
+    }
+    return why;
 }
 
 } // namespace mdsp::model

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/interval.h"
+#include "stream/quality.h"
 
 namespace mdsp::pipeline {
 
@@ -57,6 +58,10 @@ struct config {
         // watermark past every real tick); 0 = off.
         int64_t max_future_us = 24 * 3600LL * 1'000'000;
     } engine;
+
+    // [quality]: the data-quality checks of the processing stage (stream/quality.h);
+    // [quality.symbols."SYM"] and [quality.asset_types."TYPE"] override them.
+    stream::quality_config quality;
 
     struct process_t {
         int64_t commit_interval_us = 2'000; // longest a processed tick waits for its store write

@@ -28,4 +28,25 @@ http::figures_fn health_figures(health_sources s) {
     };
 }
 
+http::quality_fn quality_figures(const stream::quality_monitor* q) {
+    return [q]() {
+        http::quality_figures f;
+        if (!q) {
+            return f;
+        }
+        f.available = true;
+        auto r = q->report();
+        f.stalled_now = q->stalled_now();
+        for (auto& c : r.checks) {
+            auto& out = f.checks.emplace_back();
+            out.name = std::string(stream::quality_check_name(c.kind));
+            out.total = c.total;
+            for (auto& e : c.top) {
+                out.top.push_back({std::move(e.symbol), e.count, e.error, e.last_event_us});
+            }
+        }
+        return f;
+    };
+}
+
 } // namespace mdsp::pipeline

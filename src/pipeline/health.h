@@ -2,7 +2,9 @@
 
 #include "feed/source.h"
 #include "http/pipeline_health.h"
+#include "http/quality_route.h"
 #include "pipeline/probes.h"
+#include "stream/quality.h"
 
 namespace mdsp::pipeline {
 
@@ -11,11 +13,14 @@ namespace mdsp::pipeline {
 struct health_sources {
     const ingest_probe* ingest = nullptr;
     const process_probe* process = nullptr;
-    const feed::source* source = nullptr; // its connections (live feeds)
+    const feed::source* source = nullptr;             // its connections (live feeds)
+    const stream::quality_monitor* quality = nullptr; // the processing stage's data-quality checks
 };
 
 // The figures of the dashboard's health panel, read from the probes that own
 // them (no metric looked up by name). The probes must outlive the function.
 http::figures_fn health_figures(health_sources s);
+// The answer of /api/v1/quality from the monitor (null: not available).
+http::quality_fn quality_figures(const stream::quality_monitor* q);
 
 } // namespace mdsp::pipeline

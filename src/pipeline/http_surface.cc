@@ -84,6 +84,7 @@ result<http_surface> make_http_surface(const config& cfg, store::store& st, http
     s.live = std::make_unique<http::live_hub>(lc);
     s.live->attach(*s.server);
     http::add_pipeline_route(*s.server, health_figures(health), s.live.get());
+    http::add_quality_route(*s.server, quality_figures(health.quality));
     http::add_static_routes(*s.server, web::dashboard_files());
     return s;
 }

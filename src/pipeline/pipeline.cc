@@ -261,7 +261,7 @@ result<void> pipeline::open_http() {
         return r;
     };
     health_sources hs{ps.ingest ? &ps.ingest->probe() : nullptr, ps.process ? &ps.process->probe() : nullptr,
-                      ps.source.get()};
+                      ps.source.get(), ps.process ? &ps.process->quality() : nullptr};
     std::unique_ptr<http::topics::source> topics;
     if (ps.log) {
         topics = std::make_unique<local_topics>(*ps.log, ps.store.get(), ps.process != nullptr);

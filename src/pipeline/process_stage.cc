@@ -79,6 +79,7 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
   , _store(st)
   , _opts(std::move(opts))
   , _dlq(out, _opts.topics.deadletter)
+  , _quality(cfg.quality)
   , _shared_store(st.shared()) {
     for (const auto& iv : cfg.engine.intervals) {
         _largest_us = std::max(_largest_us, iv.micros());
@@ -321,14 +322,22 @@ void process_stage::apply(const bus::record_view& rec, part& p) {
     }
     // Checked again here, not only at ingest: a record an older version (or
     // another producer) put in the log must not stop this stage.
-    if (auto why = model::check_tick(*t, now_micros(), _cfg.engine.max_future_us)) {
+    model::tick_fault fault{};
+    if (auto why = model::check_tick(*t, now_micros(), _cfg.engine.max_future_us, &fault)) {
+        _quality.note(fault == model::tick_fault::crossed      ? stream::quality_check::crossed
+                      : fault == model::tick_fault::bad_number ? stream::quality_check::bad_number
+                                                               : stream::quality_check::invalid,
+                      t->symbol, t->event_time());
         dead_letter(rec, "invalid", std::move(*why));
         return;
     }
-    auto outcome = p.slot->engine.add(*t, rec.partition);
+    // A spike is kept: the engine marks the candles it lands in.
+    const auto verdict = _quality.check(*t);
+    auto outcome = p.slot->engine.add(*t, rec.partition, verdict.spike);
     _probe.count(outcome);
     switch (outcome) {
     case stream::tick_outcome::accepted: {
+        _quality.accept(*t, verdict);
         if (p.anchors) {
             p.max_event = std::max(p.max_event, t->event_time());
             p.anchors->note(t->symbol, t->event_time(), rec.offset());
@@ -346,8 +355,10 @@ void process_stage::apply(const bus::record_view& rec, part& p) {
         break;
     }
     case stream::tick_outcome::duplicate:
+        _quality.note(stream::quality_check::duplicate, t->symbol, t->event_time());
         break;
     case stream::tick_outcome::late:
+        _quality.note(stream::quality_check::late, t->symbol, t->event_time());
         dead_letter(rec, "late", late_reason(*t, _cfg));
         break;
     }

@@ -22,6 +22,7 @@
 #include "pipeline/stage.h"
 #include "store/store.h"
 #include "stream/candle_engine.h"
+#include "stream/quality.h"
 
 namespace mdsp::pipeline {
 
@@ -67,8 +68,13 @@ using commit_observer = std::function<void(std::span<const model::candle>, std::
 // candles with ticks, as in the store; consumers fill the empty windows
 // between two candles with the previous close, as store/fill.h does.
 //
-// Undecodable records and ticks later than the allowed lateness go to
-// market.deadletter with the reason; nothing is dropped silently.
+// Undecodable records, invalid ticks (model::check_tick: crossed quotes,
+// bad numbers) and ticks later than the allowed lateness go to
+// market.deadletter with the reason; nothing is dropped silently. Every tick
+// also goes through the data-quality checks (stream/quality.h): a price
+// spike is kept and marks its candles (candle::spike); stalls, clock skew,
+// out-of-order, duplicate, late and refused ticks are counted per check and
+// per symbol (quality()).
 //
 // Threads: the stage contract (stage.h): start() on the runner's caller,
 // the rest on the stage's thread, which alone uses consumer, producer and
@@ -125,6 +131,9 @@ public:
     std::vector<int32_t> owned() const;
     const std::string& replica_id() const noexcept { return _replica; }
     const process_probe& probe() const { return _probe; }
+    // The data-quality checks of every tick this stage reads (report() is
+    // thread-safe).
+    const stream::quality_monitor& quality() const { return _quality; }
 
     // The store key prefix of partition p's state in a group ("kp/00003/").
     static std::string partition_prefix(int32_t p);
@@ -182,6 +191,7 @@ private:
     options _opts;
     dead_letter_writer _dlq;
     process_probe _probe;
+    stream::quality_monitor _quality;
     // Several writers, no atomic write (store::shared()): state changes go in
     // runs (write_batch::state_groups), each symbol's keys in one.
     const bool _shared_store;

@@ -43,9 +43,11 @@ std::vector<std::string> cassandra_store::schema(const std::string& ks, const st
             "CREATE TABLE IF NOT EXISTS {}.candles (symbol text, interval text, bucket text, window_start "
             "timestamp, open double, high double, low double, close double, volume double, vwap double, "
             "trade_count bigint, first_event_time bigint, last_event_time bigint, final boolean, "
-            "revision bigint, backfilled boolean, PRIMARY KEY ((symbol, interval, bucket), "
+            "revision bigint, backfilled boolean, spike boolean, PRIMARY KEY ((symbol, interval, bucket), "
             "window_start)) WITH CLUSTERING ORDER BY (window_start ASC)",
             ks),
+        // A candles table made before the spike column (data-quality checks) gets it.
+        fmt::format("ALTER TABLE {}.candles ADD IF NOT EXISTS spike boolean", ks),
         fmt::format(
             "CREATE TABLE IF NOT EXISTS {}.latest (symbol text, event_time bigint, seq bigint, source "
             "text, exchange text, mic_code text, asset_type text, currency text, ingest_time bigint, "
@@ -463,7 +465,7 @@ result<std::optional<cassandra_store::stored_row>> cassandra_store::stored_candl
             if (!k) {
                 return k.error();
             }
-            auto written = p.row(0).bigint(13);
+            auto written = p.row(0).bigint(internal::candle_column_count); // writetime(open)
             if (!written) {
                 return written.error();
             }

@@ -356,7 +356,7 @@ void candle_engine::impl::revalue_fillers_after(uint32_t sid, int64_t w, double 
 }
 
 void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq, double price, bool has_size,
-                                double size, int64_t wm) {
+                                double size, int64_t wm, bool spike) {
     auto& s = series[sid];
     if (wm >= s.wm_next || (s.has_real && s.cursor < std::min(s.final_limit, s.newest_real + 1)))
         [[unlikely]] {
@@ -388,7 +388,7 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
     if (w < s.first_real) [[unlikely]] {
         int64_t old_first = s.first_real;
         s.first_real = w;
-        x.apply(et, seq, price, has_size, size);
+        x.apply(et, seq, price, has_size, size, spike);
         mark(sid, w, x);
         if (s.cursor == old_first) {
             s.cursor = w; // nothing emitted yet; refresh handles it
@@ -409,14 +409,14 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
         const bool emitted = x.real() || x.is_filler();
         MDSP_DEBUG_ASSERT(emitted || !cfg.fill_gaps, "window {} below the cursor is empty", w);
         double old_close = x.close;
-        x.apply(et, seq, price, has_size, size);
+        x.apply(et, seq, price, has_size, size, spike);
         x.revision += emitted ? 1 : 0;
         mark(sid, w, x);
         if (x.close != old_close) {
             revalue_fillers_after(sid, w, x.close);
         }
     } else {
-        x.apply(et, seq, price, has_size, size);
+        x.apply(et, seq, price, has_size, size, spike);
         mark(sid, w, x);
         if (w > s.newest_real) {
             s.newest_real = w;
@@ -522,7 +522,7 @@ candle_engine::~candle_engine() = default;
 candle_engine::candle_engine(candle_engine&&) noexcept = default;
 candle_engine& candle_engine::operator=(candle_engine&&) noexcept = default;
 
-tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
+tick_outcome candle_engine::add(const model::tick& t, partition_id p, bool spike) {
     auto& m = *_impl;
     const int64_t et = t.event_time();
     if (et <= -internal::time_range || et >= internal::time_range) [[unlikely]] {
@@ -594,7 +594,8 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p) {
     const bool has_size = t.size.has_value();
     const double size = has_size ? *t.size : 0.0;
     for (size_t i = 0; i < n; ++i) {
-        m.apply(sym->first_series + static_cast<uint32_t>(i), widx[i], et, seq, t.price, has_size, size, wm);
+        m.apply(sym->first_series + static_cast<uint32_t>(i), widx[i], et, seq, t.price, has_size, size, wm,
+                spike);
     }
     m.schedule(si);
     return tick_outcome::accepted;

@@ -58,7 +58,10 @@ public:
     candle_engine& operator=(candle_engine&&) noexcept;
 
     // Adds one tick read from log partition p (watermarks are per partition).
-    tick_outcome add(const model::tick& t, partition_id p);
+    // spike: the quality checks flagged its price (stream/quality.h); the
+    // tick counts as any other, and every candle it lands in carries
+    // candle::spike from then on (kept in the engine state).
+    tick_outcome add(const model::tick& t, partition_id p, bool spike = false);
 
     // Ends a bounded input (a replayed file): every window up to the newest
     // one with ticks is finalized now (fillers included), as if the watermark

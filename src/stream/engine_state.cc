@@ -20,7 +20,7 @@ using internal::wrapping_sub;
 
 namespace {
 
-enum window_flags : uint8_t { w_ticks = 1, w_filler = 2, w_lo = 4 };
+enum window_flags : uint8_t { w_ticks = 1, w_filler = 2, w_lo = 4, w_spike = 8 };
 enum meta_flags : uint8_t { m_real = 1, m_closed = 2 };
 
 std::string key(char kind) {
@@ -39,7 +39,8 @@ std::string series_key(char kind, const std::string& symbol, int64_t width) {
 std::string encode_window(const window& x) {
     std::string v;
     bool lo = x.volume.lo != 0 || x.pv.lo != 0 || x.psum.lo != 0;
-    uint8_t f = (x.real() ? w_ticks : 0) | (x.is_filler() ? w_filler : 0) | (lo ? w_lo : 0);
+    uint8_t f = (x.real() ? w_ticks : 0) | (x.is_filler() ? w_filler : 0) | (lo ? w_lo : 0)
+                | ((x.flags & window::spike) ? w_spike : 0);
     v.push_back(static_cast<char>(f));
     put_varint(v, static_cast<uint64_t>(x.revision));
     put_double(v, x.close);
@@ -91,7 +92,7 @@ bool decode_window(std::string_view v, window& x) {
     x.count = static_cast<int64_t>(count);
     x.close_et = wrapping_add(x.open_et, dt); // a corrupt state must not be undefined behaviour
     x.close_seq = wrapping_add(x.open_seq, dseq);
-    x.flags = window::has_ticks;
+    x.flags = window::has_ticks | ((f & w_spike) ? window::spike : 0);
     return r.done() && count > 0;
 }
 

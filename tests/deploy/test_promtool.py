@@ -14,7 +14,7 @@ def test_check_config():
 def test_check_rules():
     p = promtool("check", "rules", RULES_YML)
     check(p.returncode == 0, f"promtool check rules failed:\n{p.stdout}{p.stderr}")
-    check("6 rules found" in p.stdout + p.stderr, f"expected the 6 alerts:\n{p.stdout}{p.stderr}")
+    check("10 rules found" in p.stdout + p.stderr, f"expected the 10 alerts:\n{p.stdout}{p.stderr}")
 
 
 def test_check_rules_rejects_a_broken_file():

@@ -1,12 +1,14 @@
 """mdsp on the suite's real Cassandra (--store cassandra://...): the Binance
 reference replayed into Cassandra and read back through `mdsp serve --store`
-gives all 3,560 of Binance's 1m klines; a wrong password and a missing
+gives all 3,560 of Binance's 1m klines; a flagged price spike marks its
+candles in Cassandra too; a wrong password and a missing
 keyspace fail with messages that say what to fix, and the password is never
 printed."""
 import os
 
 import mdsp_cassandra
 from mdsp_e2e import TRADES, all_candles, all_ticks, check, main, run, server, tempdir
+from test_quality import T0, crafted
 from test_reference import compare, klines
 
 
@@ -42,6 +44,26 @@ def test_reference_through_cassandra():
         compare(all_candles(s, "XRPETH", "1m"), klines())
 
 
+def test_spike_flag_through_cassandra():
+    """A flagged price spike marks its candles in Cassandra's candles.spike
+    column, read back through the API (test_quality.py does it embedded)."""
+    c, env = setup()
+    ks = mdsp_cassandra.keyspace_name("spike")
+    rf = mdsp_cassandra.replication_factor(c)
+    store = ["--store", uri(c, ks)]
+    d = tempdir("cassandra-spike")
+    path = os.path.join(d, "ticks.csv")
+    crafted(path)
+    run(["replay", path, "-d", os.path.join(d, "data"), "--log-level", "warn", *store, "--set",
+         "store.cassandra_init=true", "--set",
+         f"store.cassandra_replication={{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"], env=env)
+    with server(["serve", *store], env=env) as s:
+        minutes = all_candles(s, "AAA", "1m", start=str(T0))
+        check([m["spike"] for m in minutes] == [False, True], f"the spike's minute is marked: {minutes}")
+        marked = [k["time"] - T0 for k in all_candles(s, "AAA", "1s", start=str(T0)) if k["spike"]]
+        check(marked == [90], f"only the spike's second is marked: {marked}")
+
+
 def test_bad_credentials_and_missing_keyspace():
     c, env = setup()
     password = c.auth["password"]
@@ -63,4 +85,5 @@ def test_bad_credentials_and_missing_keyspace():
 
 
 if __name__ == "__main__":
-    main([test_reference_through_cassandra, test_bad_credentials_and_missing_keyspace])
+    main([test_reference_through_cassandra, test_spike_flag_through_cassandra,
+          test_bad_credentials_and_missing_keyspace])

@@ -23,6 +23,8 @@ def compare(candles, rows):
     check(fillers == 1091, f"{fillers} filler minutes, the data has 1,091")
     total = sum(c["volume"] for c in candles)
     check(round(total) == 5545735, f"total volume {total}, want 5,545,735")
+    spiked = [c["time"] for c in candles if c["spike"]]
+    check(not spiked, f"the default data-quality checks flag no minute of the reference: {spiked}")
 
 
 def test_replay_then_serve():
@@ -43,6 +45,11 @@ def test_up_with_replay_source():
     with server(["up", "--source", f"replay:{TRADES}", "-d", d]) as s:
         s.wait_for(lambda: s.metric("mdsp_pipeline_done") == 1, what="the replay to finish")
         compare(all_candles(s, "XRPETH", "1m"), klines())
+        q = s.get("/api/v1/quality")
+        totals = {c["check"]: c["total"] for c in q["checks"]}
+        check(q["available"] and all(totals[k] == 0 for k in ("spike", "stall", "clock_skew", "out_of_order",
+                                                              "crossed", "bad_number", "invalid", "late")),
+              f"the defaults find nothing in the reference: {totals}")
         ready = s.get("/readyz")
         check(ready is not None, "readyz answers")
         rc = s.stop()

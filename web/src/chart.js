@@ -50,7 +50,7 @@ export class CandleChart {
     const bar = {
       time: c.time, open: c.open, high: c.high, low: c.low, close: c.close,
       volume: c.volume, final: c.final, trades: c.trade_count, vwap: c.vwap,
-      backfilled: c.backfilled === true,
+      backfilled: c.backfilled === true, spike: c.spike === true,
     };
     if (bar.backfilled) {
       // From the vendor's bars (gap repair or mdsp backfill), not our ticks: drawn faded.
@@ -146,7 +146,7 @@ export class CandleChart {
     const cls = b.close >= b.open ? 'up' : 'down';
     const when = new Date(b.time * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC');
     this.legend.innerHTML =
-      `<span class="muted">${when}${b.final ? '' : ' · forming'}${b.backfilled ? ' · backfilled' : ''}</span> ` +
+      `<span class="muted">${when}${b.final ? '' : ' · forming'}${b.backfilled ? ' · backfilled' : ''}${b.spike ? ' · price spike' : ''}</span> ` +
       `O <b class="${cls}">${f(b.open)}</b> H <b class="${cls}">${f(b.high)}</b> ` +
       `L <b class="${cls}">${f(b.low)}</b> C <b class="${cls}">${f(b.close)}</b> ` +
       `<span class="muted">Vol</span> ${Number(b.volume || 0).toLocaleString(undefined, { maximumFractionDigits: 4 })}` +

@@ -5,6 +5,7 @@ import { CandleChart } from './chart.js';
 import { LiveStream } from './stream.js';
 import { LatestTable, HealthPanel } from './panels.js';
 import { TopicsView } from './topics.js';
+import { QualityPanel } from './quality.js';
 
 const INTERVALS = [
   ['1s', 1], ['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400],
@@ -22,6 +23,7 @@ const state = {
 const chart = new CandleChart($('chart'), $('legend'));
 const table = new LatestTable($('latest-body'), $('filter'), $('symbol-count'), (s) => pick(s, state.interval));
 const health = new HealthPanel($('health'));
+const quality = new QualityPanel($('quality'));
 
 function intervalSeconds(name) {
   const e = INTERVALS.find(([n]) => n === name);
@@ -156,6 +158,8 @@ async function start() {
   else $('chart-error').textContent = 'no symbols yet: waiting for the first ticks';
   health.refresh();
   setInterval(() => health.refresh(), 1000);
+  quality.refresh();
+  setInterval(() => quality.refresh(), 5000);
   setInterval(() => {
     if (!state.symbol && known.size) pick([...known].sort()[0], state.interval);
   }, 1000);

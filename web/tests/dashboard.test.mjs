@@ -117,6 +117,9 @@ try {
   await page.waitForFunction(() => !/—/.test(document.querySelector('[data-k=process]').textContent)
     && !/—/.test(document.querySelector('[data-k=p99]').textContent), null, { timeout: 30000 });
   check(true, 'the pipeline-health panel shows rates and latency');
+  await page.waitForFunction(() => document.querySelectorAll('#quality tr[data-check]').length >= 8,
+    null, { timeout: 30000 });
+  check(true, 'the data-quality panel lists its checks');
 
   // Enough 1s candles for a picture worth looking at.
   await page.waitForFunction(() => window.mdspChart.candleCount() >= 40, null, { timeout: 120000 });

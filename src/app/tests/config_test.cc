@@ -55,6 +55,40 @@ TEST(config, errors_name_the_key_line_and_fix) {
     EXPECT_NE(r5.error().what().find("/nonexistent/mdsp.toml"), std::string::npos);
 }
 
+TEST(config, quality_defaults_and_overrides_by_symbol_and_asset_type) {
+    config c;
+    auto path = write_file("mdsp_cfg_quality.toml",
+                           "[quality]\nmax_jump = 0.2\nstall_min = \"5m\"\nmax_skew = \"off\"\n"
+                           "[quality.asset_types.\"Digital Currency\"]\nspike_k = 20\n"
+                           "[quality.symbols.\"BRK.B\"]\nmax_jump = 0.05\nwarmup = 8\n");
+    auto r = load_file(c, path);
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_EQ(c.quality.defaults.max_jump, 0.2);
+    EXPECT_EQ(c.quality.defaults.stall_min_us, 300'000'000);
+    EXPECT_EQ(c.quality.defaults.max_skew_us, 0);
+    // An override starts from the file's [quality] values; a dot in a name is a dot.
+    ASSERT_EQ(c.quality.asset_types.count("Digital Currency"), 1u);
+    EXPECT_EQ(c.quality.asset_types.at("Digital Currency").spike_k, 20);
+    EXPECT_EQ(c.quality.asset_types.at("Digital Currency").max_jump, 0.2);
+    ASSERT_EQ(c.quality.symbols.count("BRK.B"), 1u);
+    EXPECT_EQ(c.quality.symbols.at("BRK.B").max_jump, 0.05);
+    EXPECT_EQ(c.quality.symbols.at("BRK.B").warmup, 8);
+    EXPECT_EQ(c.quality.symbols.at("BRK.B").stall_min_us, 300'000'000);
+    ASSERT_TRUE(set(c, "quality.spike_k", "8"));
+    EXPECT_EQ(c.quality.defaults.spike_k, 8);
+
+    auto bad = write_file("mdsp_cfg_quality_bad.toml", "[quality.symbols.\"X\"]\nspike = 3\n");
+    config d;
+    r = load_file(d, bad);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().what().find(":2: quality.symbols.\"X\".spike: unknown quality setting"),
+              std::string::npos)
+        << r.error().what();
+    auto r2 = set(d, "quality.max_jump", "-1");
+    ASSERT_FALSE(r2);
+    EXPECT_NE(r2.error().what().find("at least 0"), std::string::npos) << r2.error().what();
+}
+
 TEST(config, describe_lists_every_setting_with_its_variable) {
     config c;
     auto all = describe(c);

@@ -178,7 +178,7 @@ TEST_F(api_test, candles_json_shape) {
         "open":0.1,"high":0.30000000000000004,"low":5e-324,"close":0.1,"volume":1.7976931348623157e308,
         "vwap":0.0012345678901234567,"trade_count":3,
         "first_event_time":"2019-10-11T00:00:11.620000Z","last_event_time":"2019-10-11T00:00:59.999999Z",
-        "final":true,"revision":0,"backfilled":false}]})");
+        "final":true,"revision":0,"backfilled":false,"spike":false}]})");
     EXPECT_EQ(j, expected) << boost::json::serialize(j);
 }
 

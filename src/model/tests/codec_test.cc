@@ -208,10 +208,15 @@ TEST(codec, encode_appends) {
     EXPECT_EQ(out, "head" + encoded(minimal_tick()));
 }
 
+// keep_last: the trailing bytes that are fields added to the schema since
+// (with defaults): a record cut right before them is an older record.
 template<typename T, typename Decode>
-void expect_every_cut_truncated(const T& v, Decode decode_fn) {
+void expect_every_cut_truncated(const T& v, Decode decode_fn, size_t keep_last = 0) {
     std::string b = encoded(v);
     for (size_t cut = 0; cut < b.size(); ++cut) {
+        if (cut == b.size() - keep_last) {
+            continue;
+        }
         // A copy of exactly the prefix, so ASan sees any read past it.
         std::string prefix = b.substr(0, cut);
         auto r = decode_fn(prefix);
@@ -223,7 +228,7 @@ void expect_every_cut_truncated(const T& v, Decode decode_fn) {
 TEST(codec, truncated_input_fails_at_every_cut_point) {
     expect_every_cut_truncated(full_tick(), decode_tick);
     expect_every_cut_truncated(minimal_tick(), decode_tick);
-    expect_every_cut_truncated(full_candle(), decode_candle);
+    expect_every_cut_truncated(full_candle(), decode_candle, 1); // spike came later (test below)
     expect_every_cut_truncated(full_dead_letter(), decode_dead_letter);
 }
 
@@ -332,18 +337,41 @@ TEST(codec, candle_with_an_unknown_interval_fails) {
 
 TEST(codec, candle_final_must_be_a_boolean) {
     std::string b = encoded(full_candle());
-    // final is the byte before revision (3 -> one byte 0x06) and backfilled.
-    ASSERT_EQ(b[b.size() - 3], 0x01);
-    b[b.size() - 3] = 0x02;
+    // final is the byte before revision (3 -> one byte 0x06), backfilled and spike.
+    ASSERT_EQ(b[b.size() - 4], 0x01);
+    b[b.size() - 4] = 0x02;
     auto r = decode_candle(b);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::bad_boolean);
     EXPECT_THAT(r.error().message, HasSubstr("candle.final"));
     b = encoded(full_candle());
-    b.back() = 0x05;
+    b[b.size() - 2] = 0x05;
     r = decode_candle(b);
     ASSERT_FALSE(r);
     EXPECT_THAT(r.error().message, HasSubstr("candle.backfilled"));
+    b = encoded(full_candle());
+    b.back() = 0x05;
+    r = decode_candle(b);
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, HasSubstr("candle.spike"));
+}
+
+// spike came with a later schema version: a candle written before it (no
+// last byte) decodes with the default, a spiked one round-trips.
+TEST(codec, candle_spike_round_trips_and_defaults_for_older_records) {
+    candle c = full_candle();
+    c.spike = true;
+    std::string b = encoded(c);
+    auto r = decode_candle(b);
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_TRUE(r->spike);
+    EXPECT_EQ(*r, c);
+    b.pop_back();
+    r = decode_candle(b);
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_FALSE(r->spike);
+    c.spike = false;
+    EXPECT_EQ(*r, c);
 }
 
 TEST(codec, decode_into_reuses_and_resets) {

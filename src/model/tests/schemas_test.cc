@@ -48,6 +48,7 @@ const std::vector<field_spec> candle_fields = {
     {"final", "boolean"},
     {"revision", "long"},
     {"backfilled", "boolean"},
+    {"spike", "boolean"},
 };
 const std::vector<field_spec> dead_letter_fields = {
     {"source_topic", "string"}, {"source_partition", "int"}, {"source_offset", "long"},

@@ -82,5 +82,56 @@ TEST(check_tick, refuses_the_far_future_only_when_bounded) {
     EXPECT_EQ(check_tick(t, now, day), std::nullopt);
 }
 
+TEST(check_tick, refuses_crossed_and_locked_quotes_and_says_which_fault) {
+    auto t = valid();
+    t.bid = 190.4;
+    t.ask = 190.6;
+    tick_fault f = tick_fault::text;
+    EXPECT_EQ(check_tick(t, now, day, &f), std::nullopt);
+    EXPECT_EQ(f, tick_fault::none);
+    t.bid = 190.7; // above the ask
+    auto why = check_tick(t, now, day, &f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("crossed quote of AAPL"), std::string::npos) << *why;
+    EXPECT_EQ(f, tick_fault::crossed);
+    t.bid = 190.6; // equal
+    why = check_tick(t, now, day, &f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("locked quote"), std::string::npos) << *why;
+    EXPECT_EQ(f, tick_fault::crossed);
+    // One side alone cannot cross.
+    t.ask.reset();
+    EXPECT_EQ(check_tick(t, now, day), std::nullopt);
+    // 0 is a side without a quote: neither bad nor crossed.
+    t = valid();
+    t.bid = 0;
+    t.ask = 190.6;
+    EXPECT_EQ(check_tick(t, now, day), std::nullopt);
+    t.bid = 190.4;
+    t.ask = 0;
+    EXPECT_EQ(check_tick(t, now, day), std::nullopt);
+    t = valid();
+    t.bid = -1;
+    why = check_tick(t, now, day, &f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("negative"), std::string::npos) << *why;
+    EXPECT_EQ(f, tick_fault::bad_number);
+    t = valid();
+    t.ask = -0.5;
+    EXPECT_TRUE(check_tick(t, now, day));
+    t = valid();
+    t.price = -1;
+    check_tick(t, now, day, &f);
+    EXPECT_EQ(f, tick_fault::bad_number);
+    t = valid();
+    t.symbol = std::string("A\0", 2);
+    check_tick(t, now, day, &f);
+    EXPECT_EQ(f, tick_fault::text);
+    t = valid();
+    t.event_time = mdsp::event_time(now + 2 * day);
+    check_tick(t, now, day, &f);
+    EXPECT_EQ(f, tick_fault::future);
+}
+
 } // namespace
 } // namespace mdsp::model

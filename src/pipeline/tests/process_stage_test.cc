@@ -161,6 +161,69 @@ TEST(process_stage, a_tick_no_store_could_take_is_dead_lettered_and_the_stage_go
     EXPECT_TRUE(r.store.candles_of(std::string("BBB\0", 4), model::interval(60'000'000))->empty());
 }
 
+uint64_t quality_total(const process_stage& s, const char* check) {
+    for (const auto& c : s.quality().report().checks) {
+        if (stream::quality_check_name(c.kind) == check) {
+            return c.total;
+        }
+    }
+    return 0;
+}
+
+// Data quality (issue 15): a spike is kept and marks its candle in the
+// store; a crossed quote is dead-lettered with the reason; both, and a
+// duplicate, are counted per check with the symbol.
+TEST(process_stage, a_price_spike_is_kept_and_marks_its_candle_and_a_crossed_quote_is_dead_lettered) {
+    rig r;
+    r.cfg.engine.intervals = {model::interval(1'000'000), model::interval(60'000'000)};
+    // AAA: quiet for 40 s in the minute before t0, then one print 30 % up at
+    // t0 + 5 s, back at t0 + 6 s.
+    for (int i = 0; i < 40; ++i) {
+        r.send(trade_tick("AAA", t0 - 50'000'000 + i * 1'000'000, i % 2 ? 100.1 : 100, i + 1));
+    }
+    r.send(trade_tick("AAA", t0 + 5'000'000, 130, 41));
+    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 42));
+    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 42)); // the same seq again: a duplicate
+    auto crossed = trade_tick("AAA", t0 + 7'000'000, 100, 43);
+    crossed.bid = 100.2;
+    crossed.ask = 100.1;
+    r.send(crossed);
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    r.drain(s);
+    ASSERT_TRUE(s.finish());
+
+    auto minutes = *r.store.candles_of("AAA", model::interval(60'000'000));
+    ASSERT_EQ(minutes.size(), 2u);
+    EXPECT_FALSE(minutes[0].spike);
+    EXPECT_TRUE(minutes[1].spike); // the spike's minute, with the spike in it
+    EXPECT_EQ(minutes[1].high, 130);
+    EXPECT_EQ(minutes[1].trade_count, 2); // the spike and the one after it
+    int spiked = 0;
+    auto seconds = *r.store.candles_of("AAA", model::interval(1'000'000));
+    for (const auto& k : seconds) {
+        spiked += k.spike ? 1 : 0;
+        EXPECT_EQ(k.spike, k.window_start() == t0 + 5'000'000) << format_iso8601(k.window_start());
+    }
+    EXPECT_EQ(spiked, 1);
+
+    auto dl = r.dead_letters();
+    ASSERT_EQ(dl.size(), 1u);
+    EXPECT_EQ(dl[0].error_kind, "invalid");
+    EXPECT_NE(dl[0].message.find("crossed quote of AAA"), std::string::npos) << dl[0].message;
+    EXPECT_EQ(quality_total(s, "spike"), 1u);
+    EXPECT_EQ(quality_total(s, "crossed"), 1u);
+    EXPECT_EQ(quality_total(s, "duplicate"), 1u);
+    EXPECT_EQ(quality_total(s, "out_of_order"), 0u);
+    for (const auto& k : s.quality().report().checks) {
+        if (k.total > 0 && k.kind != stream::quality_check::clock_skew) {
+            ASSERT_EQ(k.top.size(), 1u);
+            EXPECT_EQ(k.top[0].symbol, "AAA");
+        }
+    }
+}
+
 TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_covers_it) {
     rig r;
     r.cfg.kafka.commit_interval_us = 0;

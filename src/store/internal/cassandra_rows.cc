@@ -36,7 +36,7 @@ std::string insert_tick_cql(const std::string& keyspace) {
 std::string insert_candle_cql(const std::string& keyspace, bool using_timestamp) {
     return fmt::format(
         "INSERT INTO {}.candles (symbol, interval, bucket, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?){}",
+        "?, ?, ?, ?, ?, ?, ?){}",
         keyspace, candle_columns, using_timestamp ? " USING TIMESTAMP ?" : "");
 }
 
@@ -104,7 +104,8 @@ std::vector<cql::value> candle_values(const model::candle& c) {
             value::bigint(c.last_event_time()),
             value::boolean(c.final),
             value::bigint(c.revision),
-            value::boolean(c.backfilled)};
+            value::boolean(c.backfilled),
+            value::boolean(c.spike)};
 }
 
 namespace {
@@ -170,7 +171,7 @@ result<model::tick> tick_from_row(const cql::row_view& row, bool with_symbol, st
 }
 
 // window_start, open, high, low, close, volume, vwap, trade_count,
-// first_event_time, last_event_time, final, revision, backfilled
+// first_event_time, last_event_time, final, revision, backfilled, spike
 result<model::candle> candle_from_row(const cql::row_view& row, std::string_view symbol, model::interval iv) {
     using cql::row_view;
     model::candle k;
@@ -190,6 +191,7 @@ result<model::candle> candle_from_row(const cql::row_view& row, std::string_view
     k.final = c.next(&row_view::boolean).value_or(false);
     k.revision = c.next(&row_view::bigint).value_or(0);
     k.backfilled = c.next(&row_view::boolean).value_or(false);
+    k.spike = c.next(&row_view::boolean).value_or(false); // null in rows from before the column
     if (c.error()) {
         return bad_row("candle", *c.error());
     }

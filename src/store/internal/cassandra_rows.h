@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,7 +30,9 @@ inline constexpr const char* tick_columns =
     "currency, ingest_time, price, size, day_volume, bid, ask, trade_id";
 inline constexpr const char* candle_columns =
     "window_start, open, high, low, close, volume, vwap, trade_count, "
-    "first_event_time, last_event_time, final, revision, backfilled";
+    "first_event_time, last_event_time, final, revision, backfilled, spike";
+// How many candle_columns there are: a column selected after them is at this index.
+inline constexpr size_t candle_column_count = 14;
 
 // The INSERTs cassandra_store prepares for ticks (16 values: tick_values
 // with the day) and candles (16: candle_values; one more, the write time,

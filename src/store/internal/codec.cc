@@ -371,7 +371,7 @@ void encode_candle(std::string& out, const model::candle& c) {
     w.svarint(wrap_sub(c.first_event_time(), c.window_start()));
     w.svarint(wrap_sub(c.last_event_time(), c.window_start()));
     w.svarint(c.revision);
-    *w.p++ = static_cast<char>((c.final ? 1 : 0) | (c.backfilled ? 2 : 0));
+    *w.p++ = static_cast<char>((c.final ? 1 : 0) | (c.backfilled ? 2 : 0) | (c.spike ? 4 : 0));
     out.append(tmp, static_cast<size_t>(w.p - tmp));
 }
 
@@ -387,11 +387,12 @@ bool decode_candle(std::string_view in, model::candle& c) {
     c.first_event_time = mdsp::event_time(wrap_add(c.window_start(), r.svarint()));
     c.last_event_time = mdsp::event_time(wrap_add(c.window_start(), r.svarint()));
     c.revision = r.svarint();
-    if (!r.ok || r.end - r.p != 1 || static_cast<uint8_t>(*r.p) > 3) {
+    if (!r.ok || r.end - r.p != 1 || static_cast<uint8_t>(*r.p) > 7) {
         return false;
     }
     c.final = (*r.p & 1) != 0;
     c.backfilled = (*r.p & 2) != 0;
+    c.spike = (*r.p & 4) != 0;
     return true;
 }
 

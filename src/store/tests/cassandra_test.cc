@@ -58,8 +58,9 @@ TEST(cassandra_rows, candle_round_trip) {
     c.final = true;
     c.revision = 3;
     c.backfilled = true;
+    c.spike = true;
     auto v = internal::candle_values(c);
-    ASSERT_EQ(v.size(), 16u);
+    ASSERT_EQ(v.size(), 17u);
     EXPECT_EQ(v[2].bytes(), "2026-11");
     using cql::type_id;
     std::vector<cql::testing::col> cols{
@@ -69,7 +70,7 @@ TEST(cassandra_rows, candle_round_trip) {
         {"vwap", type_id::double_},           {"trade_count", type_id::bigint},
         {"first", type_id::bigint},           {"last", type_id::bigint},
         {"final", type_id::boolean},          {"revision", type_id::bigint},
-        {"backfilled", type_id::boolean}};
+        {"backfilled", type_id::boolean},     {"spike", type_id::boolean}};
     cql::testing::cells row;
     for (size_t i = 3; i < v.size(); ++i) {
         row.push_back(v[i].bytes());
@@ -79,6 +80,12 @@ TEST(cassandra_rows, candle_round_trip) {
     auto back = internal::candle_from_row(r->rows.row(0), "AAPL", c.interval);
     ASSERT_TRUE(back) << back.error().what();
     EXPECT_EQ(*back, c);
+}
+
+TEST(cassandra_rows, candle_column_count_counts_the_columns) {
+    std::string_view cols = internal::candle_columns;
+    EXPECT_EQ(static_cast<size_t>(std::count(cols.begin(), cols.end(), ',')) + 1,
+              internal::candle_column_count);
 }
 
 TEST(cassandra_rows, tick_round_trip_with_missing_fields) {

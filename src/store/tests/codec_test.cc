@@ -162,7 +162,12 @@ TEST(store_codec, candles_round_trip) {
     encode_candle(bytes, c);
     ASSERT_TRUE(decode_candle(bytes, back));
     EXPECT_EQ(back, c);
-    bytes.back() = 4; // no such flag
+    c.spike = true;
+    bytes.clear();
+    encode_candle(bytes, c);
+    ASSERT_TRUE(decode_candle(bytes, back));
+    EXPECT_EQ(back, c);
+    bytes.back() = 8; // no such flag
     EXPECT_FALSE(decode_candle(bytes, back));
 }
 

@@ -77,7 +77,8 @@ private:
                 {"l", type_id::bigint},
                 {"final", type_id::boolean},
                 {"revision", type_id::bigint},
-                {"backfilled", type_id::boolean}};
+                {"backfilled", type_id::boolean},
+                {"spike", type_id::boolean}};
     }
     static std::vector<col> tick_cols(bool with_symbol) {
         std::vector<col> c{
@@ -223,7 +224,7 @@ private:
         if (q.text.find("system.peers") != std::string::npos) {
             return s.reply(h.stream, opcode::result, cql::testing::rows_body({{"peer", type_id::inet}}, {}));
         }
-        if (q.text.rfind("CREATE", 0) == 0) {
+        if (q.text.rfind("CREATE", 0) == 0 || q.text.rfind("ALTER", 0) == 0) {
             return s.reply(h.stream, opcode::result, cql::testing::void_body());
         }
         s.reply(h.stream, opcode::error,

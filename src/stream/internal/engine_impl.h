@@ -166,7 +166,7 @@ struct candle_engine::impl {
     int64_t symbol_wm(const internal::symbol_state& s) const noexcept;
 
     void apply(uint32_t sid, int64_t w, int64_t et, int64_t seq, double price, bool has_size, double size,
-               int64_t wm);
+               int64_t wm, bool spike);
     // Brings a series up to the watermark: final emissions, fillers, purges.
     void refresh(uint32_t sid, int64_t wm);
     // Emits windows [cursor, target) final (empty ones as fillers) and moves

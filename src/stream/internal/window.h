@@ -36,6 +36,7 @@ struct window {
         update_dirty = 4, // queued for take_updates
         state_dirty = 8,  // queued for take_state_changes
         persisted = 16,   // a key for it exists in the saved state
+        spike = 32,       // a tick of it was flagged a price spike (stream/quality.h)
     };
 
     // (event_time, seq, price) of the open and close ticks: open is the least,
@@ -60,7 +61,10 @@ struct window {
     bool is_filler() const noexcept { return (flags & filler) != 0; }
 
     // Adds one tick; turns an empty window or a filler into a real one.
-    void apply(int64_t et, int64_t seq, double price, bool has_size, double size) noexcept {
+    void apply(int64_t et, int64_t seq, double price, bool has_size, double size, bool spiked) noexcept {
+        if (spiked) {
+            flags = static_cast<uint8_t>(flags | spike);
+        }
         if (!real()) {
             open_et = close_et = et;
             open_seq = close_seq = seq;
@@ -117,6 +121,7 @@ struct window {
             c.first_event_time = c.last_event_time = event_time(window_start);
         }
         c.revision = revision;
+        c.spike = (flags & spike) != 0;
     }
 };
 

@@ -86,12 +86,13 @@ std::string values_json(const tick& t) {
 std::string values_json(const candle& c) {
     return fmt::format(R"({{"symbol":{},"interval":{},"window_start":{},"open":{},"high":{},"low":{},)"
                        R"("close":{},"volume":{},"vwap":{},"trade_count":{},"first_event_time":{},)"
-                       R"("last_event_time":{},"final":{},"revision":{},"backfilled":{}}})",
+                       R"("last_event_time":{},"final":{},"revision":{},"backfilled":{},"spike":{}}})",
                        json_string(c.symbol), json_string(c.interval.name()), json_long(c.window_start()),
                        json_double(c.open), json_double(c.high), json_double(c.low), json_double(c.close),
                        json_double(c.volume), json_double(c.vwap), json_long(c.trade_count),
                        json_long(c.first_event_time()), json_long(c.last_event_time()),
-                       c.final ? "true" : "false", json_long(c.revision), c.backfilled ? "true" : "false");
+                       c.final ? "true" : "false", json_long(c.revision), c.backfilled ? "true" : "false",
+                       c.spike ? "true" : "false");
 }
 
 std::string values_json(const dead_letter& d) {
@@ -187,6 +188,7 @@ std::vector<candle> candles() {
         o.revision = 0;
         o.volume = 0;
         o.backfilled = us == micros_per_day; // a vendor's daily bar
+        o.spike = us == micros_per_hour;     // a price spike in it
         out.push_back(o);
     }
     candle edge;

@@ -85,7 +85,7 @@ def candle(symbol, interval, start, i):
             "open": o, "high": o + 0.25, "low": o - 0.125, "close": o + 0.0625, "volume": 1000.0 + i,
             "vwap": o + 0.03125, "trade_count": 10 + i, "first_event_time": ms(start) * 1000 + 17,
             "last_event_time": ms(start) * 1000 + 59_000_123, "final": True, "revision": i % 3,
-            "backfilled": i % 2 == 1}
+            "backfilled": i % 2 == 1, "spike": i % 3 == 1}
 
 
 CANDLE_COLUMNS = list(candle("X", "1m", utc(2026, 1, 1), 0))
@@ -105,8 +105,9 @@ def as_utc(t):
 
 def test_schema_applies_twice():
     stmts = mdsp_cassandra.schema_statements(KS, RF)
-    check(len(stmts) == 7 and stmts[0].startswith(f"CREATE KEYSPACE IF NOT EXISTS {KS}"),
-          f"schema.cql gives a keyspace and six tables (three of data, the store's two indexes and its state): "
+    check(len(stmts) == 8 and stmts[0].startswith(f"CREATE KEYSPACE IF NOT EXISTS {KS}"),
+          f"schema.cql gives a keyspace, six tables (three of data, the store's two indexes and its state) "
+          f"and the candles column added since (spike): "
           f"{stmts}")
     for _ in range(2):  # idempotent: the second time changes nothing and fails on nothing
         for s in stmts:
