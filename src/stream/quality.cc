@@ -155,6 +155,7 @@ quality_verdict quality_monitor::check(const model::tick& t) {
     if (it == _index.end()) {
         return v;
     }
+    v.symbol = it->second;
     const sym& s = _syms[it->second];
     v.out_of_order = t.event_time() < s.last_et;
     if (s.last_price > 0 && t.price > 0) {
@@ -173,7 +174,8 @@ void quality_monitor::accept(const model::tick& t, const quality_verdict& v,
         return;
     }
     const int64_t et = t.event_time();
-    uint32_t si = symbol_index(t);
+    // The index check() found, unless the verdict is of another tick.
+    uint32_t si = v.symbol < _syms.size() && _names[v.symbol] == t.symbol ? v.symbol : symbol_index(t);
     sym& s = _syms[si];
     const quality_thresholds& th = _profiles[s.profile];
     if (s.last_price > 0) {
@@ -216,7 +218,7 @@ void quality_monitor::accept(const model::tick& t, const quality_verdict& v,
         record(quality_check::out_of_order, t.symbol, et);
     }
 
-    uint16_t src = source_index(t.source);
+    uint16_t src = _sources[s.source].name == t.source ? s.source : source_index(t.source);
     if (src != s.source) {
         s.source = src;
         s.queued_at = 0; // its entry in the old source's heap is stale now

@@ -73,6 +73,9 @@ struct quality_verdict {
     bool spike = false;
     bool clock_skew = false;
     bool out_of_order = false;
+    // The monitor's index of the symbol when check() knew it, so accept()
+    // does not look the name up again; not meaningful to callers.
+    uint32_t symbol = UINT32_MAX;
 };
 
 // A bounded report: per check the total and the symbols seen most often, by
