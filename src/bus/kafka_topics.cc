@@ -518,6 +518,7 @@ result<std::vector<tp::message>> kafka_topics::read(const tp::read_request& r) {
     auto deadline = std::chrono::steady_clock::now() + r.timeout;
     size_t bytes = 0;
     bool at_end = false;
+    std::string last_error; // a passing error met on the way
     while (out.size() < r.limit && bytes < r.max_read_bytes && !at_end) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline
                                                                           - std::chrono::steady_clock::now());
@@ -533,8 +534,19 @@ result<std::vector<tp::message>> kafka_topics::read(const tp::read_request& r) {
             continue;
         }
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return view_error(m->err, fmt::format("cannot read partition {} of {} from offset {}",
-                                                  r.partition, r.topic, r.offset));
+            // librdkafka retries a broker's passing trouble (a moved
+            // leader, a dropped connection) itself: wait for it within the
+            // timeout, and say what it was if the page stays empty.
+            bool passing = m->err == RD_KAFKA_RESP_ERR__TRANSPORT || m->err == RD_KAFKA_RESP_ERR__TIMED_OUT
+                           || m->err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
+                           || m->err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
+                           || m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+            if (!passing) {
+                return view_error(m->err, fmt::format("cannot read partition {} of {} from offset {}",
+                                                      r.partition, r.topic, r.offset));
+            }
+            last_error = str(rd_kafka_message_errstr(m.get()));
+            continue;
         }
         if (m->partition != r.partition || r.topic != rd_kafka_topic_name(m->rkt) || m->offset < r.offset) {
             continue; // left from an earlier page's assignment
@@ -574,9 +586,10 @@ result<std::vector<tp::message>> kafka_topics::read(const tp::read_request& r) {
     }
     if (out.empty() && !at_end) {
         return make_error(tp::errc::unavailable,
-                          "no records came from partition {} of {} at offset {} within {} ms; check that its "
-                          "leader is up",
-                          r.partition, r.topic, r.offset, r.timeout.count());
+                          "no records came from partition {} of {} at offset {} within {} ms{}; check that "
+                          "its leader is up",
+                          r.partition, r.topic, r.offset, r.timeout.count(),
+                          last_error.empty() ? "" : " (" + last_error + ")");
     }
     return out;
 }

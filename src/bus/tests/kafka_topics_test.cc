@@ -117,6 +117,14 @@ TEST(kafka_topics, reads_a_bounded_page_from_an_offset) {
     auto at_end = c.src->read(r);
     ASSERT_TRUE(at_end.has_value()) << at_end.error().what();
     EXPECT_TRUE(at_end->empty());
+    // The byte bound ends a page early, after at least one record.
+    r.offset = 0;
+    r.max_read_bytes = 1;
+    auto small = c.src->read(r);
+    ASSERT_TRUE(small.has_value()) << small.error().what();
+    ASSERT_EQ(small->size(), 1u) << "a page stops at max_read_bytes";
+    EXPECT_EQ(small->front().offset, 0);
+    r.max_read_bytes = size_t{1} << 20;
     // Another partition through the same reader: headers, values cut.
     r.partition = 1;
     r.offset = 0;
