@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bus/kafka_topics.h"
 #include "bus/local.h"
 #include "feed/source.h"
 #include "http/server.h"
@@ -265,6 +266,12 @@ result<void> pipeline::open_http() {
     std::unique_ptr<http::topics::source> topics;
     if (ps.log) {
         topics = std::make_unique<local_topics>(*ps.log, ps.store.get(), ps.process != nullptr);
+    } else if (kafka) {
+        auto kt = bus::kafka_topics::open(kafka_settings(_cfg), std::chrono::seconds(5));
+        if (!kt) {
+            return kt.error();
+        }
+        topics = std::move(*kt);
     }
     auto surface = make_http_surface(_cfg, *ps.store, std::move(ready), hs, std::move(topics));
     if (!surface) {
