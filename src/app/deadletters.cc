@@ -68,7 +68,7 @@ result<letters_source> open_kafka(const config& cfg, int64_t limit) {
     letters_source s;
     auto kc = pipeline::kafka_settings(cfg);
     const std::string topic = pipeline::topic_names(cfg).deadletter; // with kafka.topic_prefix
-    auto n = bus::ensure_topics(kc, {{topic, 1}}, false, std::chrono::seconds(30));
+    auto n = bus::ensure_topics(kc, {{topic, 1, -1, {}}}, false, std::chrono::seconds(30));
     if (!n) {
         if (n.error().code == make_error_code(bus::errc::unknown_topic)) {
             return s; // no dead letters ever written
