@@ -119,6 +119,15 @@ void session::connect_control(size_t i, callback<void> done) {
             return connect_control(i + 1, std::move(done));
         }
         _control = c;
+        // The node answers again: its pool need not wait out the backoff of
+        // its failed attempts (up to 30 s after an outage of one node, which
+        // sends no UP event about itself).
+        for (auto& h : _hosts) {
+            if (h->address == o.host && h->port == o.port) {
+                h->next_try = {};
+                h->failures = 0;
+            }
+        }
         c->register_events(
             {"TOPOLOGY_CHANGE", "STATUS_CHANGE"},
             [this](const event& e) { asio::post(_io, [this, e] { on_event(e); }); },
