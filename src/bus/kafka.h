@@ -51,8 +51,12 @@ struct kafka_producer_config {
     int linger_ms = 5;
     int batch_bytes = 1 << 20;       // batch.size
     std::string compression = "lz4"; // none | gzip | snappy | lz4 | zstd
-    // Longest flush() waits for acknowledgements before it fails.
-    std::chrono::milliseconds flush_timeout{60'000};
+    // Longest flush() waits for acknowledgements before it fails: past
+    // librdkafka's message.timeout.ms (300 s by default), so that brokers
+    // that take minutes to come back (a whole cluster restarting on a
+    // loaded machine) hold the source instead of failing it, and a record
+    // that cannot be delivered fails with its own reason first.
+    std::chrono::milliseconds flush_timeout{310'000};
 };
 
 // A Kafka producer: acks=all, enable.idempotence=true (a broker without
