@@ -84,9 +84,7 @@ export class TopicsView {
         el('div', { class: 'panel-head' }, el('h2', {}, 'Topics'), this.source),
         table([['Topic'], ['Parts', 1], ['Messages', 1], ['Size', 1]], this.topicsBody),
         el('div', { class: 'panel-head' }, el('h2', {}, 'Partitions')),
-        table([['#'], ['Start', 1], ['End', 1], ['Size', 1], ['Leader', 1], ['Replicas'], ['ISR']], this.partsBody),
-        el('div', { class: 'panel-head' }, el('h2', {}, 'Consumer groups')),
-        table([['Group'], ['Partition'], ['Committed', 1], ['End', 1], ['Lag', 1], ['Members']], this.groupsBody)),
+        table([['#'], ['Start', 1], ['End', 1], ['Size', 1], ['Leader', 1], ['Replicas'], ['ISR']], this.partsBody)),
       el('section', { class: 'tp-col wide' },
         el('div', { class: 'panel-head' }, el('h2', { id: 'messages-title' }, 'Messages'), this.pageInfo),
         el('div', { class: 'controls' }, 'partition', this.partSel, this.offsetIn, this.timeIn,
@@ -96,7 +94,10 @@ export class TopicsView {
         el('div', { class: 'panel-head' }, el('h2', {}, 'Dead letters'), this.lettersInfo),
         el('div', { class: 'controls' }, this.kindSel, this.textIn,
           el('button', { id: 'letter-go', onclick: () => this.loadLetters() }, 'Filter')),
-        table([['Time (UTC)'], ['Kind'], ['Reason'], ['Origin']], this.lettersBody)));
+        table([['Time (UTC)'], ['Kind'], ['Reason'], ['Origin']], this.lettersBody),
+        // Beside the messages, where long group and topic names have room.
+        el('div', { class: 'panel-head' }, el('h2', {}, 'Consumer groups')),
+        table([['Group'], ['Partition'], ['Committed', 1], ['End', 1], ['Lag', 1], ['Members']], this.groupsBody)));
   }
 
   // Loads everything; called when the view is shown.
