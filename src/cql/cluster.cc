@@ -388,9 +388,12 @@ result<void> session::wait_for_schema_agreement(std::chrono::milliseconds timeou
     while (true) {
         std::promise<std::pair<std::shared_ptr<connection>, std::vector<std::string>>> p;
         asio::post(_io, [this, &p] {
+            // Every host not known to be unreachable: one whose pool is
+            // still connecting right after start counts, or a statement
+            // prepared on it next finds no table.
             std::vector<std::string> up;
             for (const auto& h : _hosts) {
-                if (h->up && !h->removed) {
+                if (!h->removed && (h->up || h->failures == 0)) {
                     up.push_back(h->address);
                 }
             }
