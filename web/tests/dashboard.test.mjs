@@ -3,56 +3,23 @@
 // page loads from the binary, the chart draws candles, live updates arrive,
 // and changing symbol and interval reloads the data; keeps a screenshot.
 // Waits are for conditions (with generous limits), never timing asserts.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { check, startMdsp, testDir, until } from './harness.mjs';
 
 const bin = process.env.MDSP_BIN;
 if (!bin) {
   console.error('MDSP_BIN must name the built mdsp binary');
   process.exit(2);
 }
-const root = process.env.MDSP_TEST_TMP || tmpdir();
-mkdirSync(root, { recursive: true });
-const dir = mkdtempSync(path.join(root, 'mdsp-browser-'));
+const dir = testDir('mdsp-browser-');
 const screenshot = process.env.MDSP_SCREENSHOT || path.join(dir, 'dashboard.png');
 
-function check(cond, what) {
-  if (!cond) throw new Error(`FAILED: ${what}`);
-  console.log(`ok: ${what}`);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn, what, limitMs = 60000) {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const symbols = ['BTC/USD', 'ETH/USD', 'AAPL', 'MSFT', 'EUR/USD', 'XAU/USD'];
-const mdsp = spawn(bin, ['up', '-d', path.join(dir, 'data'), '--http', '127.0.0.1:0',
-  '--set', `sim.symbols=${symbols.join(',')}`, '--set', 'sim.rate=200'], { stdio: ['ignore', 'ignore', 'pipe'] });
-let stderr = '';
-const port = await new Promise((resolve, reject) => {
-  mdsp.stderr.setEncoding('utf8');
-  mdsp.stderr.on('data', (d) => {
-    stderr += d;
-    const m = stderr.match(/listening on http:\/\/[0-9.]+:(\d+)/);
-    if (m) resolve(Number(m[1]));
-  });
-  mdsp.on('exit', (code) => reject(new Error(`mdsp exited ${code}:\n${stderr}`)));
-});
+const { proc: mdsp, port, log } = await startMdsp(bin, ['up', '-d', path.join(dir, 'data'), '--http', '127.0.0.1:0',
+  '--set', `sim.symbols=${symbols.join(',')}`, '--set', 'sim.rate=200']);
 const base = `http://127.0.0.1:${port}`;
 
 const chromeArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -144,7 +111,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(e.message);
-  console.error(`mdsp log:\n${stderr.split('\n').slice(-30).join('\n')}`);
+  console.error(`mdsp log:\n${log().split('\n').slice(-30).join('\n')}`);
 } finally {
   if (browser) await browser.close();
   mdsp.kill('SIGINT');

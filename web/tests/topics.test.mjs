@@ -4,40 +4,19 @@
 // must show the topics, a message decoded with its schema, the process
 // group's lag and the dead letter's reason; paging and the page bound are
 // checked in the page and against the API. Keeps a screenshot.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { check, startMdsp, testDir, until } from './harness.mjs';
 
 const bin = process.env.MDSP_BIN;
 if (!bin) {
   console.error('MDSP_BIN must name the built mdsp binary');
   process.exit(2);
 }
-const root = process.env.MDSP_TEST_TMP || tmpdir();
-mkdirSync(root, { recursive: true });
-const dir = mkdtempSync(path.join(root, 'mdsp-topics-'));
+const dir = testDir('mdsp-topics-');
 const screenshot = process.env.MDSP_SCREENSHOT || path.join(dir, 'topics.png');
 
-function check(cond, what) {
-  if (!cond) throw new Error(`FAILED: ${what}`);
-  console.log(`ok: ${what}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, what, limitMs = 60000) {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 // 150 trades of two symbols, one line whose price is not a number.
 const lines = ['time,symbol,price,size'];
@@ -49,18 +28,7 @@ for (let i = 0; i < 150; i++) {
 const csv = path.join(dir, 'trades.csv');
 writeFileSync(csv, lines.join('\n') + '\n');
 
-const mdsp = spawn(bin, ['up', '-d', path.join(dir, 'data'), '--http', '127.0.0.1:0', '--source', `replay:${csv}`],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-let stderr = '';
-const port = await new Promise((resolve, reject) => {
-  mdsp.stderr.setEncoding('utf8');
-  mdsp.stderr.on('data', (d) => {
-    stderr += d;
-    const m = stderr.match(/listening on http:\/\/[0-9.]+:(\d+)/);
-    if (m) resolve(Number(m[1]));
-  });
-  mdsp.on('exit', (code) => reject(new Error(`mdsp exited ${code}:\n${stderr}`)));
-});
+const { proc: mdsp, port, log } = await startMdsp(bin, ['up', '-d', path.join(dir, 'data'), '--http', '127.0.0.1:0', '--source', `replay:${csv}`]);
 const base = `http://127.0.0.1:${port}`;
 const api = async (p) => (await fetch(`${base}${p}`)).json();
 
@@ -155,7 +123,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(e.message);
-  console.error(`mdsp log:\n${stderr.split('\n').slice(-30).join('\n')}`);
+  console.error(`mdsp log:\n${log().split('\n').slice(-30).join('\n')}`);
 } finally {
   if (browser) await browser.close();
   mdsp.kill('SIGINT');

@@ -6,12 +6,11 @@
 // ticks' partitions with leader, replicas and ISR, a message decoded with its
 // schema, the process group's lag and the dead letter's reason. Keeps a
 // screenshot.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { check, startMdsp, testDir, until } from './harness.mjs';
 
 const bin = process.env.MDSP_BIN;
 const clusterDir = process.env.MDSP_KAFKA_CLUSTER;
@@ -23,32 +22,12 @@ if (!bin || !clusterDir) {
 // Only the nodes' plaintext ports are read from the cluster's state.
 const bootstrap = JSON.parse(readFileSync(path.join(clusterDir, 'cluster.json'), 'utf8')).nodes
   .map((n) => `127.0.0.1:${n.port}`).join(',');
-const root = process.env.MDSP_TEST_TMP || tmpdir();
-mkdirSync(root, { recursive: true });
-const dir = mkdtempSync(path.join(root, 'mdsp-topics-kafka-'));
+const dir = testDir('mdsp-topics-kafka-');
 const screenshot = process.env.MDSP_SCREENSHOT || path.join(dir, 'topics-kafka.png');
 const prefix = `browser-${randomBytes(4).toString('hex')}.`;
 const ticksTopic = `${prefix}market.ticks`;
 const group = `${prefix}process`;
 
-function check(cond, what) {
-  if (!cond) throw new Error(`FAILED: ${what}`);
-  console.log(`ok: ${what}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, what, limitMs = 120000) {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 // 60 trades of two symbols, one line whose price is not a number.
 const lines = ['time,symbol,price,size'];
@@ -60,19 +39,9 @@ for (let i = 0; i < 60; i++) {
 const csv = path.join(dir, 'trades.csv');
 writeFileSync(csv, lines.join('\n') + '\n');
 
-const mdsp = spawn(bin, ['up', '--kafka', bootstrap, '--set', `kafka.topic_prefix=${prefix}`, '--set',
+const { proc: mdsp, port, log } = await startMdsp(bin, ['up', '--kafka', bootstrap, '--set', `kafka.topic_prefix=${prefix}`, '--set',
   `kafka.group=${group}`, '--set', 'kafka.partitions=2', '-d', path.join(dir, 'data'), '--http', '127.0.0.1:0',
-  '--source', `replay:${csv}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-let stderr = '';
-const port = await new Promise((resolve, reject) => {
-  mdsp.stderr.setEncoding('utf8');
-  mdsp.stderr.on('data', (d) => {
-    stderr += d;
-    const m = stderr.match(/listening on http:\/\/[0-9.]+:(\d+)/);
-    if (m) resolve(Number(m[1]));
-  });
-  mdsp.on('exit', (code) => reject(new Error(`mdsp exited ${code}:\n${stderr}`)));
-});
+  '--source', `replay:${csv}`]);
 const base = `http://127.0.0.1:${port}`;
 const api = async (p) => (await fetch(`${base}${p}`)).json();
 
@@ -83,8 +52,8 @@ try {
     const t = (await api('/api/v1/topics')).topics.find((x) => x.name === ticksTopic);
     const g = (await api('/api/v1/groups')).groups.find((x) => x.id === group);
     return t && t.messages === 60 && g && g.offsets.some((o) => o.committed !== null);
-  }, 'the replay in Kafka and the process group\'s first commit');
-  await until(async () => (await api('/api/v1/deadletters')).letters.length === 1, 'the dead letter');
+  }, 'the replay in Kafka and the process group\'s first commit', 120000, 200);
+  await until(async () => (await api('/api/v1/deadletters')).letters.length === 1, 'the dead letter', 120000, 200);
 
   browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
     executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1440, height: 900 },
@@ -135,7 +104,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(e.message);
-  console.error(`mdsp log:\n${stderr.split('\n').slice(-30).join('\n')}`);
+  console.error(`mdsp log:\n${log().split('\n').slice(-30).join('\n')}`);
 } finally {
   if (browser) await browser.close();
   mdsp.kill('SIGINT');
