@@ -138,18 +138,8 @@ result<bool> record_reader::next(record_view& out) {
     if (offset_delta < 0 || offset_delta > _h.last_offset_delta) {
         return corrupt("offset delta outside [0, lastOffsetDelta]");
     }
-    auto bytes_field = [&](std::optional<std::string_view>& f) -> bool {
-        int32_t len = 0;
-        if ((p = get_varint(p, rec_end, len)) == nullptr || len < -1 || len > rec_end - p) {
-            return false;
-        }
-        if (len == -1) {
-            f.reset();
-        } else {
-            f.emplace(p, size_t(len));
-            p += len;
-        }
-        return true;
+    auto bytes_field = [&](std::optional<std::string_view>& f) {
+        return (p = get_bytes(p, rec_end, f)) != nullptr;
     };
     if (!bytes_field(out.key) || !bytes_field(out.value)) {
         return corrupt("key or value length is malformed or runs past the record");
@@ -182,19 +172,7 @@ result<bool> record_reader::next(record_view& out) {
 void read_headers(const record_view& r, std::vector<header_view>& out, size_t max) {
     const char* p = r.header_bytes.data();
     const char* end = p + r.header_bytes.size();
-    auto field = [&](std::optional<std::string_view>& f) -> bool {
-        int32_t len = 0;
-        if ((p = get_varint(p, end, len)) == nullptr || len < -1 || len > end - p) {
-            return false;
-        }
-        if (len == -1) {
-            f.reset();
-        } else {
-            f.emplace(p, size_t(len));
-            p += len;
-        }
-        return true;
-    };
+    auto field = [&](std::optional<std::string_view>& f) { return (p = get_bytes(p, end, f)) != nullptr; };
     for (int32_t i = 0; i < r.header_count && out.size() < max; ++i) {
         std::optional<std::string_view> k, v;
         if (!field(k) || !k || !field(v)) {

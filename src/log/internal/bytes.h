@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 // Big-endian fixed-width integers and Kafka's zigzag varints (protobuf style),
 // over raw byte pointers. Callers check bounds; the varint readers take an end
@@ -91,6 +93,21 @@ inline const char* get_varint(const char* p, const char* end, int32_t& out) noex
     }
     out = int32_t(v);
     return p;
+}
+
+// Kafka's varint-length bytes (a record's key, value, header key or value):
+// -1 is null, the bytes must lie before end. The next byte, or nullptr.
+inline const char* get_bytes(const char* p, const char* end, std::optional<std::string_view>& out) noexcept {
+    int32_t len = 0;
+    if ((p = get_varint(p, end, len)) == nullptr || len < -1 || len > end - p) {
+        return nullptr;
+    }
+    if (len == -1) {
+        out.reset();
+        return p;
+    }
+    out.emplace(p, size_t(len));
+    return p + len;
 }
 
 } // namespace mdsp::log::internal
