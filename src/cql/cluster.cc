@@ -5,6 +5,7 @@
 #include <set>
 
 #include <boost/asio/post.hpp>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "cql/internal/host.h"
@@ -382,54 +383,64 @@ void session::on_event(const event& e) {
     }
 }
 
+// Each host is asked for its own schema version (system.local over its own
+// connection), not the control node's gossip view in system.peers: gossip
+// can report a version a node has not applied yet, and a statement
+// prepared there next finds no table. A host not known to be unreachable
+// but with no open connection yet (its pool still connecting) means "not
+// yet".
 result<void> session::wait_for_schema_agreement(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string last;
     while (true) {
-        std::promise<std::pair<std::shared_ptr<connection>, std::vector<std::string>>> p;
+        std::promise<std::pair<std::vector<std::shared_ptr<connection>>, std::vector<std::string>>> p;
         asio::post(_io, [this, &p] {
-            // Every host not known to be unreachable: one whose pool is
-            // still connecting right after start counts, or a statement
-            // prepared on it next finds no table.
-            std::vector<std::string> up;
-            for (const auto& h : _hosts) {
-                if (!h->removed && (h->up || h->failures == 0)) {
-                    up.push_back(h->address);
+            std::vector<std::shared_ptr<connection>> conns;
+            std::vector<std::string> waiting;
+            for (size_t h = 0; h < _hosts.size(); ++h) {
+                const auto& host = *_hosts[h];
+                if (host.removed || (!host.up && host.failures > 0)) {
+                    continue;
+                }
+                if (auto c = pick(h)) {
+                    conns.push_back(std::move(c));
+                } else {
+                    waiting.push_back(host.endpoint());
                 }
             }
-            p.set_value({_control, up});
+            p.set_value({std::move(conns), std::move(waiting)});
         });
-        auto [c, up] = p.get_future().get();
-        if (c && c->is_open()) {
+        auto [conns, waiting] = p.get_future().get();
+        std::set<std::string> versions;
+        if (!waiting.empty()) {
+            last = fmt::format("no connection yet to {}", fmt::join(waiting, ", "));
+        } else if (conns.empty()) {
+            last = "no host is up";
+        } else {
             query_params q;
             q.cl = consistency::one;
-            auto local = c->query_sync("SELECT schema_version FROM system.local WHERE key = 'local'", q);
-            auto peers = c->query_sync("SELECT peer, schema_version FROM system.peers", q);
-            if (local && peers && local->rows.size() == 1) {
-                std::set<std::string> versions;
-                if (auto v = local->rows.row(0).raw(0); v && *v) {
+            last.clear();
+            for (const auto& c : conns) {
+                auto local = c->query_sync("SELECT schema_version FROM system.local WHERE key = 'local'", q);
+                if (!local) {
+                    last = local.error().what();
+                    continue;
+                }
+                auto v = local->rows.size() == 1 ? local->rows.row(0).raw(0)
+                                                 : result<std::optional<std::string_view>>(std::nullopt);
+                if (!v || !*v) {
+                    last = "a host has no schema version yet";
+                } else {
                     versions.emplace(**v);
                 }
-                for (size_t i = 0; i < peers->rows.size(); ++i) {
-                    auto row = peers->rows.row(i);
-                    auto addr = row.inet(0);
-                    auto v = row.raw(1);
-                    bool is_up = addr && *addr && std::find(up.begin(), up.end(), **addr) != up.end();
-                    if (is_up && v && *v) {
-                        versions.emplace(**v);
-                    }
-                }
-                if (versions.size() == 1) {
-                    return ok();
-                }
-                last = fmt::format("{} schema versions among the hosts that are up", versions.size());
-            } else {
-                last = !local   ? local.error().what()
-                       : !peers ? peers.error().what()
-                                : "no row in system.local";
             }
-        } else {
-            last = "no control connection";
+            if (last.empty() && versions.size() == 1) {
+                return ok();
+            }
+            if (last.empty()) {
+                last = fmt::format("{} schema versions among the {} hosts that are up", versions.size(),
+                                   conns.size());
+            }
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             return make_error(errc::timeout,
