@@ -332,8 +332,8 @@ void process_stage::apply(const bus::record_view& rec, part& p) {
         return;
     }
     // A spike is kept: the engine marks the candles it lands in.
-    const auto verdict = _quality.check(*t);
-    auto outcome = p.slot->engine.add(*t, rec.partition, verdict.spike);
+    auto verdict = _quality.check(*t);
+    auto outcome = p.slot->engine.add(*t, rec.partition, verdict.rules, &verdict.spike);
     _probe.count(outcome);
     switch (outcome) {
     case stream::tick_outcome::accepted: {

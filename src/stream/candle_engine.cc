@@ -64,6 +64,7 @@ candle_engine::impl::impl(engine_config c)
         widths.push_back(i.micros());
         interval_names.push_back(i.name());
     }
+    largest = static_cast<size_t>(std::max_element(widths.begin(), widths.end()) - widths.begin());
     auto& reg = metrics::global();
     const char* ticks_help = "Ticks the candle engine saw, by outcome";
     m_accepted = &reg.get_counter("mdsp_engine_ticks_total", ticks_help, {{"outcome", "accepted"}});
@@ -522,7 +523,11 @@ candle_engine::~candle_engine() = default;
 candle_engine::candle_engine(candle_engine&&) noexcept = default;
 candle_engine& candle_engine::operator=(candle_engine&&) noexcept = default;
 
-tick_outcome candle_engine::add(const model::tick& t, partition_id p, bool spike) {
+tick_outcome candle_engine::add(const model::tick& t, partition_id p, const quality_thresholds* spike_rules,
+                                bool* spiked) {
+    if (spiked != nullptr) {
+        *spiked = false;
+    }
     auto& m = *_impl;
     const int64_t et = t.event_time();
     if (et <= -internal::time_range || et >= internal::time_range) [[unlikely]] {
@@ -591,6 +596,15 @@ tick_outcome candle_engine::add(const model::tick& t, partition_id p, bool spike
     src->max_seq = seq;
     m.queue_symbol(si);
     ++m.counts.accepted;
+    bool spike = false;
+    if (spike_rules != nullptr) {
+        sym->spike.enter(widx[m.largest]);
+        spike = sym->spike.judge(t.price, *spike_rules);
+        sym->spike.update(t.price, *spike_rules, spike);
+        if (spiked != nullptr) {
+            *spiked = spike;
+        }
+    }
     const bool has_size = t.size.has_value();
     const double size = has_size ? *t.size : 0.0;
     for (size_t i = 0; i < n; ++i) {

@@ -12,6 +12,7 @@
 #include "model/candle.h"
 #include "model/interval.h"
 #include "model/tick.h"
+#include "stream/quality_rules.h"
 
 namespace mdsp::stream {
 
@@ -58,10 +59,14 @@ public:
     candle_engine& operator=(candle_engine&&) noexcept;
 
     // Adds one tick read from log partition p (watermarks are per partition).
-    // spike: the quality checks flagged its price (stream/quality.h); the
-    // tick counts as any other, and every candle it lands in carries
-    // candle::spike from then on (kept in the engine state).
-    tick_outcome add(const model::tick& t, partition_id p, bool spike = false);
+    // spike_rules: the data-quality spike thresholds of its symbol
+    // (stream/quality.h), or null for no spike check. The engine keeps each
+    // symbol's spike_estimator with its windows and state; a tick it
+    // accepts and judges a spike counts as any other, and every candle it
+    // lands in carries candle::spike from then on. *spiked (when given) says
+    // whether it was; always false unless accepted.
+    tick_outcome add(const model::tick& t, partition_id p, const quality_thresholds* spike_rules = nullptr,
+                     bool* spiked = nullptr);
 
     // Ends a bounded input (a replayed file): every window up to the newest
     // one with ticks is finalized now (fillers included), as if the watermark

@@ -2,6 +2,7 @@
 // "engine/" (layout in README.md).
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <tuple>
 
 #include "stream/candle_engine.h"
@@ -191,6 +192,15 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
                 put_double(v, s.closed_close);
             }
         }
+        // The spike estimator, once the symbol has one (absent in the state
+        // of older versions and of engines without the check).
+        if (const auto& e = sym.spike; e.window != std::numeric_limits<int64_t>::min()) {
+            put_zigzag(v, e.window);
+            put_double(v, e.last_price);
+            put_double(v, e.scale);
+            put_varint(v, e.returns);
+            v.push_back(static_cast<char>(e.spike_run));
+        }
         out.emplace_back(std::move(k), std::move(v));
     }
     m.dirty_symbols.clear();
@@ -332,7 +342,13 @@ result<void> candle_engine::impl::restore_symbol(std::string_view name, internal
         }
     }
     if (!v.done()) {
-        return make_error(errc::bad_state, "symbol state has trailing bytes");
+        auto& e = symbols[si].spike;
+        uint64_t returns = 0;
+        if (!v.zigzag(e.window) || !v.f64(e.last_price) || !v.f64(e.scale) || !v.varint(returns)
+            || returns > UINT32_MAX || !v.byte(e.spike_run) || !v.done()) {
+            return make_error(errc::bad_state, "symbol spike estimator");
+        }
+        e.returns = static_cast<uint32_t>(returns);
     }
     return ok();
 }

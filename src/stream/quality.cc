@@ -146,6 +146,7 @@ quality_verdict quality_monitor::check(const model::tick& t) {
     auto it = _index.find(t.symbol);
     const quality_thresholds& th =
         it == _index.end() ? _profiles[profile_for(t)] : _profiles[_syms[it->second].profile];
+    v.rules = &th;
     if (th.max_skew_us > 0 && live_source(t.source)) {
         // Subtracting in unsigned arithmetic cannot overflow for any two times.
         uint64_t d = static_cast<uint64_t>(t.ingest_time()) - static_cast<uint64_t>(t.event_time());
@@ -156,16 +157,40 @@ quality_verdict quality_monitor::check(const model::tick& t) {
         return v;
     }
     v.symbol = it->second;
-    const sym& s = _syms[it->second];
-    v.out_of_order = t.event_time() < s.last_et;
-    if (s.last_price > 0 && t.price > 0) {
-        double r = std::fabs(std::log(t.price / s.last_price));
-        bool by_fraction = th.max_jump > 0 && std::fabs(t.price / s.last_price - 1) > th.max_jump;
-        bool by_scale = th.spike_k > 0 && s.returns >= static_cast<uint32_t>(th.warmup) && r > th.min_jump
-                        && r > th.spike_k * s.scale;
-        v.spike = by_fraction || by_scale;
-    }
+    v.out_of_order = t.event_time() < _syms[it->second].last_et;
     return v;
+}
+
+bool spike_estimator::judge(double price, const quality_thresholds& th) const noexcept {
+    if (!(last_price > 0) || !(price > 0)) {
+        return false;
+    }
+    double r = std::fabs(std::log(price / last_price));
+    bool by_fraction = th.max_jump > 0 && std::fabs(price / last_price - 1) > th.max_jump;
+    bool by_scale = th.spike_k > 0 && returns >= static_cast<uint32_t>(th.warmup) && r > th.min_jump
+                    && r > th.spike_k * scale;
+    return by_fraction || by_scale;
+}
+
+void spike_estimator::update(double price, const quality_thresholds& th, bool spike) noexcept {
+    if (last_price > 0) {
+        double r = std::fabs(std::log(price / last_price));
+        // Clipped, so that one bad print barely moves the scale it is judged by.
+        if (returns >= static_cast<uint32_t>(th.warmup) && th.spike_k > 0) {
+            r = std::min(r, th.spike_k * scale);
+        }
+        scale = returns == 0 ? r : scale + ewma_weight * (r - scale);
+        returns += returns < UINT32_MAX ? 1 : 0;
+    }
+    // A lone bad print does not become the reference: the next tick is
+    // judged against the price before it. A second spike in a row is a new
+    // level (a real gap), which becomes the reference.
+    if (!spike || spike_run >= 1) {
+        last_price = price;
+        spike_run = 0;
+    } else {
+        ++spike_run;
+    }
 }
 
 void quality_monitor::accept(const model::tick& t, const quality_verdict& v,
@@ -178,30 +203,12 @@ void quality_monitor::accept(const model::tick& t, const quality_verdict& v,
     uint32_t si = v.symbol < _syms.size() && _names[v.symbol] == t.symbol ? v.symbol : symbol_index(t);
     sym& s = _syms[si];
     const quality_thresholds& th = _profiles[s.profile];
-    if (s.last_price > 0) {
-        double r = std::fabs(std::log(t.price / s.last_price));
-        // Clipped, so that one bad print barely moves the scale it is judged by.
-        if (s.returns >= static_cast<uint32_t>(th.warmup) && th.spike_k > 0) {
-            r = std::min(r, th.spike_k * s.scale);
-        }
-        s.scale = s.returns == 0 ? r : s.scale + ewma_weight * (r - s.scale);
-        s.returns += s.returns < UINT32_MAX ? 1 : 0;
-        if (et > s.last_et) {
-            int64_t gap = et - s.last_et;
-            s.gap_us =
-                s.gaps == 0 ? gap : s.gap_us + static_cast<int64_t>(ewma_weight * double(gap - s.gap_us));
-            s.gaps += s.gaps < UINT32_MAX ? 1 : 0;
-        }
+    if (s.seen && et > s.last_et) {
+        int64_t gap = et - s.last_et;
+        s.gap_us = s.gaps == 0 ? gap : s.gap_us + static_cast<int64_t>(ewma_weight * double(gap - s.gap_us));
+        s.gaps += s.gaps < UINT32_MAX ? 1 : 0;
     }
-    // A lone bad print does not become the reference: the next tick is
-    // judged against the price before it. A second spike in a row is a new
-    // level (a real gap), which becomes the reference.
-    if (!v.spike || s.spike_run >= 1) {
-        s.last_price = t.price;
-        s.spike_run = 0;
-    } else {
-        ++s.spike_run;
-    }
+    s.seen = true;
     s.last_et = std::max(s.last_et, et);
     if (s.stalled) {
         s.stalled = false;

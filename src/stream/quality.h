@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "base/result.h"
 #include "model/tick.h"
+#include "stream/quality_rules.h"
 
 namespace mdsp::stream {
 
@@ -37,24 +38,6 @@ enum class quality_check : uint8_t {
 inline constexpr size_t quality_check_count = 9;
 std::string_view quality_check_name(quality_check c);
 
-// Thresholds of the checks for one symbol. 0 turns a bound off.
-struct quality_thresholds {
-    // A log-return beyond k times the symbol's robust scale (an exponentially
-    // weighted mean of |log-return|, each update clipped at k times the
-    // scale so one bad print barely moves it), once warmed up, and beyond
-    // min_jump, is a spike; so is any return beyond max_jump (a fraction:
-    // 0.1 = 10 %), warmed up or not.
-    double spike_k = 12;
-    double min_jump = 0.02;
-    double max_jump = 0.10;
-    int warmup = 32; // returns before the k rule applies
-    // Silent for stall_factor times the usual gap (an EWMA of event-time gaps)
-    // and at least stall_min_us, while its source's newest event time moves on.
-    double stall_factor = 100;
-    int64_t stall_min_us = 600'000'000;
-    int64_t max_skew_us = 60'000'000;
-};
-
 // [quality] of the configuration: the defaults, then overrides by asset type
 // (the tick's asset_type) and by symbol; a symbol's override wins.
 struct quality_config {
@@ -70,6 +53,10 @@ struct quality_config {
 // What the checks found for one tick, before the engine takes it: the spike
 // flag goes with the tick into its candles.
 struct quality_verdict {
+    // The spike rule's thresholds for the tick's symbol, for the engine,
+    // which keeps each symbol's estimator (candle_engine::add); null when
+    // the checks are off. The engine's finding goes in spike.
+    const quality_thresholds* rules = nullptr;
     bool spike = false;
     bool clock_skew = false;
     bool out_of_order = false;
@@ -112,15 +99,18 @@ struct quality_report {
 // Threads: owned by the processing thread (check, accept, note); report()
 // may be called from any thread (the HTTP server's): the summaries it reads
 // are under a mutex taken only when a check fires.
-// State is in memory only: after a restart the estimators warm up again
-// (no spike by the k rule for the first `warmup` returns of a symbol).
+// The spike rule's estimators are not here but in the candle engine
+// (spike_estimator, saved with its state), since the candles carry the
+// flag; what is here (gaps, stalls, summaries) is in memory only and
+// starts over after a restart.
 class quality_monitor {
 public:
     explicit quality_monitor(quality_config cfg);
 
-    // Checks t before the engine takes it; changes nothing.
+    // Checks t before the engine takes it; changes nothing. The spike
+    // finding is the engine's (candle_engine::add with verdict.rules).
     quality_verdict check(const model::tick& t);
-    // The engine accepted t with this verdict: the estimators and the
+    // The engine accepted t with this verdict: the gap estimate and the
     // stall deadlines move on, the findings are counted. Returns the symbols
     // found stalled by the time t's source has reached (appended to stalled).
     void accept(const model::tick& t, const quality_verdict& v, std::vector<std::string>* stalled = nullptr);
@@ -135,17 +125,14 @@ public:
 
 private:
     struct sym {
-        double last_price = 0;
-        double scale = 0;      // EWMA of |log-return|, clipped updates
         int64_t last_et = 0;   // newest event time
         int64_t gap_us = 0;    // EWMA of the gaps between event times
         int64_t deadline = 0;  // stalled when its source passes this; 0 = none
         int64_t queued_at = 0; // the deadline of its one live heap entry; 0 = none
-        uint32_t returns = 0;  // saturating
         uint32_t gaps = 0;     // saturating
         uint16_t profile = 0;  // index into _profiles
         uint16_t source = 0;   // index into _sources
-        uint8_t spike_run = 0; // spikes in a row not taken as the reference price
+        bool seen = false;     // a tick of it was accepted
         bool stalled = false;
     };
     using deadline_entry = std::pair<int64_t, uint32_t>; // (deadline, symbol index)

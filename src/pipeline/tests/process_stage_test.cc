@@ -176,15 +176,16 @@ uint64_t quality_total(const process_stage& s, const char* check) {
 TEST(process_stage, a_price_spike_is_kept_and_marks_its_candle_and_a_crossed_quote_is_dead_lettered) {
     rig r;
     r.cfg.engine.intervals = {model::interval(1'000'000), model::interval(60'000'000)};
-    // AAA: quiet for 40 s in the minute before t0, then one print 30 % up at
-    // t0 + 5 s, back at t0 + 6 s.
-    for (int i = 0; i < 40; ++i) {
-        r.send(trade_tick("AAA", t0 - 50'000'000 + i * 1'000'000, i % 2 ? 100.1 : 100, i + 1));
+    // AAA: quiet for 40 s in the minute before t0 and the first 4 s of the
+    // next (the spike estimator starts over with each minute, the largest
+    // interval here), then one print 30 % up at t0 + 5 s, back at t0 + 6 s.
+    for (int i = 0; i < 44; ++i) {
+        r.send(trade_tick("AAA", t0 - 40'000'000 + i * 1'000'000, i % 2 ? 100.1 : 100, i + 1));
     }
-    r.send(trade_tick("AAA", t0 + 5'000'000, 130, 41));
-    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 42));
-    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 42)); // the same seq again: a duplicate
-    auto crossed = trade_tick("AAA", t0 + 7'000'000, 100, 43);
+    r.send(trade_tick("AAA", t0 + 5'000'000, 130, 45));
+    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 46));
+    r.send(trade_tick("AAA", t0 + 6'000'000, 100.1, 46)); // the same seq again: a duplicate
+    auto crossed = trade_tick("AAA", t0 + 7'000'000, 100, 47);
     crossed.bid = 100.2;
     crossed.ask = 100.1;
     r.send(crossed);
@@ -199,7 +200,7 @@ TEST(process_stage, a_price_spike_is_kept_and_marks_its_candle_and_a_crossed_quo
     EXPECT_FALSE(minutes[0].spike);
     EXPECT_TRUE(minutes[1].spike); // the spike's minute, with the spike in it
     EXPECT_EQ(minutes[1].high, 130);
-    EXPECT_EQ(minutes[1].trade_count, 2); // the spike and the one after it
+    EXPECT_EQ(minutes[1].trade_count, 6); // 4 quiet, the spike and the one after it
     int spiked = 0;
     auto seconds = *r.store.candles_of("AAA", model::interval(1'000'000));
     for (const auto& k : seconds) {

@@ -48,6 +48,7 @@ struct symbol_state {
     // when nothing is scheduled. Symbols on several partitions are swept
     // every time instead (multi).
     int64_t wake = max_time;
+    spike_estimator spike; // the data-quality spike rule's state (quality_rules.h)
     bool multi = false;
     bool queued = false; // in impl::dirty_symbols: its state key is written at the next take
 };
@@ -128,6 +129,7 @@ struct candle_engine::impl {
 
     engine_config cfg;
     std::vector<int64_t> widths;
+    size_t largest = 0; // the index of the largest width: the spike estimators start over with its windows
     std::vector<std::string> interval_names;
 
     std::unordered_map<std::string, uint32_t, internal::string_hash, std::equal_to<>> symbol_index;

@@ -2,7 +2,9 @@
 // where it should, and silent on the Binance XRP/ETH reference; the spike
 // flag carried by the engine into every candle of the tick and kept across
 // a restore of its state.
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "stream/quality.h"
 #include "stream/tests/test_util.h"
@@ -24,15 +26,40 @@ model::tick tick_at(std::string symbol, int64_t et, double price, std::string so
     return t;
 }
 
-// Checks and accepts t as the processing stage does; the verdict.
-quality_verdict feed(quality_monitor& q, const model::tick& t, std::vector<std::string>* stalled = nullptr) {
+// The monitor with the engine that keeps the spike estimators, as the
+// processing stage has them.
+struct harness : quality_monitor {
+    explicit harness(quality_config c)
+      : quality_monitor(std::move(c)) {}
+    candle_engine engine{engine_config{}};
+    int64_t next_seq = 0;
+};
+
+// Checks t and gives it to the engine as the processing stage does (with
+// the next seq, unless t has one; each source on a partition of its own, so
+// that one source's clock does not make another's ticks late); the
+// verdict, spike included.
+quality_verdict feed(harness& q, model::tick t, std::vector<std::string>* stalled = nullptr) {
+    if (t.seq() == 0) {
+        t.seq = sequence(++q.next_seq);
+    }
     auto v = q.check(t);
-    q.accept(t, v, stalled);
+    switch (q.engine.add(t, partition_id(t.source == "binance" ? 0 : 1), v.rules, &v.spike)) {
+    case tick_outcome::accepted:
+        q.accept(t, v, stalled);
+        break;
+    case tick_outcome::duplicate:
+        q.note(quality_check::duplicate, t.symbol, t.event_time());
+        break;
+    case tick_outcome::late:
+        q.note(quality_check::late, t.symbol, t.event_time());
+        break;
+    }
     return v;
 }
 
 // A quiet series: prices wobbling by 0.1 % around 100, one a second.
-void wobble(quality_monitor& q, const std::string& symbol, int64_t from, int n, double base = 100) {
+void wobble(harness& q, const std::string& symbol, int64_t from, int n, double base = 100) {
     for (int i = 0; i < n; ++i) {
         auto v = feed(q, tick_at(symbol, from + i * second, base * (i % 2 == 0 ? 1.0 : 1.001)));
         ASSERT_FALSE(v.spike) << symbol << " tick " << i;
@@ -53,7 +80,7 @@ uint64_t entry_count(const quality_report& r, quality_check c, const std::string
 }
 
 TEST(quality, silent_on_the_binance_reference_with_the_defaults) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     for (const auto& t0 : test::binance_trades()) {
         auto t = t0;
         t.ingest_time = ingest_time(t.event_time() + 200'000); // as if live
@@ -67,7 +94,7 @@ TEST(quality, silent_on_the_binance_reference_with_the_defaults) {
 }
 
 TEST(quality, a_jump_beyond_k_robust_deviations_is_a_spike_and_the_next_tick_is_not) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     wobble(q, "AAA", t0, 100);
     // 5 %: far beyond 12 times the usual 0.1 % and beyond min_jump (2 %),
     // below max_jump (10 %): the k rule alone fires.
@@ -86,14 +113,14 @@ TEST(quality, a_jump_beyond_k_robust_deviations_is_a_spike_and_the_next_tick_is_
 }
 
 TEST(quality, a_jump_beyond_max_jump_is_a_spike_even_before_warm_up) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     feed(q, tick_at("BBB", t0, 10));
     EXPECT_TRUE(feed(q, tick_at("BBB", t0 + second, 11.5)).spike); // +15 %
     EXPECT_FALSE(feed(q, tick_at("BBB", t0 + 2 * second, 10.01)).spike);
 }
 
 TEST(quality, a_new_level_is_flagged_at_most_twice_then_becomes_the_reference) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     wobble(q, "CCC", t0, 50);
     EXPECT_TRUE(feed(q, tick_at("CCC", t0 + 50 * second, 130)).spike);
     EXPECT_TRUE(feed(q, tick_at("CCC", t0 + 51 * second, 130.1)).spike);
@@ -101,21 +128,44 @@ TEST(quality, a_new_level_is_flagged_at_most_twice_then_becomes_the_reference) {
     EXPECT_FALSE(feed(q, tick_at("CCC", t0 + 53 * second, 130.1)).spike);
 }
 
-TEST(quality, check_changes_nothing_until_accept) {
-    quality_monitor q(quality_config{});
+TEST(quality, a_tick_the_engine_refuses_moves_no_estimator) {
+    harness q(quality_config{});
     wobble(q, "DDD", t0, 40);
     auto spike = tick_at("DDD", t0 + 40 * second, 150);
-    EXPECT_TRUE(q.check(spike).spike); // e.g. then refused by the engine as a duplicate
-    EXPECT_TRUE(q.check(spike).spike);
+    spike.seq = sequence(1); // seen already: a duplicate
+    auto v = feed(q, spike);
+    EXPECT_FALSE(v.spike);
     EXPECT_EQ(q.total(quality_check::spike), 0u);
+    EXPECT_EQ(q.total(quality_check::duplicate), 1u);
     EXPECT_FALSE(feed(q, tick_at("DDD", t0 + 41 * second, 100.1)).spike);
+    EXPECT_TRUE(feed(q, tick_at("DDD", t0 + 42 * second, 150)).spike);
+}
+
+// Day windows (the largest default interval): the estimator starts over.
+TEST(quality, the_spike_estimator_starts_over_with_each_window_of_the_largest_interval) {
+    constexpr int64_t day = 86'400 * second;
+    const int64_t midnight = (t0 / day + 1) * day;
+    harness q(quality_config{});
+    wobble(q, "EEE", midnight - 40 * second, 40);
+    // No reference yet in the new day: +15 % is not judged.
+    EXPECT_FALSE(feed(q, tick_at("EEE", midnight, 115)).spike);
+    // A tick of the day before, within the lateness, is judged against
+    // today's state: -13 % from 115 (but nothing from yesterday's 100).
+    EXPECT_TRUE(feed(q, tick_at("EEE", midnight - second / 2, 100)).spike);
+    // Within the day, max_jump applies from the second tick on, the k rule
+    // only after the warm-up (5 %, beyond 12 deviations of 0.1 %).
+    wobble(q, "EEE", midnight + second, 10, 115);
+    EXPECT_FALSE(feed(q, tick_at("EEE", midnight + 11 * second, 115 * 1.05)).spike);
+    EXPECT_TRUE(feed(q, tick_at("EEE", midnight + 12 * second, 115 * 1.25)).spike);
+    wobble(q, "EEE", midnight + 13 * second, 80, 115); // the big moves fade from the scale
+    EXPECT_TRUE(feed(q, tick_at("EEE", midnight + 93 * second, 115 * 1.05)).spike);
 }
 
 TEST(quality, a_symbol_silent_while_its_source_goes_on_stalls_once) {
     quality_config cfg;
     cfg.defaults.stall_factor = 10;
     cfg.defaults.stall_min_us = 30 * second;
-    quality_monitor q(cfg);
+    harness q(cfg);
     std::vector<std::string> stalled;
     // Both tick every second for 60 s: usual gap 1 s, deadline 30 s after the last.
     for (int i = 0; i < 60; ++i) {
@@ -148,7 +198,7 @@ TEST(quality, a_lone_symbol_never_stalls_by_its_own_ticks) {
     quality_config cfg;
     cfg.defaults.stall_factor = 2;
     cfg.defaults.stall_min_us = second;
-    quality_monitor q(cfg);
+    harness q(cfg);
     std::vector<std::string> stalled;
     for (int i = 0; i < 100; ++i) {
         feed(q, tick_at("ONLY", t0 + int64_t(i) * i * second, 100), &stalled); // ever longer gaps
@@ -158,7 +208,7 @@ TEST(quality, a_lone_symbol_never_stalls_by_its_own_ticks) {
 }
 
 TEST(quality, clock_skew_beyond_the_bound_on_live_sources_only) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     auto t = tick_at("EEE", t0, 10);
     t.ingest_time = ingest_time(t0 + 61 * second);
     EXPECT_TRUE(feed(q, t).clock_skew);
@@ -173,7 +223,7 @@ TEST(quality, clock_skew_beyond_the_bound_on_live_sources_only) {
 }
 
 TEST(quality, an_event_time_older_than_the_previous_is_out_of_order) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     EXPECT_FALSE(feed(q, tick_at("FFF", t0 + 10, 10)).out_of_order);
     EXPECT_TRUE(feed(q, tick_at("FFF", t0 + 5, 10)).out_of_order);
     EXPECT_FALSE(feed(q, tick_at("FFF", t0 + 10, 10)).out_of_order); // equal is in order
@@ -189,7 +239,7 @@ TEST(quality, overrides_by_symbol_win_over_asset_type_over_defaults) {
     quality_thresholds strict = cfg.defaults;
     strict.max_jump = 0.01;
     cfg.symbols["DOGE"] = strict;
-    quality_monitor q(cfg);
+    harness q(cfg);
     auto jump = [&](const std::string& sym, const char* type) {
         auto a = tick_at(sym, t0, 10);
         a.asset_type = type;
@@ -206,7 +256,7 @@ TEST(quality, overrides_by_symbol_win_over_asset_type_over_defaults) {
 TEST(quality, the_report_keeps_at_most_top_symbols_per_check) {
     quality_config cfg;
     cfg.top = 3;
-    quality_monitor q(cfg);
+    harness q(cfg);
     for (int s = 0; s < 10; ++s) {
         for (int i = 0; i <= s; ++i) {
             q.note(quality_check::duplicate, "S" + std::to_string(s), t0 + i);
@@ -224,7 +274,7 @@ TEST(quality, the_report_keeps_at_most_top_symbols_per_check) {
 }
 
 TEST(quality, a_refused_ticks_symbol_is_kept_cut_to_a_symbols_length) {
-    quality_monitor q(quality_config{});
+    harness q(quality_config{});
     q.note(quality_check::invalid, std::string(100'000, 'H'), t0);
     auto r = q.report();
     const auto& top = r.checks[static_cast<size_t>(quality_check::invalid)].top;
@@ -235,7 +285,7 @@ TEST(quality, a_refused_ticks_symbol_is_kept_cut_to_a_symbols_length) {
 TEST(quality, disabled_checks_nothing) {
     quality_config cfg;
     cfg.enabled = false;
-    quality_monitor q(cfg);
+    harness q(cfg);
     feed(q, tick_at("HHH", t0, 10));
     EXPECT_FALSE(feed(q, tick_at("HHH", t0 - 1, 100)).spike);
     EXPECT_EQ(q.total(quality_check::out_of_order), 0u);
@@ -266,8 +316,12 @@ TEST(quality, the_engine_marks_the_candles_of_a_spiked_tick) {
     a.seq = sequence(1);
     auto b = tick_at("ZZZ", t0 + 2 * second, 150);
     b.seq = sequence(2);
-    ASSERT_EQ(e.add(a, partition_id(0)), tick_outcome::accepted);
-    ASSERT_EQ(e.add(b, partition_id(0), true), tick_outcome::accepted);
+    const quality_thresholds rules;
+    bool spiked = true;
+    ASSERT_EQ(e.add(a, partition_id(0), &rules, &spiked), tick_outcome::accepted);
+    EXPECT_FALSE(spiked);
+    ASSERT_EQ(e.add(b, partition_id(0), &rules, &spiked), tick_outcome::accepted); // +50 %
+    EXPECT_TRUE(spiked);
     std::vector<std::pair<std::string, std::optional<std::string>>> changes;
     e.take_state_changes(changes);
     std::vector<std::pair<std::string, std::string>> saved;
@@ -290,6 +344,63 @@ TEST(quality, the_engine_marks_the_candles_of_a_spiked_tick) {
             EXPECT_EQ(c.spike, want) << test::describe(c);
         }
     }
+}
+
+// What makes replicas agree: the verdicts of an engine restored from the
+// state of another mid-way, and of a fresh engine started at the first tick
+// of a day (where a replica rebuilding a partition from the log starts),
+// equal those of the uninterrupted engine, tick by tick.
+TEST(quality, restored_and_rebuilt_engines_flag_the_same_ticks) {
+    constexpr int64_t day = 86'400 * second;
+    const int64_t start = (t0 / day + 1) * day - 3 * 3600 * second; // 21:00
+    std::vector<model::tick> ticks;
+    uint64_t x = 7;
+    double price = 50;
+    for (int i = 0; i < 4000; ++i) { // one every 5 s: 21:00 .. 02:33
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = double(x >> 11) / double(1ULL << 53);
+        price *= u < 0.01 ? 1.3 : u < 0.02 ? 0.75 : 1 + (u - 0.5) * 0.004;
+        // A jump on the first tick of the day and one the k rule would see
+        // with yesterday's warm-up: where an engine without yesterday differs.
+        price *= i == 2160 ? 1.3 : i == 2170 ? 1.05 : 1;
+        auto t = tick_at("RND", start + i * 5 * second, price);
+        t.seq = sequence(i + 1);
+        ticks.push_back(t);
+    }
+    const quality_thresholds rules;
+    auto run = [&](candle_engine& e, size_t from, size_t to) {
+        std::vector<bool> out;
+        for (size_t i = from; i < to; ++i) {
+            bool spiked = false;
+            EXPECT_EQ(e.add(ticks[i], partition_id(0), &rules, &spiked), tick_outcome::accepted);
+            out.push_back(spiked);
+        }
+        return out;
+    };
+    candle_engine whole{engine_config{}};
+    auto want = run(whole, 0, ticks.size());
+    ASSERT_GT(std::count(want.begin(), want.end(), true), 20);
+
+    // Restored mid-way from the state the first 3000 ticks left.
+    candle_engine first{engine_config{}};
+    run(first, 0, 3000);
+    std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+    first.take_state_changes(changes);
+    std::map<std::string, std::string> saved;
+    for (auto& [k, v] : changes) {
+        if (v) {
+            saved[k] = *v;
+        } else {
+            saved.erase(k);
+        }
+    }
+    candle_engine restored{engine_config{}};
+    ASSERT_TRUE(restored.restore({saved.begin(), saved.end()}));
+    EXPECT_EQ(run(restored, 3000, ticks.size()), std::vector<bool>(want.begin() + 3000, want.end()));
+
+    // Rebuilt from the first tick after midnight (21:00 + 2160 * 5 s).
+    candle_engine rebuilt{engine_config{}};
+    EXPECT_EQ(run(rebuilt, 2160, ticks.size()), std::vector<bool>(want.begin() + 2160, want.end()));
 }
 
 } // namespace
