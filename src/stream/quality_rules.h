@@ -35,11 +35,11 @@ struct quality_thresholds {
 //
 // Threads: owned by the engine's thread.
 struct spike_estimator {
-    double last_price = 0; // the reference price; 0 = none yet in this window
-    double scale = 0;      // EWMA of |log-return|, clipped updates
+    double last_price = 0;                                // the reference price; 0 = none yet in this window
+    double scale = 0;                                     // EWMA of |log-return|, clipped updates
     int64_t window = std::numeric_limits<int64_t>::min(); // largest-interval window of the newest tick
-    uint32_t returns = 0;  // saturating
-    uint8_t spike_run = 0; // spikes in a row not taken as the reference price
+    uint32_t returns = 0;                                 // saturating
+    uint8_t spike_run = 0;                                // spikes in a row not taken as the reference price
 
     // Starts over when a tick of window w (largest interval) comes after
     // ticks of an earlier one; a later tick of an earlier window does not.
