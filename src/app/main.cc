@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/kafka_commands.h"
 #include "base/logging.h"
+#include "bus/kafka.h"
 
 namespace {
 
@@ -402,7 +403,8 @@ int main(int argc, char** argv) {
     CLI::App app{"mdsp - a real-time market-data pipeline: ticks in, exact candles out.\n"
                  "Run `mdsp up` for the whole pipeline on this machine, with a live API on 127.0.0.1:8080."};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "mdsp 0.1.0");
+    app.set_version_flag("--version",
+                         fmt::format("mdsp 0.1.0 (librdkafka {})", mdsp::bus::kafka_library_version()));
     app.footer("Settings come from defaults, a TOML file (--config), MDSP_* variables, then flags;\n"
                "`mdsp config` lists them all. Every subcommand has --help.");
     cli c;

@@ -45,6 +45,9 @@ result<std::vector<int32_t>> ensure_topics(const kafka_config& cfg, const std::v
 // True for librdkafka property names whose values are secrets.
 bool is_secret_property(std::string_view name) noexcept;
 
+// The version of the librdkafka mdsp runs with, e.g. "2.12.1".
+std::string_view kafka_library_version() noexcept;
+
 struct kafka_producer_config {
     kafka_config kafka;
     // The batching knobs (librdkafka's names); properties override them.

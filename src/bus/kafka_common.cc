@@ -8,6 +8,10 @@
 
 namespace mdsp::bus {
 
+std::string_view kafka_library_version() noexcept {
+    return rd_kafka_version_str();
+}
+
 bool is_secret_property(std::string_view name) noexcept {
     for (std::string_view w :
          {"password", "secret", "token", "key.pem", "keystore", "sasl.jaas", "oauthbearer.config"}) {

@@ -16,7 +16,7 @@ namespace mdsp::bus {
 // their members, assignments, committed offsets and lag through the Admin
 // API, and one partition's records read by a consumer of its own that is
 // assigned for one page and unassigned after it. Sizes are left unknown:
-// librdkafka 2.0.2 has no DescribeLogDirs.
+// librdkafka (2.12.1 included) has no DescribeLogDirs.
 //
 // Every call waits at most the timeout given to open() (a read, its
 // request's timeout); a page holds at most the request's limit of records

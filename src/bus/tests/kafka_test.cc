@@ -211,7 +211,7 @@ TEST(kafka, ensure_topics_reports_a_missing_topic_it_may_not_create) {
     EXPECT_EQ(ok->front(), 3) << "an existing topic keeps its partitions";
 }
 
-// librdkafka 2.0.2's mock cluster has no CreateTopics: the error must say
+// librdkafka's mock cluster has no CreateTopics: the error must say
 // what failed and how to create the topic by hand.
 TEST(kafka, ensure_topics_says_how_to_create_a_topic_it_could_not_create) {
     cluster c;
