@@ -69,7 +69,8 @@ struct kafka_producer_config {
 // the key like the Java client (murmur2_random). A full local queue makes
 // send() serve delivery reports and wait, never drop. Delivery reports
 // count into mdsp_kafka_delivered_total{topic,outcome}; a failed delivery is
-// kept and returned by the next send() or flush().
+// kept and returned by a later send() (reports are served every 256 sends
+// and whenever the queue is full) or by flush().
 //
 // Threads: owned by one thread at a time (librdkafka's own threads do the I/O).
 class kafka_producer final : public producer {

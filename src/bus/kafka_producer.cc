@@ -24,6 +24,7 @@ struct kafka_producer::impl {
     std::unordered_map<std::string, topic_handle> topics;
     std::optional<mdsp::error> failure; // the first failed delivery, returned once
     metrics::counter* queue_full_waits = nullptr;
+    uint32_t unpolled = 0; // sends since delivery reports were last served
 
     ~impl() {
         for (auto& [_, t] : topics) {
@@ -167,7 +168,12 @@ result<void> kafka_producer::send(std::string_view topic, std::string_view key, 
             return r;
         }
     }
-    rd_kafka_poll(_impl->rk.get(), 0);
+    // Delivery reports every 256 sends, not after each: serving the queue
+    // takes librdkafka's locks, which cost as much as the send itself.
+    if (++_impl->unpolled >= 256) {
+        _impl->unpolled = 0;
+        rd_kafka_poll(_impl->rk.get(), 0);
+    }
     return ok();
 }
 
