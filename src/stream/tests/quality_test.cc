@@ -398,6 +398,18 @@ TEST(quality, restored_and_rebuilt_engines_flag_the_same_ticks) {
     ASSERT_TRUE(restored.restore({saved.begin(), saved.end()}));
     EXPECT_EQ(run(restored, 3000, ticks.size()), std::vector<bool>(want.begin() + 3000, want.end()));
 
+    // A symbol key whose spike estimator is cut short is refused, not half read.
+    auto cut = saved;
+    for (auto& [k, v] : cut) {
+        if (candle_engine::state_key_symbol(k) == "RND" && k[candle_engine::state_prefix.size()] == 'y') {
+            v.pop_back();
+        }
+    }
+    candle_engine refused{engine_config{}};
+    auto bad = refused.restore({cut.begin(), cut.end()});
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().what().find("spike estimator"), std::string::npos) << bad.error().what();
+
     // Rebuilt from the first tick after midnight (21:00 + 2160 * 5 s).
     candle_engine rebuilt{engine_config{}};
     EXPECT_EQ(run(rebuilt, 2160, ticks.size()), std::vector<bool>(want.begin() + 2160, want.end()));
