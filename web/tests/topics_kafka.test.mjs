@@ -76,6 +76,9 @@ try {
   await page.click(`#topics-body tr[data-topic="${ticksTopic}"]`);
   await page.waitForFunction((n) => document.querySelector('#topics-body tr.selected')?.dataset.topic === n,
     ticksTopic, { timeout: 10000 });
+  // The partitions come with the topic's own request, after the selection.
+  await page.waitForFunction(() => document.querySelectorAll('#partitions-body tr').length === 2, null,
+    { timeout: 10000 }).catch(() => {});
   const parts = await page.$$eval('#partitions-body tr', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
   const apiParts = (await api(`/api/v1/topics/${encodeURIComponent(ticksTopic)}`)).partitions;
   check(parts.length === 2 && parts.every((row, i) => row[4] === String(apiParts[i].leader)
