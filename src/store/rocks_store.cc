@@ -335,24 +335,29 @@ result<void> rocks_store::put_latest(rocksdb::WriteBatch& wb, std::span<const mo
     return ok();
 }
 
+// The most write() keeps of its buffers between two writes.
+constexpr size_t kept_buffer_bytes = size_t(64) << 20;
+
 result<void> rocks_store::write(const write_batch& b) {
     const int64_t started = mono_nanos();
     std::lock_guard lock(_write_mu);
     if (auto r = check_open(); !r) {
         return r;
     }
-    rocksdb::WriteBatch wb;
+    if (!_wb) {
+        _wb = std::make_unique<rocksdb::WriteBatch>();
+    }
+    rocksdb::WriteBatch& wb = *_wb;
+    wb.Clear();
     if (!b.ticks.empty()) {
         if (auto r = put_ticks(wb, b.ticks); !r) {
             return r;
         }
     }
-    std::string key;
-    std::string value;
     // Each family's keys go in in key order (see put_ticks); a stable sort
     // keeps the later of two writes of one key last.
-    std::vector<std::pair<std::string, std::string>> candle_rows;
-    candle_rows.reserve(b.candles.size());
+    _rows.clear();
+    _row_refs.clear();
     for (const auto& c : b.candles) {
         if (!valid_symbol(c.symbol)) {
             return bad_symbol(c.symbol);
@@ -361,7 +366,7 @@ result<void> rocks_store::write(const write_batch& b) {
             return make_error(errc::bad_query, "candle of {} has interval {} us; an interval is positive",
                               c.symbol, c.interval.micros());
         }
-        key = internal::candle_key(c.symbol, c.interval.micros(), c.window_start());
+        std::string key = internal::candle_key(c.symbol, c.interval.micros(), c.window_start());
         if (c.trade_count == 0 && !c.backfilled) {
             auto stored = stored_candle(key, c);
             if (!stored) {
@@ -371,14 +376,21 @@ result<void> rocks_store::write(const write_batch& b) {
                 continue; // a filler says less than the vendor's bar
             }
         }
-        value.clear();
-        internal::encode_candle(value, c);
-        candle_rows.emplace_back(key, value);
+        row_ref& ref = _row_refs.emplace_back();
+        ref.key_at = _rows.size();
+        ref.key_size = key.size();
+        _rows.append(key);
+        ref.value_at = _rows.size();
+        internal::encode_candle(_rows, c);
+        ref.value_size = _rows.size() - ref.value_at;
     }
-    std::stable_sort(candle_rows.begin(), candle_rows.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    for (const auto& [k, v] : candle_rows) {
-        wb.Put(_candles, k, v);
+    const std::string_view rows = _rows;
+    std::stable_sort(_row_refs.begin(), _row_refs.end(), [rows](const row_ref& x, const row_ref& y) {
+        return rows.substr(x.key_at, x.key_size) < rows.substr(y.key_at, y.key_size);
+    });
+    for (const row_ref& r : _row_refs) {
+        wb.Put(_candles, rocksdb::Slice(rows.data() + r.key_at, r.key_size),
+               rocksdb::Slice(rows.data() + r.value_at, r.value_size));
     }
     std::vector<std::pair<std::string, newest>> latest_updates;
     if (!b.latest.empty()) {
@@ -386,13 +398,13 @@ result<void> rocks_store::write(const write_batch& b) {
             return r;
         }
     }
-    std::vector<const state_change*> state(b.state.size());
+    _state_order.resize(b.state.size());
     for (size_t i = 0; i < b.state.size(); ++i) {
-        state[i] = &b.state[i];
+        _state_order[i] = &b.state[i];
     }
-    std::stable_sort(state.begin(), state.end(),
+    std::stable_sort(_state_order.begin(), _state_order.end(),
                      [](const auto* x, const auto* y) { return x->first < y->first; });
-    for (const auto* s : state) {
+    for (const auto* s : _state_order) {
         if (s->second) {
             wb.Put(_state, s->first, *s->second);
         } else {
@@ -405,6 +417,12 @@ result<void> rocks_store::write(const write_batch& b) {
     rocksdb::WriteOptions wo;
     wo.sync = false;
     auto s = _db->Write(wo, &wb);
+    if (wb.GetDataSize() > kept_buffer_bytes) {
+        _wb.reset(); // an exceptional batch (a replay's end) does not keep its memory
+    }
+    if (_rows.capacity() > kept_buffer_bytes) {
+        std::string().swap(_rows);
+    }
     if (!s.ok()) {
         return status_error(s, "writing a batch", _dir);
     }

@@ -102,6 +102,17 @@ private:
     // Writer-only state, under _write_mu.
     std::mutex _write_mu;
     uint64_t _next_chunk = 0;
+    // write()'s buffers, kept between writes so that a batch of a hundred
+    // thousand rows does not allocate each of them again: the batch itself,
+    // and the encoded candle rows (keys and values back to back) with their
+    // offsets, sorted by key before they go into the batch.
+    struct row_ref {
+        size_t key_at, key_size, value_at, value_size;
+    };
+    std::unique_ptr<rocksdb::WriteBatch> _wb;
+    std::string _rows;
+    std::vector<row_ref> _row_refs;
+    std::vector<const state_change*> _state_order;
     // (event_time, seq) of each symbol's stored latest row, filled on demand.
     std::unordered_map<std::string, newest> _latest_cache;
 };

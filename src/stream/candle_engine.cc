@@ -335,7 +335,11 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
             x.revision = 0;
         }
         prev = x.close;
-        mark(sid, idx, x);
+        if (x.real()) {
+            mark_update(sid, idx, x); // its saved state does not change with finality (the cursor's does)
+        } else {
+            mark(sid, idx, x);
+        }
     }
     s.cursor = target;
     mark_meta(sid);

@@ -220,11 +220,16 @@ struct candle_engine::impl {
     result<void> restore_finish(restore_scratch& r);
     run_tracker purged_run; // of purged_fillers
 
-    void mark(uint32_t sid, int64_t idx, internal::window& x) {
+    // The window's candle is emitted at the next take_updates.
+    void mark_update(uint32_t sid, int64_t idx, internal::window& x) {
         if (!(x.flags & internal::window::update_dirty)) {
             x.flags |= internal::window::update_dirty;
             update_queue.emplace_back(sid, idx);
         }
+    }
+    // ... and its state is saved at the next take_state_changes.
+    void mark(uint32_t sid, int64_t idx, internal::window& x) {
+        mark_update(sid, idx, x);
         if (!(x.flags & internal::window::state_dirty)) {
             x.flags |= internal::window::state_dirty;
             state_queue.emplace_back(sid, idx);

@@ -435,6 +435,80 @@ TEST(engine, an_idle_symbol_frees_its_windows_and_a_commit_visits_only_due_symbo
     EXPECT_LT(st.size(), 20u);
 }
 
+TEST(engine, a_window_becoming_final_rewrites_only_its_symbol_key) {
+    // Finality is the series cursor, kept in the symbol's key: a window whose
+    // ticks were saved is not written again when the watermark finalizes it,
+    // so a sparse universe writes each window's state once per change.
+    engine_config cfg;
+    cfg.intervals = {model::interval(1'000'000), model::interval(60'000'000)};
+    candle_engine e(cfg);
+    const int64_t t0 = 1'704'153'600'000'000;
+    ASSERT_EQ(e.add(make_tick("A", t0 + 10, 10.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    std::vector<model::candle> out;
+    std::vector<model::filler_run> runs;
+    std::vector<std::pair<std::string, std::optional<std::string>>> st;
+    e.take_updates(out, runs);
+    e.take_state_changes(st);
+    ASSERT_FALSE(st.empty());
+    // B's tick moves the partition's watermark past A's 1s window.
+    ASSERT_EQ(e.add(make_tick("B", t0 + 5'000'000, 11.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    out.clear();
+    st.clear();
+    e.take_updates(out, runs);
+    e.take_state_changes(st);
+    bool a_final = false;
+    for (const auto& c : out) {
+        a_final = a_final || (c.symbol == "A" && c.final && c.interval == model::interval(1'000'000));
+    }
+    EXPECT_TRUE(a_final);
+    int a_keys = 0;
+    for (const auto& [k, v] : st) {
+        if (candle_engine::state_key_symbol(k) == "A") {
+            ++a_keys;
+            EXPECT_EQ(k, std::string(candle_engine::state_prefix) + "yA");
+        }
+    }
+    EXPECT_EQ(a_keys, 1);
+    // What was saved restores to an engine that goes on exactly as this one.
+    std::map<std::string, std::string> kv;
+    candle_engine first(cfg);
+    ASSERT_EQ(first.add(make_tick("A", t0 + 10, 10.0, 1.0, 1), partition_id(0)), tick_outcome::accepted);
+    st.clear();
+    first.take_state_changes(st);
+    ASSERT_EQ(first.add(make_tick("B", t0 + 5'000'000, 11.0, 1.0, 1), partition_id(0)),
+              tick_outcome::accepted);
+    first.take_state_changes(st);
+    for (auto& [k, v] : st) {
+        if (v) {
+            kv[k] = *v;
+        } else {
+            kv.erase(k);
+        }
+    }
+    std::vector<std::pair<std::string, std::string>> saved(kv.begin(), kv.end());
+    candle_engine restored(cfg);
+    ASSERT_TRUE(restored.restore(saved).has_value());
+    for (auto* x : {&first, &restored}) {
+        ASSERT_EQ(x->add(make_tick("A", t0 + 1'500'000, 12.0, 1.0, 2), partition_id(0)),
+                  tick_outcome::accepted);
+        x->finish();
+    }
+    std::vector<model::candle> a;
+    std::vector<model::candle> b;
+    first.take_updates(a, runs);
+    restored.take_updates(b, runs);
+    auto open_1m = [](const std::vector<model::candle>& v) {
+        for (const auto& c : v) {
+            if (c.symbol == "A" && c.interval == model::interval(60'000'000)) {
+                return std::make_tuple(c.open, c.high, c.low, c.close, c.trade_count);
+            }
+        }
+        return std::make_tuple(0.0, 0.0, 0.0, 0.0, int64_t(-1));
+    };
+    EXPECT_EQ(open_1m(a), open_1m(b));
+    EXPECT_EQ(open_1m(a), std::make_tuple(10.0, 12.0, 10.0, 12.0, int64_t(2)));
+}
+
 TEST(engine, a_late_tick_into_the_silence_of_an_idle_symbol_revises_its_fillers) {
     // A symbol idle long enough for its 1s ring to be freed skips the empty
     // windows before its next tick (they take no memory); a late tick into
