@@ -135,10 +135,10 @@ void candle_engine::impl::grow(internal::series& s, int64_t idx) {
         s.mask = cap - 1;
         return;
     }
-    std::vector<window> ring(cap);
+    std::vector<uint32_t> ring(cap);
     uint64_t mask = cap - 1;
     for (int64_t i = s.base; i < s.base + s.capacity(); ++i) {
-        ring[static_cast<uint64_t>(i) & mask] = s.at(i);
+        ring[static_cast<uint64_t>(i) & mask] = s.slot(i);
     }
     s.ring = std::move(ring);
     s.mask = mask;
@@ -160,7 +160,12 @@ void candle_engine::impl::unqueue_purged_fillers(uint32_t sid, int64_t lo, int64
             continue;
         }
         for (int64_t g = std::max(a, lo); g < std::min(b, hi); ++g) {
-            mark(sid, g, series[sid].at(g));
+            window& x = at(series[sid], g);
+            if (!x.real() && !x.is_filler()) {
+                x.make_filler(r.close); // as the run had it
+                x.revision = r.revision;
+            }
+            mark(sid, g, x);
         }
         if (a < lo) {
             auto& left = kept.emplace_back(r);
@@ -184,10 +189,10 @@ void candle_engine::impl::rebase(uint32_t sid, int64_t idx) {
     const int64_t old_base = s.base;
     const int64_t top = s.base + s.capacity() - 1;
     uint64_t cap = std::bit_ceil(static_cast<uint64_t>(std::max(top, old_base) - idx + 1));
-    std::vector<window> ring(cap);
+    std::vector<uint32_t> ring(cap);
     uint64_t mask = cap - 1;
     for (int64_t i = s.base; i <= top; ++i) {
-        ring[static_cast<uint64_t>(i) & mask] = s.at(i);
+        ring[static_cast<uint64_t>(i) & mask] = s.slot(i);
     }
     s.ring = std::move(ring);
     s.mask = mask;
@@ -198,7 +203,7 @@ void candle_engine::impl::rebase(uint32_t sid, int64_t idx) {
         const int64_t lo = std::max(idx, s.first_real + 1);
         const int64_t hi = std::min(old_base, s.cursor);
         for (int64_t g = lo; g < hi; ++g) {
-            s.at(g).make_filler(s.closed_close);
+            at(s, g).make_filler(s.closed_close);
         }
         if (lo < hi && !purged_fillers.empty()) {
             unqueue_purged_fillers(sid, lo, hi);
@@ -223,7 +228,10 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
         // it again. Windows >= cursor here are empty (after newest_real).
         int64_t end = std::min(s.purge_limit, s.base + s.capacity());
         for (int64_t idx = s.base; idx < end; ++idx) {
-            window& x = s.at(idx);
+            if (s.slot(idx) == 0) {
+                continue;
+            }
+            window& x = at(s, idx);
             if (x.real()) {
                 s.has_closed = true;
                 s.closed_idx = idx;
@@ -239,14 +247,13 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
             if (x.flags & window::persisted) {
                 state_deletes.emplace_back(sid, idx);
             }
-            x = window{};
+            clear(s, idx);
         }
         const bool was_idle = s.ring.empty();
         s.base = s.purge_limit;
         if (s.base > s.newest_real && s.cursor > s.newest_real && !s.ring.empty()) {
             // Idle: nothing left to finalize or purge until the next tick.
-            std::vector<window>().swap(s.ring);
-            s.mask = 0;
+            free_ring(s);
         } else if (!s.ring.empty()) {
             skip_silence(s);
         }
@@ -265,20 +272,25 @@ void candle_engine::impl::skip_silence(internal::series& s) {
     // tick brings them back, see rebase), and a ring that spanned a silence
     // shrinks to what is left.
     while (s.base < s.newest_real) {
-        const window& x = s.at(s.base);
-        if (x.real() || (x.flags & (window::update_dirty | window::persisted))
-            || (x.is_filler() && x.revision != 0)) {
-            break;
+        if (s.slot(s.base) != 0) {
+            const window& x = at(s, s.base);
+            if (x.real() || (x.flags & (window::update_dirty | window::persisted))
+                || (x.is_filler() && x.revision != 0)) {
+                break;
+            }
+            clear(s, s.base);
         }
-        s.at(s.base) = window{};
         ++s.base;
     }
     const auto span = static_cast<uint64_t>(s.newest_real - s.base + 1);
     if (s.ring.size() >= 16 && span * 4 <= s.ring.size()) {
+        for (int64_t i = s.newest_real + 1; i < s.base + s.capacity(); ++i) {
+            clear(s, i);
+        }
         const uint64_t cap = std::bit_ceil(span);
-        std::vector<window> ring(cap);
+        std::vector<uint32_t> ring(cap);
         for (int64_t i = s.base; i <= s.newest_real; ++i) {
-            ring[static_cast<uint64_t>(i) & (cap - 1)] = s.at(i);
+            ring[static_cast<uint64_t>(i) & (cap - 1)] = s.slot(i);
         }
         s.ring = std::move(ring);
         s.mask = cap - 1;
@@ -314,10 +326,11 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
         return;
     }
     // Windows in [cursor, target) become final now: real ones are emitted,
-    // empty ones (all after a real window, before newest_real) are fillers.
+    // empty ones (all after a real window, before newest_real) are fillers,
+    // emitted as runs and left empty (implied, see series).
     double prev = 0;
     if (s.cursor > s.first_real) {
-        prev = s.cursor - 1 >= s.base ? s.at(s.cursor - 1).close : s.closed_close;
+        prev = close_before(s, s.cursor);
     }
     // Below base the windows are gone (past the lateness): their empty
     // windows are one filler run, however long the gap.
@@ -326,19 +339,22 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
         add_fillers(purged_fillers, purged_run, sid, s.cursor, purged_end - s.cursor, prev, 0, true);
     }
     for (int64_t idx = std::max(s.cursor, purged_end); idx < target; ++idx) {
-        window& x = s.at(idx);
-        if (!x.real()) {
-            if (!cfg.fill_gaps) {
-                continue;
-            }
-            x.make_filler(prev);
-            x.revision = 0;
-        }
-        prev = x.close;
-        if (x.real()) {
-            mark_update(sid, idx, x); // its saved state does not change with finality (the cursor's does)
+        const uint32_t h = s.slot(idx);
+        window* x = h != 0 ? &pool[h] : nullptr;
+        if (x != nullptr && x->real()) {
+            prev = x->close;
+            mark_update(sid, idx, *x); // its saved state does not change with finality (the cursor's does)
+        } else if (!cfg.fill_gaps) {
+            continue;
+        } else if (x != nullptr && x->flags != 0) {
+            x->make_filler(prev); // not expected past the cursor; kept and emitted as it is
+            x->revision = 0;
+            mark(sid, idx, *x);
         } else {
-            mark(sid, idx, x);
+            if (x != nullptr) {
+                clear(s, idx);
+            }
+            add_fillers(purged_fillers, purged_run, sid, idx, 1, prev, 0, true);
         }
     }
     s.cursor = target;
@@ -347,16 +363,43 @@ void candle_engine::impl::finalize_to(uint32_t sid, int64_t target) {
 
 void candle_engine::impl::revalue_fillers_after(uint32_t sid, int64_t w, double close) {
     auto& s = series[sid];
-    for (int64_t g = w + 1; g < s.cursor; ++g) {
-        window& f = s.at(g);
-        if (!f.is_filler()) {
+    int64_t g = w + 1;
+    for (; g < s.cursor; ++g) {
+        window* f = peek(s, g);
+        if (f == nullptr && !cfg.fill_gaps) {
             break;
         }
-        if (f.close != close) {
-            f.make_filler(close);
-            ++f.revision;
-            mark(sid, g, f);
+        if (f == nullptr) {
+            // Implied: emitted at the old close, now a revision at the new.
+            window& x = at(s, g);
+            x.make_filler(close);
+            x.revision = 1;
+            mark(sid, g, x);
+            continue;
         }
+        if (!f->is_filler()) {
+            break;
+        }
+        if (f->close != close) {
+            f->make_filler(close);
+            ++f->revision;
+            mark(sid, g, *f);
+        }
+    }
+    if (g > w + 1 && !purged_fillers.empty()) {
+        // Runs not taken yet lose the windows revised here.
+        unqueue_purged_fillers(sid, w + 1, g);
+    }
+}
+
+void candle_engine::impl::claim_implied(uint32_t sid, int64_t idx) {
+    auto& s = series[sid];
+    const double close = close_before(s, idx);
+    window& x = at(s, idx);
+    x.make_filler(close);
+    x.revision = 0;
+    if (!purged_fillers.empty()) {
+        unqueue_purged_fillers(sid, idx, idx + 1);
     }
 }
 
@@ -389,7 +432,10 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
     if (w >= s.base + s.capacity()) [[unlikely]] {
         grow(s, w);
     }
-    window& x = s.at(w);
+    if (w < s.cursor && implied_filler(s, w)) [[unlikely]] {
+        claim_implied(sid, w);
+    }
+    window& x = at(s, w);
     if (w < s.first_real) [[unlikely]] {
         int64_t old_first = s.first_real;
         s.first_real = w;
@@ -401,7 +447,7 @@ void candle_engine::impl::apply(uint32_t sid, int64_t w, int64_t et, int64_t seq
             // w is final: it and the windows up to the old first one are
             // emitted now (the latter as fillers, for the first time).
             for (int64_t g = w + 1; g < old_first; ++g) {
-                window& f = s.at(g);
+                window& f = at(s, g);
                 f.make_filler(x.close);
                 f.revision = 0;
                 mark(sid, g, f);
@@ -456,9 +502,11 @@ int64_t candle_engine::impl::series_wake(const internal::series& s) const noexce
         int64_t j = s.base;
         const int64_t end = std::min(s.newest_real, s.base + s.capacity() - 1);
         while (j < end) {
-            const auto& x = s.ring[static_cast<uint64_t>(j) & s.mask];
-            if (x.real() || (x.flags & (window::update_dirty | window::persisted))) {
-                break;
+            if (const uint32_t h = s.slot(j); h != 0) {
+                const window& x = pool[h];
+                if (x.real() || (x.flags & (window::update_dirty | window::persisted))) {
+                    break;
+                }
             }
             ++j;
         }
@@ -680,7 +728,10 @@ void candle_engine::take_updates(std::vector<model::candle>& out, std::vector<mo
         if (idx < s.base) {
             continue; // purged; already in purged_out
         }
-        window& x = s.at(idx);
+        if (s.slot(idx) == 0) {
+            continue; // emptied since
+        }
+        window& x = m.at(s, idx);
         if (!(x.flags & window::update_dirty)) {
             continue;
         }
@@ -720,7 +771,8 @@ engine_stats candle_engine::stats() const {
             // (the latter are final at the next sweep).
             int64_t final_limit = wm == no_time ? no_time : internal::floor_div(wm, s.width);
             for (int64_t idx = std::max({s.base, s.cursor, final_limit}); idx <= s.newest_real; ++idx) {
-                st.open_windows += s.ring[static_cast<uint64_t>(idx) & s.mask].real() ? 1 : 0;
+                const window* x = m.peek(s, idx);
+                st.open_windows += x != nullptr && x->real() ? 1 : 0;
             }
         }
     }

@@ -217,7 +217,10 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         if (idx < s.base) {
             continue; // purged since; its delete (if it was saved) is above
         }
-        window& x = s.at(idx);
+        if (s.slot(idx) == 0) {
+            continue; // emptied since
+        }
+        window& x = m.at(s, idx);
         if (!(x.flags & window::state_dirty)) {
             continue;
         }
@@ -485,23 +488,10 @@ result<void> candle_engine::impl::restore_finish(restore_scratch& r) {
         if (sid >= r.has_meta.size() || !r.has_meta[sid] || idx < s.base || idx > s.newest_real) {
             return bad_key(symbols[sid / n].name, "window without its series or outside it");
         }
-        s.at(idx) = x;
+        at(s, idx) = x;
     }
-    if (cfg.fill_gaps) {
-        // Fillers are saved only once revised: the others are the empty final
-        // windows, at the close before them.
-        for (auto& s : series) {
-            if (!s.has_real) {
-                continue;
-            }
-            for (int64_t idx = std::max(s.base, s.first_real + 1); idx < s.cursor; ++idx) {
-                window& x = s.at(idx);
-                if (!x.real() && !x.is_filler()) {
-                    x.make_filler(idx - 1 >= s.base ? s.at(idx - 1).close : s.closed_close);
-                }
-            }
-        }
-    }
+    // Fillers are saved only once revised: the others are the empty final
+    // windows, implied (see internal::series) as in the engine that saved them.
     for (uint32_t si = 0; si < symbols.size(); ++si) {
         if (symbols[si].partitions.size() > 1) {
             symbols[si].multi = true;

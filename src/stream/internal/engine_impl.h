@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -82,9 +83,17 @@ struct partition_state {
 //    newest_real + 1); finish() moves it to newest_real + 1 without touching the watermark, so after it
 //    windows past the watermark's final limit can be final. Lateness and purging (base) follow the watermark
 //    only.
+//
+// The ring holds handles into the engine's window pool (impl::pool), 0 for
+// an empty window, so a span of empty windows (the silence between two ticks
+// of a sparse symbol, within the lateness) costs 4 bytes a window. With
+// fill_gaps, an empty window in (first_real, cursor) is a filler at the close
+// of the nearest window with a value before it (impl::close_before): it is
+// emitted as part of a filler run when it becomes final and takes a pool
+// window only once something changes it (a late tick, a revaluation).
 struct series {
     int64_t width = 0;
-    std::vector<window> ring; // power-of-two size; window i lives at ring[i & mask]
+    std::vector<uint32_t> ring; // power-of-two size; window i's handle is ring[i & mask]
     uint64_t mask = 0;
     int64_t base = no_time;
     bool has_real = false;
@@ -104,7 +113,8 @@ struct series {
     int64_t hot_start = 0;
     int64_t hot_end = 0;
 
-    window& at(int64_t idx) noexcept { return ring[static_cast<uint64_t>(idx) & mask]; }
+    uint32_t& slot(int64_t idx) noexcept { return ring[static_cast<uint64_t>(idx) & mask]; }
+    uint32_t slot(int64_t idx) const noexcept { return ring[static_cast<uint64_t>(idx) & mask]; }
     int64_t capacity() const noexcept { return static_cast<int64_t>(ring.size()); }
     int64_t window_of(int64_t et) noexcept {
         if (et >= hot_start && et < hot_end) [[likely]] {
@@ -119,6 +129,40 @@ struct series {
 
 // (series index, window index)
 using window_ref = std::pair<uint32_t, int64_t>;
+
+// The engine's windows, addressed by handle (1-based; 0 = none). Chunks
+// never move, so a window& stays valid while others are allocated; freed
+// windows are reused, so the pool is as large as the most windows ever held
+// at once, not the sum of all.
+class window_pool {
+public:
+    window& operator[](uint32_t h) noexcept { return _chunks[(h - 1) >> chunk_bits][(h - 1) & chunk_mask]; }
+    const window& operator[](uint32_t h) const noexcept {
+        return _chunks[(h - 1) >> chunk_bits][(h - 1) & chunk_mask];
+    }
+    uint32_t allocate() {
+        if (!_free.empty()) {
+            uint32_t h = _free.back();
+            _free.pop_back();
+            return h;
+        }
+        if ((_size & chunk_mask) == 0) {
+            _chunks.push_back(std::make_unique<window[]>(chunk_mask + 1));
+        }
+        return ++_size;
+    }
+    void release(uint32_t h) {
+        (*this)[h] = window{};
+        _free.push_back(h);
+    }
+
+private:
+    static constexpr uint32_t chunk_bits = 10;
+    static constexpr uint32_t chunk_mask = (1u << chunk_bits) - 1;
+    std::vector<std::unique_ptr<window[]>> _chunks;
+    std::vector<uint32_t> _free;
+    uint32_t _size = 0;
+};
 
 } // namespace mdsp::stream::internal
 
@@ -136,6 +180,7 @@ struct candle_engine::impl {
     std::vector<internal::symbol_state> symbols;
     std::vector<internal::series> series;
     std::vector<internal::partition_state> partitions; // by partition id
+    internal::window_pool pool;                        // the windows the series' rings refer to
 
     // Dirty lists; the flags in the items keep each entry unique.
     std::vector<internal::window_ref> update_queue;
@@ -219,6 +264,62 @@ struct candle_engine::impl {
     // that were not saved, and schedules every symbol.
     result<void> restore_finish(restore_scratch& r);
     run_tracker purged_run; // of purged_fillers
+
+    // Window idx of a series, taken from the pool when it had none (idx must
+    // be within its ring).
+    internal::window& at(internal::series& s, int64_t idx) {
+        uint32_t& h = s.slot(idx);
+        if (h == 0) {
+            h = pool.allocate();
+        }
+        return pool[h];
+    }
+    // Window idx, or null when it is empty (no ticks, not a materialized filler).
+    internal::window* peek(internal::series& s, int64_t idx) {
+        uint32_t h = s.slot(idx);
+        return h != 0 && (pool[h].flags & (internal::window::has_ticks | internal::window::filler)) ? &pool[h]
+                                                                                                    : nullptr;
+    }
+    const internal::window* peek(const internal::series& s, int64_t idx) const {
+        uint32_t h = s.slot(idx);
+        return h != 0 && (pool[h].flags & (internal::window::has_ticks | internal::window::filler)) ? &pool[h]
+                                                                                                    : nullptr;
+    }
+    // Empties window idx, giving its pool window back.
+    void clear(internal::series& s, int64_t idx) {
+        uint32_t& h = s.slot(idx);
+        if (h != 0) {
+            pool.release(h);
+            h = 0;
+        }
+    }
+    // Gives back every window of a series' ring and the ring itself.
+    void free_ring(internal::series& s) {
+        for (uint32_t h : s.ring) {
+            if (h != 0) {
+                pool.release(h);
+            }
+        }
+        std::vector<uint32_t>().swap(s.ring);
+        s.mask = 0;
+    }
+    // An empty window that is a filler without a pool window (see series).
+    bool implied_filler(const internal::series& s, int64_t idx) const {
+        return cfg.fill_gaps && idx > s.first_real && idx < s.cursor && peek(s, idx) == nullptr;
+    }
+    // The close of the nearest window before idx with a value (real or
+    // filler): what an implied filler at idx is worth.
+    double close_before(const internal::series& s, int64_t idx) const {
+        for (int64_t j = std::min(idx - 1, s.base + s.capacity() - 1); j >= s.base; --j) {
+            if (const auto* x = peek(s, j)) {
+                return x->close;
+            }
+        }
+        return s.closed_close;
+    }
+    // Materializes the implied filler at idx as the filler it was emitted as
+    // (revision 0), out of any run not taken yet, before something changes it.
+    void claim_implied(uint32_t sid, int64_t idx);
 
     // The window's candle is emitted at the next take_updates.
     void mark_update(uint32_t sid, int64_t idx, internal::window& x) {
