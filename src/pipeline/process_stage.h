@@ -227,6 +227,7 @@ private:
     int64_t _last_check_ns = 0;
     int64_t _last_lag_ns = 0;
     int64_t _last_retention_ns = 0;
+    int64_t _newest_event = INT64_MIN; // of the ticks accepted since the start: retention counts from it
     bool _offsets_due = false;
     bool _unwritten = false; // the buffers hold a batch the store has not taken yet
     bool _published = false; // and its candles went to market.candles
