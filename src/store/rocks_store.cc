@@ -7,6 +7,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -166,6 +167,11 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const std::filesystem::pa
         {"latest", family_options(small, true, cache)},
         {"state", family_options(small, true, cache)},
     };
+    // The engine state is written at every commit and read only when a
+    // stage starts: an unsorted memtable takes its puts without a skip-list
+    // search (it is sorted once, when flushed or read).
+    families.back().options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+    db.allow_concurrent_memtable_write = false;
     rocksdb::DB* raw = nullptr;
     auto s = rocksdb::DB::Open(db, dir.string(), families, &st->_handles, &raw);
     if (!s.ok()) {
