@@ -404,17 +404,13 @@ result<void> rocks_store::write(const write_batch& b) {
             return r;
         }
     }
-    _state_order.resize(b.state.size());
-    for (size_t i = 0; i < b.state.size(); ++i) {
-        _state_order[i] = &b.state[i];
-    }
-    std::stable_sort(_state_order.begin(), _state_order.end(),
-                     [](const auto* x, const auto* y) { return x->first < y->first; });
-    for (const auto* s : _state_order) {
-        if (s->second) {
-            wb.Put(_state, s->first, *s->second);
+    // The state family's memtable is unsorted (see open): its keys go in as
+    // they come, the later of two writes of one key last.
+    for (const auto& [k, v] : b.state) {
+        if (v) {
+            wb.Put(_state, k, *v);
         } else {
-            wb.Delete(_state, s->first);
+            wb.Delete(_state, k);
         }
     }
     if (wb.Count() == 0) {

@@ -112,7 +112,6 @@ private:
     std::unique_ptr<rocksdb::WriteBatch> _wb;
     std::string _rows;
     std::vector<row_ref> _row_refs;
-    std::vector<const state_change*> _state_order;
     // (event_time, seq) of each symbol's stored latest row, filled on demand.
     std::unordered_map<std::string, newest> _latest_cache;
 };

@@ -24,8 +24,14 @@ namespace {
 enum window_flags : uint8_t { w_ticks = 1, w_filler = 2, w_lo = 4, w_spike = 8 };
 enum meta_flags : uint8_t { m_real = 1, m_closed = 2 };
 
+// Keys and values are built in one allocation each: a sparse universe
+// writes several per tick.
+constexpr size_t key_reserve = 48;
+
 std::string key(char kind) {
-    std::string k(candle_engine::state_prefix);
+    std::string k;
+    k.reserve(key_reserve);
+    k.append(candle_engine::state_prefix);
     k.push_back(kind);
     return k;
 }
@@ -39,6 +45,7 @@ std::string series_key(char kind, const std::string& symbol, int64_t width) {
 
 std::string encode_window(const window& x) {
     std::string v;
+    v.reserve(128); // the longest form: 3 bytes, 4 varints of up to 10, 10 doubles
     bool lo = x.volume.lo != 0 || x.pv.lo != 0 || x.psum.lo != 0;
     uint8_t f = (x.real() ? w_ticks : 0) | (x.is_filler() ? w_filler : 0) | (lo ? w_lo : 0)
                 | ((x.flags & window::spike) ? w_spike : 0);
@@ -158,6 +165,7 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         std::string k = key('y');
         k.append(sym.name);
         std::string v;
+        v.reserve(64 + 48 * n);
         put_varint(v, sym.partitions.size());
         for (int32_t p : sym.partitions) {
             put_zigzag(v, p);
