@@ -333,9 +333,14 @@ class cluster:
             })
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
-    def _java(self, main, *args, heap="256m", log4j="tools-log4j2.properties"):
-        return [java(), f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={os.path.join(self.root, log4j)}",
+    def _java(self, main, *args, heap="256m", log4j="tools-log4j2.properties", server=False):
+        # A broker gets the collector settings of Kafka's own start script
+        # (kafka-run-class.sh): short G1 pauses, so that a collection does not
+        # hold every record in flight for the default pause goal of 200 ms.
+        gc = ["-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
+              "-XX:+ExplicitGCInvokesConcurrent", f"-Xms{heap}"] if server else []
+        return [java(), f"-Xmx{heap}", "-XX:+UseG1GC", *gc, "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={os.path.join(self.root, log4j)}",
                 "-cp", classpath(self.lib), main, *args]
 
     # Lifecycle
@@ -394,7 +399,7 @@ class cluster:
     def _launch(self, node):
         props = os.path.join(self.node_dir(node), "server.properties")
         with open(self.log_file(node), "a") as log:
-            p = subprocess.Popen(self._java("kafka.Kafka", props, heap=self.heap, log4j="log4j2.properties"), stdout=log,
+            p = subprocess.Popen(self._java("kafka.Kafka", props, heap=self.heap, log4j="log4j2.properties", server=True), stdout=log,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                  cwd=self.node_dir(node))
         node["pid"] = p.pid
