@@ -9,6 +9,7 @@
 
 #include "base/time.h"
 #include "pipeline/data_folder.h"
+#include "pipeline/errc.h"
 #include "pipeline/process_stage.h"
 
 namespace mdsp::pipeline {
@@ -63,7 +64,17 @@ result<void> process_stage::assign_shared(partition_id pid, part& p) {
     if (p.version_base <= 0) {
         // Versions start at the wall clock (microseconds, as Cassandra's own
         // write times), above whatever an earlier, unversioned life wrote.
-        p.version_base = now_micros() - 2 * p.next;
+        // Claimed in the store: two replicas taking a brand-new partition at
+        // the same moment (one revoked, not knowing it yet) must not version
+        // it from two bases, or the later base's older records would win.
+        auto base = _store.put_state_if_absent(prefix + "t", be64(now_micros() - 2 * p.next));
+        if (!base) {
+            return base.error();
+        }
+        if (base->size() != 8) {
+            return make_error(errc::corrupt_state, "the store's version base {}t is not 8 bytes", prefix);
+        }
+        p.version_base = from_be64(*base);
         p.written = -1; // the base goes with the next position
     }
     p.slot = slot.get();

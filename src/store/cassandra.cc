@@ -130,6 +130,8 @@ result<void> cassandra_store::prepare_all() {
         {&_st->put_state, fmt::format("INSERT INTO {}.state (scope, key, value) VALUES (?, ?, ?)", ks)},
         {&_st->put_state_at,
          fmt::format("INSERT INTO {}.state (scope, key, value) VALUES (?, ?, ?) USING TIMESTAMP ?", ks)},
+        {&_st->put_state_if_absent,
+         fmt::format("INSERT INTO {}.state (scope, key, value) VALUES (?, ?, ?) IF NOT EXISTS", ks)},
         {&_st->delete_state, fmt::format("DELETE FROM {}.state WHERE scope = ? AND key = ?", ks)},
         {&_st->delete_state_at,
          fmt::format("DELETE FROM {}.state USING TIMESTAMP ? WHERE scope = ? AND key = ?", ks)},
@@ -392,6 +394,46 @@ cassandra_store::job cassandra_store::state_job(std::span<const state_change> st
             _session.batch(stmts, values, o, std::move(cb));
         }
     };
+}
+
+// A lightweight transaction (Paxos at SERIAL): the row is inserted unless
+// it exists, and the result says which ([applied]) with the existing row's
+// columns when it was not. Sent again after a timeout, it finds the row it
+// may have inserted and returns that: safe to retry.
+result<std::string> cassandra_store::put_state_if_absent(const std::string& key, const std::string& value) {
+    cql::statement_options o;
+    o.idempotent = true;
+    auto r = _session.execute_sync(
+        _st->put_state_if_absent,
+        {cql::value::text(state_scope(key)), cql::value::blob(key), cql::value::blob(value)}, o);
+    if (!r) {
+        return failed(fmt::format("claiming the state key {}", key), r.error());
+    }
+    const auto& rows = r->rows;
+    if (r->kind != cql::result_kind::rows || rows.size() != 1) {
+        return make_error(errc::io_error,
+                          "Cassandra store: a conditional insert of {} returned no [applied] row", key);
+    }
+    const auto row = rows.row(0);
+    auto applied_col = row.column("[applied]");
+    auto applied =
+        applied_col ? row.boolean(*applied_col) : result<std::optional<bool>>(std::optional<bool>());
+    if (!applied || !*applied) {
+        return make_error(errc::io_error, "Cassandra store: a conditional insert of {} returned no [applied]",
+                          key);
+    }
+    if (**applied) {
+        return value;
+    }
+    auto value_col = row.column("value");
+    auto held =
+        value_col ? row.blob(*value_col) : result<std::optional<std::string>>(std::optional<std::string>());
+    if (!held || !*held) {
+        return make_error(errc::io_error,
+                          "Cassandra store: {} exists but its conditional insert did not return its value",
+                          key);
+    }
+    return std::move(**held);
 }
 
 // Each run of changes (write_batch::state_groups) of one scope goes in one

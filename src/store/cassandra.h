@@ -74,6 +74,7 @@ public:
     // log, replication at LOCAL_QUORUM): nothing to do.
     result<void> sync() override { return ok(); }
     bool shared() const override { return true; }
+    result<std::string> put_state_if_absent(const std::string& key, const std::string& value) override;
 
     // The CQL statements that create the keyspace and tables (what
     // apply_schema runs), for `mdsp cassandra init` and the docs.

@@ -20,3 +20,24 @@ std::string store_errc_message(mdsp::store::errc e) {
 } // namespace
 
 MDSP_DEFINE_ERRC_CATEGORY(mdsp::store, "mdsp.store", store_errc_message)
+
+namespace mdsp::store {
+
+result<std::string> store::put_state_if_absent(const std::string& key, const std::string& value) {
+    auto have = load_state(key);
+    if (!have) {
+        return have.error();
+    }
+    for (auto& [k, v] : *have) {
+        if (k == key) {
+            return std::move(v);
+        }
+    }
+    const state_change change{key, value};
+    if (auto r = write(write_batch{{}, {}, {}, std::span<const state_change>(&change, 1)}); !r) {
+        return r.error();
+    }
+    return value;
+}
+
+} // namespace mdsp::store

@@ -99,6 +99,12 @@ public:
     // state under a key prefix is then shared by every replica, and write()
     // honours write_batch's versions instead of being atomic.
     virtual bool shared() const { return false; }
+    // Sets the state key to value unless it has a value already, and returns
+    // the value it holds afterwards. In a shared store this is one decision
+    // for every replica (Cassandra: a lightweight transaction): of several
+    // racing on a new key, one value wins and all of them get it. Here, for
+    // a store with one writer, a read and a write.
+    virtual result<std::string> put_state_if_absent(const std::string& key, const std::string& value);
 };
 
 } // namespace mdsp::store

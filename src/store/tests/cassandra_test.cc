@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -339,6 +340,48 @@ void exercise_versions(cassandra_store& s) {
     EXPECT_FALSE(s.write({{}, std::span(&c0, 1), {}, {}, two}));
 }
 
+// put_state_if_absent through two stores (two replicas): the first value
+// put stays, and of two racing on a new key both get the one that won.
+void exercise_claims(store& a, store& b) {
+    // Keys of this run only: a real cluster's test keyspace outlives runs.
+    const std::string run = fmt::format("{}-{}", std::time(nullptr), std::rand());
+    const std::string k1 = "kp/00042/t-" + run;
+    auto first = a.put_state_if_absent(k1, "x");
+    ASSERT_TRUE(first) << first.error().what();
+    EXPECT_EQ(*first, "x");
+    auto second = b.put_state_if_absent(k1, "y");
+    ASSERT_TRUE(second) << second.error().what();
+    EXPECT_EQ(*second, "x");
+    auto loaded = b.load_state(k1);
+    ASSERT_TRUE(loaded) << loaded.error().what();
+    ASSERT_EQ(loaded->size(), 1u);
+    EXPECT_EQ(loaded->front().second, "x");
+    for (int i = 0; i < 5; ++i) {
+        const std::string k = fmt::format("kp/00043/t-{}-{}", run, i);
+        result<std::string> got_a = std::string();
+        result<std::string> got_b = std::string();
+        std::thread ta([&] { got_a = a.put_state_if_absent(k, "A"); });
+        std::thread tb([&] { got_b = b.put_state_if_absent(k, "B"); });
+        ta.join();
+        tb.join();
+        ASSERT_TRUE(got_a && got_b) << (got_a ? got_b.error().what() : got_a.error().what());
+        EXPECT_EQ(*got_a, *got_b) << k;
+        EXPECT_TRUE(*got_a == "A" || *got_a == "B") << *got_a;
+    }
+}
+
+TEST(cassandra_store, claims_on_a_fake_node) {
+    testing::fake_cassandra node;
+    cassandra_options o;
+    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
+    o.apply_schema = true;
+    auto a = cassandra_store::open(o);
+    ASSERT_TRUE(a) << a.error().what();
+    auto b = cassandra_store::open(o);
+    ASSERT_TRUE(b) << b.error().what();
+    exercise_claims(**a, **b);
+}
+
 TEST(cassandra_store, versions_on_a_fake_node) {
     testing::fake_cassandra node;
     cassandra_options o;
@@ -447,6 +490,10 @@ TEST(cassandra_store_real, against_a_real_cluster) {
     ASSERT_TRUE(st) << st.error().what();
     exercise(**st);
     exercise_versions(**st);
+    o->apply_schema = false;
+    auto other = cassandra_store::open(*o); // another replica
+    ASSERT_TRUE(other) << other.error().what();
+    exercise_claims(**st, **other);
 }
 
 } // namespace

@@ -45,6 +45,7 @@ private:
         insert_tick_day,
         put_state,
         put_state_at,
+        put_state_if_absent,
         delete_state,
         delete_state_at,
         load_state,
@@ -110,6 +111,10 @@ private:
         }
         if (has("INSERT INTO") && has(".tick_days")) {
             return stmt{kind::insert_tick_day, {}};
+        }
+        if (has("INSERT INTO") && has(".state") && has("IF NOT EXISTS")) {
+            return stmt{kind::put_state_if_absent,
+                        {{"[applied]", type_id::boolean}, {"value", type_id::blob}}};
         }
         if (has("INSERT INTO") && has(".state")) {
             return stmt{at ? kind::put_state_at : kind::put_state, {}};
@@ -276,6 +281,16 @@ private:
             if (cell.first <= ts) {
                 cell = {ts, del ? std::nullopt : std::optional<std::string>(text(k + 2))};
             }
+            break;
+        }
+        case kind::put_state_if_absent: {
+            // Cassandra answers with [applied] and, when not, the row there.
+            auto& cell = _state[{text(0), text(1)}];
+            const bool applied = !cell.second;
+            if (applied) {
+                cell = {++_clock, text(2)};
+            }
+            out.push_back({std::string(1, applied ? '\x01' : '\x00'), *cell.second});
             break;
         }
         case kind::load_state:
