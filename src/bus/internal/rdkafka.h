@@ -18,6 +18,11 @@ struct rk_deleter {
 };
 using rk_ptr = std::unique_ptr<rd_kafka_t, rk_deleter>;
 
+struct queue_deleter {
+    void operator()(rd_kafka_queue_t* q) const noexcept { rd_kafka_queue_destroy(q); }
+};
+using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
+
 struct conf_deleter {
     void operator()(rd_kafka_conf_t* c) const noexcept { rd_kafka_conf_destroy(c); }
 };
