@@ -370,11 +370,17 @@ void exercise_claims(store& a, store& b) {
     }
 }
 
-TEST(cassandra_store, claims_on_a_fake_node) {
-    testing::fake_cassandra node;
+// A store's options for the fake node, applying the schema.
+cassandra_options on_fake(const testing::fake_cassandra& node) {
     cassandra_options o;
     o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
     o.apply_schema = true;
+    return o;
+}
+
+TEST(cassandra_store, claims_on_a_fake_node) {
+    testing::fake_cassandra node;
+    auto o = on_fake(node);
     auto a = cassandra_store::open(o);
     ASSERT_TRUE(a) << a.error().what();
     auto b = cassandra_store::open(o);
@@ -384,19 +390,14 @@ TEST(cassandra_store, claims_on_a_fake_node) {
 
 TEST(cassandra_store, versions_on_a_fake_node) {
     testing::fake_cassandra node;
-    cassandra_options o;
-    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
-    o.apply_schema = true;
-    auto st = cassandra_store::open(o);
+    auto st = cassandra_store::open(on_fake(node));
     ASSERT_TRUE(st) << st.error().what();
     exercise_versions(**st);
 }
 
 TEST(cassandra_store, against_a_fake_node) {
     testing::fake_cassandra node;
-    cassandra_options o;
-    o.session.contact_points = {"127.0.0.1:" + std::to_string(node.port())};
-    o.apply_schema = true;
+    auto o = on_fake(node);
     o.page_size = 2; // every read pages
     auto st = cassandra_store::open(o);
     ASSERT_TRUE(st) << st.error().what();
