@@ -167,9 +167,11 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const std::filesystem::pa
         {"latest", family_options(small, true, cache)},
         {"state", family_options(small, true, cache)},
     };
-    // The engine state is written at every commit and read only when a
-    // stage starts: an unsorted memtable takes its puts without a skip-list
-    // search (it is sorted once, when flushed or read).
+    // The engine state is written at every commit and read rarely (when a
+    // stage starts or takes a partition, and the positions for the topics
+    // view's groups): an unsorted memtable takes its puts without a
+    // skip-list search, and each read sorts a copy of it (at most 16 MB),
+    // as a flush does.
     families.back().options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
     db.allow_concurrent_memtable_write = false;
     rocksdb::DB* raw = nullptr;

@@ -276,9 +276,7 @@ struct candle_engine::impl {
     }
     // Window idx, or null when it is empty (no ticks, not a materialized filler).
     internal::window* peek(internal::series& s, int64_t idx) {
-        uint32_t h = s.slot(idx);
-        return h != 0 && (pool[h].flags & (internal::window::has_ticks | internal::window::filler)) ? &pool[h]
-                                                                                                    : nullptr;
+        return const_cast<internal::window*>(std::as_const(*this).peek(std::as_const(s), idx));
     }
     const internal::window* peek(const internal::series& s, int64_t idx) const {
         uint32_t h = s.slot(idx);

@@ -478,13 +478,7 @@ TEST(engine, a_window_becoming_final_rewrites_only_its_symbol_key) {
     ASSERT_EQ(first.add(make_tick("B", t0 + 5'000'000, 11.0, 1.0, 1), partition_id(0)),
               tick_outcome::accepted);
     first.take_state_changes(st);
-    for (auto& [k, v] : st) {
-        if (v) {
-            kv[k] = *v;
-        } else {
-            kv.erase(k);
-        }
-    }
+    test::fold_state(kv, st);
     std::vector<std::pair<std::string, std::string>> saved(kv.begin(), kv.end());
     candle_engine restored(cfg);
     ASSERT_TRUE(restored.restore(saved).has_value());
@@ -667,13 +661,7 @@ TEST(engine, finish_in_steps_is_finish) {
         test::fold(latest, out);
         std::vector<std::pair<std::string, std::optional<std::string>>> st;
         e.take_state_changes(st);
-        for (auto& [k, v] : st) {
-            if (v) {
-                state[k] = *v;
-            } else {
-                state.erase(k);
-            }
-        }
+        test::fold_state(state, st);
     };
     candle_engine a(cfg);
     candle_engine b(cfg);

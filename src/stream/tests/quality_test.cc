@@ -387,13 +387,7 @@ TEST(quality, restored_and_rebuilt_engines_flag_the_same_ticks) {
     std::vector<std::pair<std::string, std::optional<std::string>>> changes;
     first.take_state_changes(changes);
     std::map<std::string, std::string> saved;
-    for (auto& [k, v] : changes) {
-        if (v) {
-            saved[k] = *v;
-        } else {
-            saved.erase(k);
-        }
-    }
+    test::fold_state(saved, changes);
     candle_engine restored{engine_config{}};
     ASSERT_TRUE(restored.restore({saved.begin(), saved.end()}));
     EXPECT_EQ(run(restored, 3000, ticks.size()), std::vector<bool>(want.begin() + 3000, want.end()));

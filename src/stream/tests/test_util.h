@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -197,6 +198,18 @@ inline void take_expanded(candle_engine& e, std::vector<model::candle>& out) {
 inline void fold(std::map<candle_key, model::candle>& into, const std::vector<model::candle>& updates) {
     for (const auto& c : updates) {
         into[key_of(c)] = c;
+    }
+}
+
+// The engine state a store would hold after the changes (nullopt deletes).
+inline void fold_state(std::map<std::string, std::string>& into,
+                       std::vector<std::pair<std::string, std::optional<std::string>>>& changes) {
+    for (auto& [k, v] : changes) {
+        if (v) {
+            into[k] = std::move(*v);
+        } else {
+            into.erase(k);
+        }
     }
 }
 
