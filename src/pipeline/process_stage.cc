@@ -98,7 +98,8 @@ process_stage::process_stage(const config& cfg, bus::consumer& in, bus::producer
 process_stage::~process_stage() = default;
 
 result<void> process_stage::start() {
-    _last_retention_ns = _last_lag_ns = mono_nanos();
+    _last_lag_ns = mono_nanos();
+    _last_retention_ns = _last_lag_ns - retention_every_ns - 1; // due with the first tick, then every minute
     if (_opts.no_upstream) {
         _upstream_done = true;
     }
@@ -467,17 +468,15 @@ void process_stage::housekeeping() {
             _probe.lag(*lag);
         }
     }
-    if (now - _last_retention_ns > retention_every_ns) {
+    if (now - _last_retention_ns > retention_every_ns && _newest_event != INT64_MIN) {
         _last_retention_ns = now;
         // Ticks age by event time against the newest tick this stage stored,
         // not the wall clock: a replay of 2019's trades keeps its last 30
         // days. (Not the store's latest rows: at 100,000 symbols reading
         // them all each time was 66 MB.) Nothing stored since the start,
-        // nothing grew: retention waits for the next tick.
-        if (_newest_event != INT64_MIN) {
-            if (auto r = _store.enforce_retention(event_time(_newest_event)); !r) {
-                spdlog::warn("store retention: {}", r.error().what());
-            }
+        // nothing grew: retention waits for the first tick, then runs.
+        if (auto r = _store.enforce_retention(event_time(_newest_event)); !r) {
+            spdlog::warn("store retention: {}", r.error().what());
         }
     }
 }

@@ -231,6 +231,11 @@ public:
         return ok();
     }
     bool shared() const override { return shared_store; }
+    result<void> enforce_retention(mdsp::event_time now) override {
+        retention_runs.push_back(now());
+        return ok();
+    }
+    std::vector<int64_t> retention_runs; // the event times enforce_retention was given
     bool shared_store = false;
     int fail_writes = 0;
     std::map<std::string, int64_t> candle_versions, state_versions; // kept versions (tombstones too)

@@ -65,6 +65,25 @@ struct rig {
     }
 };
 
+TEST(process_stage, retention_counts_from_the_newest_tick_accepted) {
+    // Not the wall clock (a replay of old trades keeps its last days), and
+    // only once a tick came: a stage that has read nothing leaves the store
+    // as it is.
+    rig r;
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    ASSERT_TRUE(s.step(0ms));
+    EXPECT_TRUE(r.store.retention_runs.empty());
+    for (int i = 0; i < 10; ++i) {
+        r.send(trade_tick("AAA", t0 + (9 - i) * 1'000'000, 100 + i, i + 1)); // newest first
+    }
+    r.drain(s);
+    ASSERT_EQ(r.store.retention_runs.size(), 1u); // then once a minute
+    EXPECT_EQ(r.store.retention_runs[0], t0 + 9'000'000);
+    ASSERT_TRUE(s.stop());
+}
+
 TEST(process_stage, embedded_writes_candles_and_positions_in_one_write_and_resumes_from_the_store) {
     rig r;
     for (int i = 0; i < 10; ++i) {
