@@ -593,7 +593,10 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
             r, lat->written_per_s, lat->p50_ms, lat->p99_ms, lat->p999_ms, lat->ticks,
             writes(lat->written, lat->store_writes, lat->store_write_s).c_str(), met(lat->p99_ms <= 50));
     }
-    std::printf("              (readable: the store's write of the tick was acknowledged at LOCAL_QUORUM)\n");
+    std::printf(
+        "              (readable: the store's write of the tick was acknowledged at LOCAL_QUORUM; each "
+        "rate measured after a %.0f s warm-up at it)\n",
+        latency_warmup_s);
     if (!c.local && !c.mock) {
         std::printf("            (the bench's topics %s* stay on the Kafka cluster)\n", c.prefix.c_str());
     }

@@ -287,7 +287,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
         return prod.error();
     }
     std::vector<int64_t> lat;
-    lat.reserve(static_cast<size_t>(rate * (seconds + 2)));
+    lat.reserve(static_cast<size_t>(rate * (latency_warmup_s + seconds + 2)));
     auto rig = open_stage(base, c, prefix, open, &lat);
     if (!rig) {
         return rig.error();
@@ -319,7 +319,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     const uint64_t writes0 = proc.probe().store_writes().value();
     const double write_s0 = proc.probe().write_latency().sum();
     const int64_t begin = mono_nanos();
-    int64_t end = begin + static_cast<int64_t>((seconds + 1) * 1e9);
+    int64_t end = begin + static_cast<int64_t>((latency_warmup_s + seconds) * 1e9);
     result<void> out = ok();
     while (mono_nanos() < end && !failed.load()) {
         if (auto r = proc.step(std::chrono::milliseconds(20)); !r) {
@@ -338,9 +338,12 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     if (!out) {
         return out.error();
     }
-    size_t skip = std::min(lat.size(), static_cast<size_t>(rate)); // the first second: warming up
+    // Ticks reach the store about in the order they were offered, at `rate`.
+    size_t skip = std::min(lat.size(), static_cast<size_t>(rate * latency_warmup_s));
+    std::vector<int64_t> warm(lat.begin(), lat.begin() + static_cast<long>(skip));
     std::vector<int64_t> v(lat.begin() + static_cast<long>(skip), lat.end());
     latency_figures f;
+    f.warmup_p99_ms = percentile(warm, 0.99) / 1000.0;
     f.written_per_s = static_cast<double>(lat.size()) / elapsed;
     f.written = lat.size();
     f.store_writes = writes;
