@@ -85,6 +85,19 @@ public:
     // Returns once every record sent so far is acknowledged (durable in the
     // local log per its fsync policy, or acked by the brokers).
     virtual result<void> flush() = 0;
+    // flush() without waiting: mark() stands for every record sent so far,
+    // and delivered(mark) tells, at once, whether each of them is
+    // acknowledged (a failed delivery is returned as flush() returns it). A
+    // caller that must not stop for the brokers, e.g. a process stage
+    // ordering its offset commit after its candles, polls delivered().
+    // Without an own implementation delivered() is a flush().
+    virtual uint64_t mark() { return 0; }
+    virtual result<bool> delivered(uint64_t /*mark*/) {
+        if (auto r = flush(); !r) {
+            return r.error();
+        }
+        return true;
+    }
     virtual result<int32_t> partition_count(std::string_view topic) = 0;
 };
 
@@ -114,6 +127,11 @@ public:
     virtual result<void> poll(poll_result& out, size_t max_records, std::chrono::milliseconds timeout) = 0;
     // Commits, for each partition, the offset of the next record to read.
     virtual result<void> commit(const offsets& next) = 0;
+    // commit() without waiting for the coordinator's answer. A commit that
+    // failed is returned by the next commit_async() or commit() call, with
+    // errc::rebalance when committing again later is all it takes. Without
+    // an own implementation it is commit().
+    virtual result<void> commit_async(const offsets& next) { return commit(next); }
     virtual result<std::optional<mdsp::offset>> committed(partition_id p) = 0;
     // The offset the next appended record will get (the high watermark).
     virtual result<mdsp::offset> end_offset(partition_id p) = 0;

@@ -83,6 +83,8 @@ public:
     result<void> send(std::string_view topic, std::string_view key, std::string_view value,
                       int64_t timestamp_ms, std::optional<partition_id> partition = std::nullopt) override;
     result<void> flush() override;
+    uint64_t mark() override;
+    result<bool> delivered(uint64_t mark) override;
     result<int32_t> partition_count(std::string_view topic) override;
 
     // Serves delivery reports without waiting (an idle owner calls it now and then).
@@ -128,6 +130,7 @@ public:
     // Synchronous: returns once the group coordinator has the offsets;
     // errc::rebalance while the group rebalances or no broker answers.
     result<void> commit(const offsets& next) override;
+    result<void> commit_async(const offsets& next) override;
     result<std::optional<mdsp::offset>> committed(partition_id p) override;
     result<mdsp::offset> end_offset(partition_id p) override;
 
@@ -158,6 +161,9 @@ public:
     // host:port,host:port,... for bootstrap.servers.
     std::string bootstrap() const;
     result<void> create_topic(const std::string& name, int32_t partitions, int32_t replication_factor);
+    // The next requests of api_key (Kafka's number, e.g. 8 = OffsetCommit)
+    // are answered with these error codes, one each, for failure tests.
+    void fail_requests(int16_t api_key, const std::vector<int32_t>& codes);
 
     struct impl;
 

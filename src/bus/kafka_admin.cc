@@ -365,6 +365,14 @@ std::string kafka_mock_cluster::bootstrap() const {
     return rd_kafka_mock_cluster_bootstraps(_impl->mc);
 }
 
+void kafka_mock_cluster::fail_requests(int16_t api_key, const std::vector<int32_t>& codes) {
+    std::vector<rd_kafka_resp_err_t> errs;
+    for (auto c : codes) {
+        errs.push_back(static_cast<rd_kafka_resp_err_t>(c));
+    }
+    rd_kafka_mock_push_request_errors_array(_impl->mc, api_key, errs.size(), errs.data());
+}
+
 result<void> kafka_mock_cluster::create_topic(const std::string& name, int32_t partitions,
                                               int32_t replication_factor) {
     auto e = rd_kafka_mock_topic_create(_impl->mc, name.c_str(), partitions, replication_factor);

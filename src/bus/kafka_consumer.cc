@@ -20,6 +20,9 @@ using internal::tpl_ptr;
 
 struct kafka_consumer::impl {
     kafka_consumer_config cfg;
+    // The first commit_async() that failed, until a commit call returns it.
+    // Its answers are served by poll() and close(), on the owner's thread.
+    std::optional<mdsp::error> async_failure;
     internal::rk_ptr rk;
     internal::queue_ptr queue; // the consumer queue (records and group events); released before rk
     std::string topic;
@@ -183,6 +186,12 @@ struct kafka_consumer::impl {
         unmeasured.erase(p);
         return hi;
     }
+
+    tpl_ptr commit_list(const offsets& next) const;
+    result<void> committed_now(const rd_kafka_topic_partition_list_t* l);
+    static void on_async_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* l,
+                                void* opaque);
+    result<void> take_async_failure();
 
     void update_lag() {
         for (auto& [p, g] : lag) {
@@ -425,40 +434,103 @@ std::optional<int64_t> kafka_consumer::lag() {
     return n;
 }
 
+namespace {
+
+// A commit that failed for a reason that passes (no coordinator or broker
+// now, a rebalance): safe to try again later, as errc::rebalance.
+error commit_error(rd_kafka_resp_err_t e, const std::string& what) {
+    auto err = kafka_error(e, what);
+    if (e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
+        || e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) {
+        err.code = make_error_code(errc::rebalance);
+    }
+    return err;
+}
+
+} // namespace
+
+tpl_ptr kafka_consumer::impl::commit_list(const offsets& next) const {
+    tpl_ptr l(rd_kafka_topic_partition_list_new(static_cast<int>(next.size())));
+    for (const auto& [p, o] : next) {
+        auto* e = rd_kafka_topic_partition_list_add(l.get(), topic.c_str(), p());
+        e->offset = o();
+        if (!commit_metadata.empty()) {
+            // librdkafka copies the metadata into the request and frees it with the list.
+            e->metadata = ::strdup(commit_metadata.c_str());
+            e->metadata_size = commit_metadata.size();
+        }
+    }
+    return l;
+}
+
+// The outcome of a commit, for the partitions in l; a failed one names the
+// first partition that failed.
+result<void> kafka_consumer::impl::committed_now(const rd_kafka_topic_partition_list_t* l) {
+    for (int i = 0; i < l->cnt; ++i) {
+        if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return kafka_error(l->elems[i].err, fmt::format("cannot commit {} [{}] in group {}", topic,
+                                                            l->elems[i].partition, cfg.group));
+        }
+    }
+    commits->inc();
+    for (int i = 0; i < l->cnt; ++i) {
+        committed[l->elems[i].partition] = l->elems[i].offset;
+    }
+    return ok();
+}
+
+void kafka_consumer::impl::on_async_commit(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                           rd_kafka_topic_partition_list_t* l, void* opaque) {
+    auto* self = static_cast<impl*>(opaque);
+    result<void> r = ok();
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        r = commit_error(err, fmt::format("a commit of {} in group {} failed", self->topic, self->cfg.group));
+    } else if (l != nullptr) {
+        r = self->committed_now(l);
+    }
+    if (!r && !self->async_failure) {
+        self->async_failure = r.error();
+    }
+}
+
+result<void> kafka_consumer::impl::take_async_failure() {
+    if (!async_failure) {
+        return ok();
+    }
+    auto e = std::move(*async_failure);
+    async_failure.reset();
+    return e;
+}
+
 result<void> kafka_consumer::commit(const offsets& next) {
+    if (auto r = _impl->take_async_failure(); !r) {
+        return r;
+    }
     if (next.empty()) {
         return ok();
     }
-    tpl_ptr l(rd_kafka_topic_partition_list_new(static_cast<int>(next.size())));
-    for (const auto& [p, o] : next) {
-        auto* e = rd_kafka_topic_partition_list_add(l.get(), _impl->topic.c_str(), p());
-        e->offset = o();
-        if (!_impl->commit_metadata.empty()) {
-            // librdkafka copies the metadata into the request and frees it with the list.
-            e->metadata = ::strdup(_impl->commit_metadata.c_str());
-            e->metadata_size = _impl->commit_metadata.size();
-        }
-    }
+    auto l = _impl->commit_list(next);
     if (auto e = rd_kafka_commit(_impl->rk.get(), l.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        auto err = kafka_error(
+        return commit_error(
             e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
-        // No broker or coordinator reachable now: like a rebalance, the next
-        // commit carries these offsets, and the previous commit is safe.
-        if (e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
-            || e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) {
-            err.code = make_error_code(errc::rebalance);
-        }
-        return err;
     }
-    for (int i = 0; i < l->cnt; ++i) {
-        if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return kafka_error(l->elems[i].err, fmt::format("cannot commit {} [{}] in group {}", _impl->topic,
-                                                            l->elems[i].partition, _impl->cfg.group));
-        }
+    return _impl->committed_now(l.get());
+}
+
+result<void> kafka_consumer::commit_async(const offsets& next) {
+    if (auto r = _impl->take_async_failure(); !r) {
+        return r;
     }
-    _impl->commits->inc();
-    for (const auto& [p, o] : next) {
-        _impl->committed[p()] = o();
+    if (next.empty()) {
+        return ok();
+    }
+    // The answer comes on the consumer queue, served by a later poll().
+    auto l = _impl->commit_list(next);
+    if (auto e = rd_kafka_commit_queue(_impl->rk.get(), l.get(), _impl->queue.get(), &impl::on_async_commit,
+                                       _impl.get());
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return commit_error(
+            e, fmt::format("cannot commit offsets of {} in group {}", _impl->topic, _impl->cfg.group));
     }
     return ok();
 }

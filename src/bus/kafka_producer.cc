@@ -1,3 +1,5 @@
+#include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,6 +27,23 @@ struct kafka_producer::impl {
     std::optional<mdsp::error> failure; // the first failed delivery, returned once
     metrics::counter* queue_full_waits = nullptr;
     uint32_t unpolled = 0; // sends since delivery reports were last served
+    // Delivery by send number (1, 2, ...; each record's opaque), for
+    // mark()/delivered(): every record below `undelivered` has its report,
+    // and done[i] tells whether record undelivered + i has.
+    uint64_t sent = 0;
+    uint64_t undelivered = 1;
+    std::deque<uint8_t> done;
+
+    void reported(uint64_t n) {
+        if (n < undelivered || n - undelivered >= done.size()) {
+            return;
+        }
+        done[n - undelivered] = 1;
+        while (!done.empty() && done.front() != 0) {
+            done.pop_front();
+            ++undelivered;
+        }
+    }
 
     ~impl() {
         for (auto& [_, t] : topics) {
@@ -63,6 +82,7 @@ struct kafka_producer::impl {
 
     static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         auto* self = static_cast<impl*>(opaque);
+        self->reported(reinterpret_cast<uintptr_t>(m->_private));
         auto it = self->topics.find(rd_kafka_topic_name(m->rkt));
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (it != self->topics.end()) {
@@ -148,14 +168,18 @@ result<void> kafka_producer::send(std::string_view topic, std::string_view key, 
         return h.error();
     }
     int32_t part = partition ? (*partition)() : RD_KAFKA_PARTITION_UA;
+    const uint64_t n = _impl->sent + 1;
     for (;;) {
-        rd_kafka_resp_err_t err =
-            rd_kafka_producev(_impl->rk.get(), RD_KAFKA_V_RKT((*h)->rkt), RD_KAFKA_V_PARTITION(part),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            _impl->rk.get(), RD_KAFKA_V_RKT((*h)->rkt), RD_KAFKA_V_PARTITION(part),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+            RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+            RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(n))), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            _impl->sent = n;
+            _impl->done.push_back(0);
             break;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -192,6 +216,19 @@ result<void> kafka_producer::flush() {
         }
     }
     return _impl->take_failure();
+}
+
+uint64_t kafka_producer::mark() {
+    return _impl->sent;
+}
+
+result<bool> kafka_producer::delivered(uint64_t mark) {
+    rd_kafka_poll(_impl->rk.get(), 0);
+    _impl->unpolled = 0;
+    if (auto r = _impl->take_failure(); !r) {
+        return r.error();
+    }
+    return _impl->undelivered > mark;
 }
 
 result<int32_t> kafka_producer::partition_count(std::string_view topic) {

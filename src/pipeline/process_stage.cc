@@ -419,9 +419,10 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
             return backoff(r.error());
         }
     }
-    if (_opts.group && _offsets_due
-        && mono_nanos() - _last_offsets_ns >= _cfg.kafka.commit_interval_us * 1000) {
-        if (auto r = commit_offsets(); !r) {
+    if (_opts.group
+        && (_offsets_wait
+            || (_offsets_due && mono_nanos() - _last_offsets_ns >= _cfg.kafka.commit_interval_us * 1000))) {
+        if (auto r = commit_offsets_async(); !r) {
             return r.error();
         }
     }
@@ -612,12 +613,7 @@ result<void> process_stage::commit() {
     return ok();
 }
 
-result<void> process_stage::commit_offsets() {
-    if (!_opts.group) {
-        return ok(); // embedded: the positions are in the store's atomic write
-    }
-    _last_offsets_ns = mono_nanos();
-    _offsets_due = false;
+bus::offsets process_stage::offsets_to_commit() const {
     bus::offsets next;
     for (const auto& [id, p] : _parts) {
         int64_t o = p.anchors ? p.anchors->safe_offset(p.written) : p.written;
@@ -625,6 +621,34 @@ result<void> process_stage::commit_offsets() {
             next.emplace_back(partition_id(id), offset(o));
         }
     }
+    return next;
+}
+
+// A commit that did not happen: a rebalance or no coordinator now is
+// retried later (the previous commit is safe); anything else stops the stage.
+result<void> process_stage::commit_failed(error e) {
+    if (e.code != make_error_code(bus::errc::rebalance)) {
+        return e;
+    }
+    // The group is moving partitions: whoever owns them next starts from
+    // the previous commit, which is safe. Try again later, all of them.
+    spdlog::info("process: offsets not committed now: {}", e.what());
+    for (auto& [_, p] : _parts) {
+        p.committed = -1;
+    }
+    _offsets_due = true;
+    return ok();
+}
+
+// Rebalances, finish() and stop(): committed before returning.
+result<void> process_stage::commit_offsets() {
+    if (!_opts.group) {
+        return ok(); // embedded: the positions are in the store's atomic write
+    }
+    _last_offsets_ns = mono_nanos();
+    _offsets_due = false;
+    _offsets_wait.reset(); // this commit covers more
+    auto next = offsets_to_commit();
     if (next.empty()) {
         return ok();
     }
@@ -634,17 +658,44 @@ result<void> process_stage::commit_offsets() {
     }
     _dlq_unflushed = false;
     if (auto r = _in.commit(next); !r) {
-        if (r.error().code == make_error_code(bus::errc::rebalance)) {
-            // The group is moving partitions: whoever owns them next starts
-            // from the previous commit, which is safe. Try again later.
-            spdlog::info("process: offsets not committed now: {}", r.error().what());
-            _offsets_due = true;
-            return ok();
-        }
-        return r;
+        return commit_failed(r.error());
     }
     for (const auto& [p, o] : next) {
         _parts[p()].committed = o();
+    }
+    return ok();
+}
+
+// The periodic commit, from step(): the offsets are taken now and committed
+// once what was sent before them is acknowledged, without waiting for the
+// brokers here. Waiting (a flush and a commit's round trip, 10 to 20 ms once
+// a second) held up every tick behind it.
+result<void> process_stage::commit_offsets_async() {
+    if (!_offsets_wait) {
+        _last_offsets_ns = mono_nanos();
+        _offsets_due = false;
+        auto next = offsets_to_commit();
+        if (next.empty()) {
+            return ok();
+        }
+        _offsets_wait = offsets_wait{_out.mark(), std::move(next)};
+    }
+    auto d = _out.delivered(_offsets_wait->mark);
+    if (!d) {
+        return d.error();
+    }
+    if (!*d) {
+        return ok();
+    }
+    auto next = std::move(_offsets_wait->next);
+    _offsets_wait.reset();
+    if (auto r = _in.commit_async(next); !r) {
+        return commit_failed(r.error());
+    }
+    for (const auto& [p, o] : next) {
+        if (auto it = _parts.find(p()); it != _parts.end()) {
+            it->second.committed = o();
+        }
     }
     return ok();
 }

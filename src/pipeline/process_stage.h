@@ -176,6 +176,9 @@ private:
     void apply(const bus::record_view& rec, part& p);
     void take(engine_slot& s, const part* p);
     result<void> commit_offsets();
+    bus::offsets offsets_to_commit() const;
+    result<void> commit_offsets_async();
+    result<void> commit_failed(error e);
     result<void> mark_covered();
     bool take_batch();
     result<step_status> backoff(error e);
@@ -229,6 +232,13 @@ private:
     int64_t _last_retention_ns = 0;
     int64_t _newest_event = INT64_MIN; // of the ticks accepted since the start: retention counts from it
     bool _offsets_due = false;
+    // The periodic offset commit waits, without blocking the stage, until
+    // the candles and dead letters sent before it are acknowledged.
+    struct offsets_wait {
+        uint64_t mark = 0; // _out.mark() when the offsets were taken
+        bus::offsets next;
+    };
+    std::optional<offsets_wait> _offsets_wait;
     bool _unwritten = false; // the buffers hold a batch the store has not taken yet
     bool _published = false; // and its candles went to market.candles
     int64_t _retry_at_ns = 0;

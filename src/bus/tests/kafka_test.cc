@@ -135,6 +135,73 @@ TEST(kafka, commits_carry_metadata_and_survive_the_consumer) {
     EXPECT_EQ(**plain, offset(42));
 }
 
+// delivered(mark) is flush() without the wait: true once every record sent
+// before the mark is acknowledged, and then a consumer reads them all.
+TEST(kafka, delivered_tells_when_every_record_before_a_mark_is_acknowledged) {
+    cluster c;
+    ASSERT_TRUE(c.mc->create_topic("t", 4, 3).has_value());
+    auto p = producer_for(c);
+    auto none = p->delivered(p->mark());
+    ASSERT_TRUE(none.has_value()) << none.error().what();
+    EXPECT_TRUE(*none) << "nothing sent, nothing to wait for";
+    for (int i = 0; i < 500; ++i) {
+        ASSERT_TRUE(p->send("t", "SYM" + std::to_string(i % 9), "v", 0).has_value());
+    }
+    const uint64_t m = p->mark();
+    bool done = false;
+    for (int i = 0; i < 1000 && !done; ++i) {
+        auto d = p->delivered(m);
+        ASSERT_TRUE(d.has_value()) << d.error().what();
+        done = *d;
+        if (!done) {
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    ASSERT_TRUE(done) << "500 records not acknowledged within 10 s";
+    EXPECT_EQ(p->in_flight(), 0);
+    auto k = consumer_for(c, "gd");
+    offsets start;
+    for (int32_t i = 0; i < 4; ++i) {
+        start.emplace_back(partition_id(i), offset(0));
+    }
+    ASSERT_TRUE(k->assign("t", start).has_value());
+    EXPECT_EQ(poll_n(*k, 500).size(), 500u);
+}
+
+// An asynchronous commit lands without a wait; one the coordinator refuses
+// is returned by the next commit call, and the commit after it lands.
+TEST(kafka, commit_async_lands_and_a_refused_one_comes_back_from_the_next_call) {
+    cluster c;
+    fill_four_partitions(c);
+    auto k = consumer_for(c, "ga");
+    ASSERT_TRUE(k->assign("t", {{partition_id(0), offset(0)}, {partition_id(1), offset(0)}}).has_value());
+    auto committed_becomes = [&](int64_t want, int tries = 100) {
+        poll_result pr;
+        for (int i = 0; i < tries; ++i) {
+            pr.clear();
+            EXPECT_TRUE(k->poll(pr, 100, 50ms).has_value()); // serves the commit's answer
+            auto got = k->committed(partition_id(1));
+            EXPECT_TRUE(got.has_value());
+            if (got && *got && (**got)() == want) {
+                return true;
+            }
+        }
+        return false;
+    };
+    ASSERT_TRUE(k->commit_async({{partition_id(1), offset(10)}}).has_value());
+    EXPECT_TRUE(committed_becomes(10));
+
+    constexpr int16_t offset_commit = 8;
+    c.mc->fail_requests(offset_commit, {12}); // OFFSET_METADATA_TOO_LARGE
+    ASSERT_TRUE(k->commit_async({{partition_id(1), offset(20)}}).has_value());
+    EXPECT_FALSE(committed_becomes(20, 20));
+    auto next = k->commit_async({{partition_id(1), offset(30)}});
+    ASSERT_FALSE(next.has_value()) << "the refused commit is reported";
+    EXPECT_NE(next.error().what().find("commit"), std::string::npos) << next.error().what();
+    ASSERT_TRUE(k->commit_async({{partition_id(1), offset(30)}}).has_value());
+    EXPECT_TRUE(committed_becomes(30));
+}
+
 TEST(kafka, group_rebalance_calls_the_listener_and_seek_in_on_assigned_applies) {
     cluster c;
     fill_four_partitions(c);
