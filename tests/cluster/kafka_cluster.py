@@ -388,7 +388,8 @@ class cluster:
         props = os.path.join(self.node_dir(node), "server.properties")
         with open(props, "w") as f:
             f.write(self._properties(node))
-        args = ["format", "-t", self.cluster_id, "-c", props]
+        # "=": a cluster id may begin with "-" (base64url), which would read as an option.
+        args = ["format", f"--cluster-id={self.cluster_id}", "-c", props]
         if self.sasl:
             for u, pw in self.sasl["users"].items():
                 args += ["--add-scram", f"SCRAM-SHA-512=[name={u},password={pw}]"]
