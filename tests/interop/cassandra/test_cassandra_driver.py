@@ -236,7 +236,10 @@ def grafana_session():
         ds = next(d for d in yaml.safe_load(f)["datasources"] if d["type"] == PLUGIN)
     check(ds["jsonData"]["keyspace"] == "market", f"the datasource's keyspace: {ds['jsonData']}")
     credentials = None
-    role = f"{KS}_{ds['jsonData']['user']}"
+    # A role of its own each time: a role dropped and created again under
+    # the same name can meet the node's credentials cache, which still holds
+    # the old password for a few seconds ("Bad credentials").
+    role = f"{KS}_{ds['jsonData']['user']}_{secrets.token_hex(4)}"
     if c.auth:
         credentials = (role, secrets.token_urlsafe(12))
         session.execute(f"CREATE ROLE {role} WITH LOGIN = true AND PASSWORD = '{credentials[1]}'")
