@@ -165,13 +165,17 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const std::filesystem::pa
         {"ticks", family_options(options.write_buffer_bytes, false, cache)},
         {"candles", family_options(small, false, cache)},
         {"latest", family_options(small, true, cache)},
-        {"state", family_options(small, true, cache)},
+        {"state", family_options(std::max<size_t>(options.write_buffer_bytes / 16, 1 << 20), true, cache)},
     };
     // The engine state is written at every commit and read rarely (when a
     // stage starts or takes a partition, and the positions for the topics
     // view's groups): an unsorted memtable takes its puts without a
-    // skip-list search, and each read sorts a copy of it (at most 16 MB),
-    // as a flush does.
+    // skip-list search, and each read sorts a copy of it, as a flush does.
+    // Its memtable is a sixteenth of the ticks' (4 MB): a flush of 16 MB,
+    // mostly overwrites of the same keys, sorted for 66 ms on one of the
+    // two cores and held a store write up as long (`mdsp bench --only kafka`:
+    // p99 21-40 ms in 4 of 15 runs, 10-12 ms in 12 of 12 at 4 MB; the
+    // 100,000-symbol replay took the same time).
     families.back().options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
     db.allow_concurrent_memtable_write = false;
     rocksdb::DB* raw = nullptr;
