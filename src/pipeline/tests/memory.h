@@ -62,6 +62,7 @@ public:
         auto p = partition ? (*partition)() : bus::partition_for(key, n)();
         it->second[static_cast<size_t>(p)].push_back({std::string(key), std::string(value)});
         ++unflushed;
+        ++sent;
         return ok();
     }
     result<void> flush() override {
@@ -69,8 +70,23 @@ public:
             _j.push_back("producer.flush");
         }
         unflushed = 0;
+        acked = sent;
         return ok();
     }
+    // With hold_deliveries, a record counts as acknowledged only after
+    // acknowledge() or flush(), as with brokers that have not answered yet;
+    // without, delivered() is a flush().
+    uint64_t mark() override { return sent; }
+    result<bool> delivered(uint64_t m) override {
+        if (!hold_deliveries) {
+            return bus::producer::delivered(m);
+        }
+        return acked >= m;
+    }
+    void acknowledge() { acked = sent; }
+    bool hold_deliveries = false;
+    uint64_t sent = 0;
+    uint64_t acked = 0;
     result<int32_t> partition_count(std::string_view topic) override {
         auto it = _t.topics.find(topic);
         return it == _t.topics.end() ? 0 : static_cast<int32_t>(it->second.size());
@@ -135,6 +151,20 @@ public:
         }
         return ok();
     }
+    // Journals "bus.commit_async P:O"; fail_next_async is returned once instead.
+    result<void> commit_async(const bus::offsets& next) override {
+        if (fail_next_async) {
+            auto e = std::move(*fail_next_async);
+            fail_next_async.reset();
+            return e;
+        }
+        for (auto [p, o] : next) {
+            _commits[p()] = {o(), _metadata};
+            _j.push_back("bus.commit_async " + std::to_string(p()) + ":" + std::to_string(o()));
+        }
+        return ok();
+    }
+    std::optional<error> fail_next_async;
     result<std::optional<mdsp::offset>> committed(partition_id p) override {
         auto it = _commits.find(p());
         if (it == _commits.end()) {

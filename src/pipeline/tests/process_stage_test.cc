@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include <gtest/gtest.h>
@@ -278,6 +279,58 @@ TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_cov
         published += p.size();
     }
     EXPECT_GT(published, 0u);
+}
+
+// The periodic offset commit waits for the candles sent before it without
+// holding the stage, and one refused for a rebalance is sent again, whole.
+TEST(process_stage, group_offsets_wait_for_the_candles_before_them_without_holding_the_stage) {
+    rig r;
+    r.cfg.kafka.commit_interval_us = 0;
+    r.producer.hold_deliveries = true;
+    // A symbol on each of the two partitions, two minutes between ticks:
+    // windows close, so the offsets a group may commit move.
+    std::array<std::string, 2> sym;
+    for (int i = 0; sym[0].empty() || sym[1].empty(); ++i) {
+        std::string s = "S" + std::to_string(i);
+        auto& slot = sym[static_cast<size_t>(bus::partition_for(s, 2)())];
+        slot = slot.empty() ? s : slot;
+    }
+    for (int i = 0; i < 6; ++i) {
+        r.send(trade_tick(sym[static_cast<size_t>(i % 2)], t0 + i * 120'000'000LL, 100 + i, i + 1));
+    }
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage::options o;
+    o.group = true;
+    o.publish_candles = true;
+    process_stage s(r.cfg, c, r.producer, r.store, o);
+    ASSERT_TRUE(s.start());
+    auto steps = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            ASSERT_TRUE(s.step(0ms));
+        }
+    };
+    steps(10);
+    EXPECT_EQ(s.ticks_processed(), 6u) << "the stage went on while the candles were unacknowledged";
+    EXPECT_NE(std::find(r.j.begin(), r.j.end(), "store.write"), r.j.end());
+    EXPECT_TRUE(r.commits.empty()) << "no offset before the candles it skips are acknowledged";
+
+    r.producer.acknowledge();
+    steps(2);
+    ASSERT_EQ(r.commits.size(), 2u) << "both partitions committed once their candles are acknowledged";
+    auto first = r.commits;
+
+    // A commit refused for a rebalance: the next carries every partition,
+    // not only the one that moved.
+    r.send(trade_tick(sym[0], t0 + 30 * 60'000'000LL, 110, 7));
+    steps(3); // read and written; its offset waits for the candles
+    c.fail_next_async = make_error(bus::errc::rebalance, "the group is rebalancing");
+    r.commits.clear();
+    r.producer.acknowledge();
+    steps(3);
+    ASSERT_EQ(r.commits.size(), 2u) << "after the refusal, every partition again";
+    EXPECT_GT(r.commits[0].first, first[0].first) << "the partition that moved";
+    EXPECT_EQ(r.commits[1].first, first[1].first);
+    ASSERT_TRUE(s.stop());
 }
 
 TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_gets_the_same_candles) {
