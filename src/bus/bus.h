@@ -129,8 +129,9 @@ public:
     virtual result<void> commit(const offsets& next) = 0;
     // commit() without waiting for the coordinator's answer. A commit that
     // failed is returned by the next commit_async() or commit() call, with
-    // errc::rebalance when committing again later is all it takes. Without
-    // an own implementation it is commit().
+    // errc::rebalance when committing again later is all it takes;
+    // commit_async({}) only returns such a failure. Without an own
+    // implementation it is commit().
     virtual result<void> commit_async(const offsets& next) { return commit(next); }
     virtual result<std::optional<mdsp::offset>> committed(partition_id p) = 0;
     // The offset the next appended record will get (the high watermark).

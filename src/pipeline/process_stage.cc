@@ -420,8 +420,7 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         }
     }
     if (_opts.group
-        && (_offsets_wait
-            || (_offsets_due && mono_nanos() - _last_offsets_ns >= _cfg.kafka.commit_interval_us * 1000))) {
+        && (_offsets_wait || mono_nanos() - _last_offsets_ns >= _cfg.kafka.commit_interval_us * 1000)) {
         if (auto r = commit_offsets_async(); !r) {
             return r.error();
         }
@@ -609,7 +608,6 @@ result<void> process_stage::commit() {
     _ticks.clear();
     _pending_ingest.clear();
     _pending = 0;
-    _offsets_due = true;
     return ok();
 }
 
@@ -636,7 +634,6 @@ result<void> process_stage::commit_failed(error e) {
     for (auto& [_, p] : _parts) {
         p.committed = -1;
     }
-    _offsets_due = true;
     return ok();
 }
 
@@ -646,8 +643,13 @@ result<void> process_stage::commit_offsets() {
         return ok(); // embedded: the positions are in the store's atomic write
     }
     _last_offsets_ns = mono_nanos();
-    _offsets_due = false;
     _offsets_wait.reset(); // this commit covers more
+    // An earlier periodic commit that was refused: its offsets go again now.
+    if (auto r = _in.commit_async({}); !r) {
+        if (auto f = commit_failed(r.error()); !f) {
+            return f;
+        }
+    }
     auto next = offsets_to_commit();
     if (next.empty()) {
         return ok();
@@ -670,12 +672,18 @@ result<void> process_stage::commit_offsets() {
 // once what was sent before them is acknowledged, without waiting for the
 // brokers here. Waiting (a flush and a commit's round trip, 10 to 20 ms once
 // a second) held up every tick behind it.
+//
+// Once a commit interval even with nothing new to commit: the answer to the
+// last one comes later, and one refused (the coordinator moved, a broker
+// died under it) must be found and sent again, not believed.
 result<void> process_stage::commit_offsets_async() {
     if (!_offsets_wait) {
         _last_offsets_ns = mono_nanos();
-        _offsets_due = false;
         auto next = offsets_to_commit();
         if (next.empty()) {
+            if (auto r = _in.commit_async({}); !r) {
+                return commit_failed(r.error());
+            }
             return ok();
         }
         _offsets_wait = offsets_wait{_out.mark(), std::move(next)};

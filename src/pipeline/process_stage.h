@@ -231,7 +231,6 @@ private:
     int64_t _last_lag_ns = 0;
     int64_t _last_retention_ns = 0;
     int64_t _newest_event = INT64_MIN; // of the ticks accepted since the start: retention counts from it
-    bool _offsets_due = false;
     // The periodic offset commit waits, without blocking the stage, until
     // the candles and dead letters sent before it are acknowledged.
     struct offsets_wait {

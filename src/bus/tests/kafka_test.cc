@@ -169,7 +169,8 @@ TEST(kafka, delivered_tells_when_every_record_before_a_mark_is_acknowledged) {
 }
 
 // An asynchronous commit lands without a wait; one the coordinator refuses
-// is returned by the next commit call, and the commit after it lands.
+// is returned by the next commit call (even one with nothing to commit),
+// and the commit after it lands.
 TEST(kafka, commit_async_lands_and_a_refused_one_comes_back_from_the_next_call) {
     cluster c;
     fill_four_partitions(c);
@@ -195,7 +196,7 @@ TEST(kafka, commit_async_lands_and_a_refused_one_comes_back_from_the_next_call) 
     c.mc->fail_requests(offset_commit, {12}); // OFFSET_METADATA_TOO_LARGE
     ASSERT_TRUE(k->commit_async({{partition_id(1), offset(20)}}).has_value());
     EXPECT_FALSE(committed_becomes(20, 20));
-    auto next = k->commit_async({{partition_id(1), offset(30)}});
+    auto next = k->commit_async({}); // with nothing to commit: the stage's check once an interval
     ASSERT_FALSE(next.has_value()) << "the refused commit is reported";
     EXPECT_NE(next.error().what().find("commit"), std::string::npos) << next.error().what();
     ASSERT_TRUE(k->commit_async({{partition_id(1), offset(30)}}).has_value());

@@ -145,18 +145,37 @@ public:
         return ok();
     }
     result<void> commit(const bus::offsets& next) override {
+        if (_refused) {
+            auto e = std::move(*_refused);
+            _refused.reset();
+            return e;
+        }
         for (auto [p, o] : next) {
             _commits[p()] = {o(), _metadata};
             _j.push_back("bus.commit " + std::to_string(p()) + ":" + std::to_string(o()));
         }
         return ok();
     }
-    // Journals "bus.commit_async P:O"; fail_next_async is returned once instead.
+    // Journals "bus.commit_async P:O"; fail_next_async is returned once
+    // instead. refuse_next_async is the answer to the next commit with
+    // offsets, as Kafka's comes: that commit seems to go, lands nowhere, and
+    // the next call (commit_async({}) too) returns the refusal.
     result<void> commit_async(const bus::offsets& next) override {
         if (fail_next_async) {
             auto e = std::move(*fail_next_async);
             fail_next_async.reset();
             return e;
+        }
+        if (_refused) {
+            auto e = std::move(*_refused);
+            _refused.reset();
+            return e;
+        }
+        if (refuse_next_async && !next.empty()) {
+            _refused = std::move(refuse_next_async);
+            refuse_next_async.reset();
+            _j.push_back("bus.commit_async refused");
+            return ok();
         }
         for (auto [p, o] : next) {
             _commits[p()] = {o(), _metadata};
@@ -165,6 +184,7 @@ public:
         return ok();
     }
     std::optional<error> fail_next_async;
+    std::optional<error> refuse_next_async;
     result<std::optional<mdsp::offset>> committed(partition_id p) override {
         auto it = _commits.find(p());
         if (it == _commits.end()) {
@@ -217,6 +237,7 @@ private:
     bool _closed = false;
     std::map<int32_t, int64_t> _pos;
     std::string _metadata;
+    std::optional<error> _refused;
 };
 
 // The store interface over maps; write() is atomic by construction. As a

@@ -330,6 +330,19 @@ TEST(process_stage, group_offsets_wait_for_the_candles_before_them_without_holdi
     ASSERT_EQ(r.commits.size(), 2u) << "after the refusal, every partition again";
     EXPECT_GT(r.commits[0].first, first[0].first) << "the partition that moved";
     EXPECT_EQ(r.commits[1].first, first[1].first);
+
+    // The last commit refused after it went (its answer comes later) with
+    // nothing newer to commit: found at the next interval and sent again.
+    r.send(trade_tick(sym[1], t0 + 60 * 60'000'000LL, 120, 8));
+    steps(3);
+    auto before = r.commits;
+    c.refuse_next_async = make_error(bus::errc::rebalance, "the coordinator moved");
+    r.producer.acknowledge();
+    steps(1);
+    EXPECT_NE(std::find(r.j.begin(), r.j.end(), "bus.commit_async refused"), r.j.end());
+    EXPECT_EQ(r.commits, before) << "the refused commit landed nowhere";
+    steps(3);
+    EXPECT_GT(r.commits[1].first, before[1].first) << "the refused offsets went again";
     ASSERT_TRUE(s.stop());
 }
 

@@ -47,7 +47,10 @@ def test_consumer_groups_and_console_consumer_agree():
             want.update(rows=rows, committed=committed, read=gauges("mdsp_consumer_lag"))
             return committed and all(rows.get(p, (None, 0, None))[2] == v for p, v in committed.items())
 
-        s.wait_for(settled, timeout=120, what="kafka-consumer-groups and mdsp to show the same lag")
+        try:
+            s.wait_for(settled, timeout=120, what="kafka-consumer-groups and mdsp to show the same lag")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nlast seen: {want}") from None
         rows, committed, read = want["rows"], want["committed"], want["read"]
         print(f"kafka-consumer-groups (current, end, lag): {rows}; mdsp_consumer_committed_lag: {committed}; "
               f"mdsp_consumer_lag (read): {read}", flush=True)
