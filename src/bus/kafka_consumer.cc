@@ -79,6 +79,8 @@ struct kafka_consumer::impl {
             {{"topic", topic}, {"partition", std::to_string(p)}});
     }
 
+    bool cooperative = false; // the group's rebalance protocol, as of the last rebalance
+
     metrics::gauge& owned_gauge(int32_t p) {
         return metrics::global().get_gauge("mdsp_kafka_assigned",
                                            "1 while this consumer owns the partition in its group",
@@ -87,7 +89,11 @@ struct kafka_consumer::impl {
 
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
         ++rebalances;
-        bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
+        // NULL once the consumer is closing (the revocation close() makes):
+        // the protocol of the last rebalance holds.
+        if (const char* protocol = rd_kafka_rebalance_protocol(rk.get()); protocol != nullptr) {
+            cooperative = std::string_view(protocol) == "COOPERATIVE";
+        }
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             pending_seeks.clear();
             in_assign = true;

@@ -92,7 +92,7 @@ def test_processor_killed_during_rebalance():
                      if re.search(r"is rebuilt from offset|from this replica's state", l)]
             print("after the kill:", "; ".join(moves[-6:]), flush=True)
             for name, r in reps.items():
-                check(r.stop() == 0, f"replica {name} stops cleanly")
+                check(r.stop() == 0, f"replica {name} stops cleanly:\n" + "".join(r.lines[-15:]))
         finally:
             if feed is not None:
                 feed.kill()
