@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/time.h"
@@ -145,10 +146,8 @@ public:
         return ok();
     }
     result<void> commit(const bus::offsets& next) override {
-        if (_refused) {
-            auto e = std::move(*_refused);
-            _refused.reset();
-            return e;
+        if (auto e = take_refused()) {
+            return *e;
         }
         for (auto [p, o] : next) {
             _commits[p()] = {o(), _metadata};
@@ -166,10 +165,8 @@ public:
             fail_next_async.reset();
             return e;
         }
-        if (_refused) {
-            auto e = std::move(*_refused);
-            _refused.reset();
-            return e;
+        if (auto e = take_refused()) {
+            return *e;
         }
         if (refuse_next_async && !next.empty()) {
             _refused = std::move(refuse_next_async);
@@ -238,6 +235,8 @@ private:
     std::map<int32_t, int64_t> _pos;
     std::string _metadata;
     std::optional<error> _refused;
+
+    std::optional<error> take_refused() { return std::exchange(_refused, std::nullopt); }
 };
 
 // The store interface over maps; write() is atomic by construction. As a

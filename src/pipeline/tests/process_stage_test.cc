@@ -20,6 +20,15 @@ using testing::trade_tick;
 
 constexpr int64_t t0 = 1'700'000'040'000'000; // a minute boundary + 40 s
 
+// A replica of a consumer group, as `mdsp process` on Kafka (which also
+// publishes its candles).
+process_stage::options group_options(bool publish_candles) {
+    process_stage::options o;
+    o.group = true;
+    o.publish_candles = publish_candles;
+    return o;
+}
+
 struct rig {
     journal j;
     testing::memory_topics topics;
@@ -252,9 +261,7 @@ TEST(process_stage, group_commits_to_the_bus_only_after_the_store_write_that_cov
         r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
     }
     testing::memory_consumer c(r.topics, r.j, r.commits);
-    process_stage::options o;
-    o.group = true;
-    o.publish_candles = true;
+    auto o = group_options(true);
     process_stage s(r.cfg, c, r.producer, r.store, o);
     ASSERT_TRUE(s.start());
     r.drain(s);
@@ -299,9 +306,7 @@ TEST(process_stage, group_offsets_wait_for_the_candles_before_them_without_holdi
         r.send(trade_tick(sym[static_cast<size_t>(i % 2)], t0 + i * 120'000'000LL, 100 + i, i + 1));
     }
     testing::memory_consumer c(r.topics, r.j, r.commits);
-    process_stage::options o;
-    o.group = true;
-    o.publish_candles = true;
+    auto o = group_options(true);
     process_stage s(r.cfg, c, r.producer, r.store, o);
     ASSERT_TRUE(s.start());
     auto steps = [&](int n) {
@@ -352,8 +357,7 @@ TEST(process_stage, group_rebuilds_a_partition_another_replica_committed_and_get
     for (int i = 0; i < 8; ++i) {
         r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
     }
-    process_stage::options o;
-    o.group = true;
+    auto o = group_options(false);
     // The first replica reads everything; a second one with its own store
     // takes over from the first's commit and must end with the same candle.
     testing::memory_consumer c1(r.topics, r.j, r.commits);
@@ -394,8 +398,7 @@ TEST(process_stage, a_shared_store_is_a_checkpoint_any_replica_takes_over) {
     for (int i = 0; i < 6; ++i) {
         r.send(trade_tick("AAA", t0 + i * 1'000'000, 100 + i, i + 1));
     }
-    process_stage::options o;
-    o.group = true;
+    auto o = group_options(false);
     testing::memory_consumer c1(r.topics, r.j, r.commits);
     process_stage s1(r.cfg, c1, r.producer, r.store, o);
     ASSERT_TRUE(s1.start());
