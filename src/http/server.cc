@@ -391,7 +391,8 @@ private:
             return;
         }
         if (close_after) {
-            return shutdown();
+            shutdown();
+            return linger();
         }
         read();
     }
@@ -401,11 +402,32 @@ private:
         _stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
 
+    // After an answer that closes the connection (a refused body, say), what
+    // the client still sends is read and dropped until it closes too, for at
+    // most linger_time and linger_bytes: closing with unread bytes would
+    // reset the connection, and the client could lose the answer.
+    static constexpr auto linger_time = std::chrono::seconds(2);
+    static constexpr size_t linger_bytes = size_t(16) << 20;
+    void linger() {
+        if (_lingered == 0) {
+            _stream.expires_after(linger_time);
+        }
+        _buffer.consume(_buffer.size());
+        _stream.async_read_some(_buffer.prepare(64 * 1024),
+                                [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                    self->_lingered += n;
+                                    if (!ec && self->_lingered < linger_bytes) {
+                                        self->linger();
+                                    }
+                                });
+    }
+
     beast::tcp_stream _stream;
     beast::flat_buffer _buffer;
     std::optional<bhttp::request_parser<bhttp::string_body>> _parser;
     beast_response _res;
     size_t _reserved = 0; // bytes of _res counted in the server's budget
+    size_t _lingered = 0; // bytes dropped after a closing answer (linger)
     server::impl& _srv;
 };
 
