@@ -22,11 +22,14 @@ using internal::wrapping_sub;
 namespace {
 
 enum window_flags : uint8_t { w_ticks = 1, w_filler = 2, w_lo = 4, w_spike = 8 };
-enum meta_flags : uint8_t { m_real = 1, m_closed = 2 };
+enum meta_flags : uint8_t { m_real = 1, m_closed = 2, m_windows = 4 };
 
 // Keys and values are built in one allocation each: a sparse universe
 // writes several per tick.
 constexpr size_t key_reserve = 48;
+// The most windows a series' embedded list may hold when restored: more
+// than embed_limit, so that a state saved with a larger limit still loads.
+constexpr uint64_t max_embedded = 1024;
 
 std::string key(char kind) {
     std::string k;
@@ -43,9 +46,7 @@ std::string series_key(char kind, const std::string& symbol, int64_t width) {
     return k;
 }
 
-std::string encode_window(const window& x) {
-    std::string v;
-    v.reserve(128); // the longest form: 3 bytes, 4 varints of up to 10, 10 doubles
+void put_window(std::string& v, const window& x) {
     bool lo = x.volume.lo != 0 || x.pv.lo != 0 || x.psum.lo != 0;
     uint8_t f = (x.real() ? w_ticks : 0) | (x.is_filler() ? w_filler : 0) | (lo ? w_lo : 0)
                 | ((x.flags & window::spike) ? w_spike : 0);
@@ -70,11 +71,17 @@ std::string encode_window(const window& x) {
             put_double(v, x.psum.lo);
         }
     }
+}
+
+std::string encode_window(const window& x) {
+    std::string v;
+    v.reserve(128); // the longest form: 3 bytes, 4 varints of up to 10, 10 doubles
+    put_window(v, x);
     return v;
 }
 
-bool decode_window(std::string_view v, window& x) {
-    internal::reader r(v);
+// A window as put_window wrote it, from r's position on.
+bool read_window(internal::reader& r, window& x) {
     uint8_t f = 0;
     uint64_t rev = 0;
     if (!r.byte(f) || !r.varint(rev) || !r.f64(x.close) || (f & (w_ticks | w_filler)) == (w_ticks | w_filler)
@@ -84,7 +91,7 @@ bool decode_window(std::string_view v, window& x) {
     x.revision = static_cast<int64_t>(rev);
     if (f & w_filler) {
         x.make_filler(x.close);
-        return r.done();
+        return true;
     }
     uint64_t count = 0;
     int64_t dt = 0;
@@ -101,7 +108,18 @@ bool decode_window(std::string_view v, window& x) {
     x.close_et = wrapping_add(x.open_et, dt); // a corrupt state must not be undefined behaviour
     x.close_seq = wrapping_add(x.open_seq, dseq);
     x.flags = window::has_ticks | ((f & w_spike) ? window::spike : 0);
-    return r.done() && count > 0;
+    return count > 0;
+}
+
+bool decode_window(std::string_view v, window& x) {
+    internal::reader r(v);
+    return read_window(r, x) && r.done();
+}
+
+// What a window saves: ticks, or a revised filler. An unrevised filler is
+// an empty final window, which restore() derives.
+bool saved(const window& x) {
+    return x.real() || (x.is_filler() && x.revision != 0);
 }
 
 } // namespace
@@ -165,7 +183,7 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         std::string k = key('y');
         k.append(sym.name);
         std::string v;
-        v.reserve(64 + 48 * n);
+        v.reserve(64 + 48 * n + 128); // and usually a window or two (put_embedded)
         put_varint(v, sym.partitions.size());
         for (int32_t p : sym.partitions) {
             put_zigzag(v, p);
@@ -182,11 +200,13 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         }
         put_varint(v, with_real);
         for (size_t i = 0; i < n; ++i) {
-            const auto& s = m.series[sym.first_series + i];
+            const auto sid = static_cast<uint32_t>(sym.first_series + i);
+            auto& s = m.series[sid];
             if (!s.has_real) {
                 continue;
             }
             put_varint(v, static_cast<uint64_t>(s.width));
+            const size_t flags_at = v.size();
             v.push_back(static_cast<char>(m_real | (s.has_closed ? m_closed : 0)));
             // An idle series' base follows the watermark without being saved
             // each time; it is saved as just past its newest window, so the
@@ -198,6 +218,9 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
             if (s.has_closed) {
                 put_zigzag(v, s.closed_idx);
                 put_double(v, s.closed_close);
+            }
+            if (m.put_embedded(sid, v)) {
+                v[flags_at] = static_cast<char>(v[flags_at] | m_windows);
             }
         }
         // The spike estimator, once the symbol has one (absent in the state
@@ -225,6 +248,9 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         if (idx < s.base) {
             continue; // purged since; its delete (if it was saved) is above
         }
+        if (s.embedded) {
+            continue; // its symbol's key, written above, holds it
+        }
         if (s.slot(idx) == 0) {
             continue; // emptied since
         }
@@ -243,6 +269,66 @@ void candle_engine::take_state_changes(std::vector<std::pair<std::string, std::o
         out.emplace_back(std::move(k), encode_window(x));
     }
     m.state_queue.clear();
+}
+
+bool candle_engine::impl::put_embedded(uint32_t sid, std::string& v) {
+    auto& s = series[sid];
+    const int64_t top = s.ring.empty() ? s.base - 1 : s.newest_real;
+    const size_t count_at = v.size();
+    v.push_back(0);
+    size_t count = 0;
+    for (int64_t idx = s.base; idx <= top; ++idx) {
+        if (s.slot(idx) == 0) {
+            continue;
+        }
+        const window& x = at(s, idx);
+        if (!saved(x)) {
+            continue;
+        }
+        if (++count > internal::embed_limit) {
+            break;
+        }
+        put_varint(v, static_cast<uint64_t>(idx - s.base));
+        put_window(v, x);
+    }
+    const bool embed = count <= internal::embed_limit;
+    if (embed) {
+        v[count_at] = static_cast<char>(count);
+    } else {
+        v.resize(count_at);
+    }
+    if (embed != s.embedded) {
+        move_windows(sid, embed);
+    }
+    return embed;
+}
+
+void candle_engine::impl::move_windows(uint32_t sid, bool embed) {
+    // Embedded now: the windows' own keys go. Not any more: each window to
+    // save gets its key at this take (the state queue comes after the
+    // symbols, and held none of this series: mark() queues only the symbol
+    // of an embedded one). An embedded series' windows may carry a stale
+    // state_dirty flag; it is set or cleared here before mark() reads it.
+    auto& s = series[sid];
+    const int64_t top = s.ring.empty() ? s.base - 1 : s.newest_real;
+    for (int64_t idx = s.base; idx <= top; ++idx) {
+        if (s.slot(idx) == 0) {
+            continue;
+        }
+        window& x = at(s, idx);
+        if (embed) {
+            if (x.flags & window::persisted) {
+                x.flags &= static_cast<uint8_t>(~window::persisted);
+                state_deletes.emplace_back(sid, idx);
+            }
+        } else if (saved(x)) {
+            x.flags |= window::state_dirty;
+            state_queue.emplace_back(sid, idx);
+        } else {
+            x.flags &= static_cast<uint8_t>(~window::state_dirty);
+        }
+    }
+    s.embedded = embed;
 }
 
 namespace {
@@ -387,6 +473,26 @@ result<void> candle_engine::impl::restore_series_meta(uint32_t sid, internal::re
     if (!s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
         || s.cursor > s.newest_real + 1) {
         return make_error(errc::bad_state, "series invariants");
+    }
+    s.embedded = (f & m_windows) != 0;
+    if (s.embedded) {
+        uint64_t count = 0;
+        if (!v.varint(count) || count > max_embedded) {
+            return make_error(errc::bad_state, "series windows");
+        }
+        if (count > 0 && s.base > s.newest_real) {
+            return make_error(errc::bad_state, "series windows of an idle series");
+        }
+        // Unsigned: a corrupt base must not overflow.
+        const uint64_t span = static_cast<uint64_t>(s.newest_real) - static_cast<uint64_t>(s.base);
+        for (uint64_t i = 0; i < count; ++i) {
+            uint64_t offset = 0;
+            window x;
+            if (!v.varint(offset) || offset > span || !read_window(v, x)) {
+                return make_error(errc::bad_state, "series window");
+            }
+            r.windows.emplace_back(sid, static_cast<int64_t>(static_cast<uint64_t>(s.base) + offset), x);
+        }
     }
     if (r.has_meta.size() <= sid) {
         r.has_meta.resize(sid + 1);

@@ -36,9 +36,11 @@ constexpr int64_t wrapping_add(int64_t a, int64_t b) noexcept {
 
 inline void put_double(std::string& out, double d) {
     auto bits = std::bit_cast<uint64_t>(d);
+    char b[8];
     for (int i = 0; i < 8; ++i) {
-        out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+        b[i] = static_cast<char>((bits >> (8 * i)) & 0xff);
     }
+    out.append(b, sizeof b); // one capacity check, not eight
 }
 
 // A string that is not the last field of a key: length, then bytes.

@@ -24,6 +24,11 @@ constexpr int64_t max_time = std::numeric_limits<int64_t>::max();
 // cannot be windowed without overflow; such ticks are rejected as late.
 constexpr int64_t time_range = int64_t(1) << 60;
 constexpr size_t max_intervals = 16;
+// A series with at most this many windows to save keeps them in its
+// symbol's engine/y value: a sparse universe then writes one key per symbol
+// a commit, not one per window (see series::embedded).
+constexpr size_t embed_limit = 8;
+static_assert(embed_limit < 128, "the count of embedded windows is one varint byte");
 
 struct string_hash {
     using is_transparent = void;
@@ -101,6 +106,10 @@ struct series {
     int64_t newest_real = 0;
     int64_t cursor = 0;
     bool has_closed = false;
+    // Its windows are saved inside its symbol's engine/y value (a sparse
+    // series: at most embed_limit of them), not one engine/w key each; decided
+    // at each write of that value (take_state_changes).
+    bool embedded = true;
     int64_t closed_idx = 0;
     double closed_close = 0;
     // Derived from the watermark (not saved): windows < final_limit are final,
@@ -258,6 +267,11 @@ struct candle_engine::impl {
     result<void> restore_symbol(std::string_view name, internal::reader& v, restore_scratch& r);
     result<void> restore_legacy_symbol(std::string_view name, internal::reader& v);
     result<void> restore_series_meta(uint32_t sid, internal::reader& v, restore_scratch& r);
+    // Appends series sid's windows to its symbol's value when it has at
+    // most embed_limit to save and says so (series::embedded); moves them
+    // between that and their own keys when the answer changes.
+    bool put_embedded(uint32_t sid, std::string& v);
+    void move_windows(uint32_t sid, bool embed);
     // The series of (symbol, width) at the start of a 'm' or 'w' key.
     result<uint32_t> restored_series(internal::reader& k);
     // After every key: checks references, places windows, derives the fillers
@@ -326,9 +340,14 @@ struct candle_engine::impl {
             update_queue.emplace_back(sid, idx);
         }
     }
-    // ... and its state is saved at the next take_state_changes.
+    // ... and its state is saved at the next take_state_changes: in its
+    // symbol's key when the series is embedded, else in its own.
     void mark(uint32_t sid, int64_t idx, internal::window& x) {
         mark_update(sid, idx, x);
+        if (series[sid].embedded) {
+            mark_meta(sid);
+            return;
+        }
         if (!(x.flags & internal::window::state_dirty)) {
             x.flags |= internal::window::state_dirty;
             state_queue.emplace_back(sid, idx);

@@ -135,9 +135,15 @@ TEST(engine, validate_rejects_bad_configs) {
     EXPECT_NE(r.error().what().find("lateness"), std::string::npos);
 }
 
-std::vector<std::pair<std::string, std::string>> some_state(const engine_config& cfg) {
+// The state of `ticks` ticks of A one second apart: with twelve, more 1s
+// windows than a symbol's key holds (engine/w keys), and one window of each
+// wider interval (in the symbol's key).
+std::vector<std::pair<std::string, std::string>> some_state(const engine_config& cfg, int ticks = 1) {
     candle_engine e(cfg);
-    (void)e.add(make_tick("A", 1'700'000'000'000'000, 1.0, 2.0, 1), partition_id(3));
+    for (int i = 0; i < ticks; ++i) {
+        (void)e.add(make_tick("A", 1'700'000'000'000'000 + i * micros_per_second, 1.0 + i, 2.0, 1 + i),
+                    partition_id(3));
+    }
     std::vector<std::pair<std::string, std::optional<std::string>>> changes;
     e.take_state_changes(changes);
     std::vector<std::pair<std::string, std::string>> kv;
@@ -151,12 +157,13 @@ std::vector<std::pair<std::string, std::string>> some_state(const engine_config&
 
 TEST(engine, restore_rejects_bad_state) {
     engine_config cfg;
-    auto kv = some_state(cfg);
-    ASSERT_GE(kv.size(), 5u);
+    auto kv = some_state(cfg, 12);
+    ASSERT_GE(kv.size(), 15u); // c, p, y and twelve w
+    EXPECT_EQ(kv[3].first.rfind("engine/w", 0), 0u);
     {
         candle_engine e(cfg);
         EXPECT_TRUE(e.restore(kv).has_value());
-        EXPECT_EQ(e.stats().accepted, 1u);
+        EXPECT_EQ(e.stats().accepted, 12u);
         // A second restore, or one after add(), is a misuse.
         EXPECT_EQ(e.restore(kv).error().code, errc::bad_state);
     }
@@ -501,6 +508,96 @@ TEST(engine, a_window_becoming_final_rewrites_only_its_symbol_key) {
     };
     EXPECT_EQ(open_1m(a), open_1m(b));
     EXPECT_EQ(open_1m(a), std::make_tuple(10.0, 12.0, 10.0, 12.0, int64_t(2)));
+}
+
+TEST(engine, a_sparse_series_keeps_its_windows_in_the_symbol_key_a_dense_one_in_their_own) {
+    // One key per symbol a commit in a sparse universe: a series with at most
+    // internal::embed_limit windows to save keeps them in engine/y. Past that
+    // each window has its engine/w key; back under it those keys go again.
+    engine_config cfg;
+    cfg.intervals = {model::interval(micros_per_second), model::interval(micros_per_minute)};
+    cfg.out_of_orderness_us = 0;
+    cfg.allowed_lateness_us = 20 * micros_per_second;
+    const int64_t t0 = 1'704'153'600'000'000;
+    candle_engine e(cfg);
+    std::map<std::string, std::string> kv;
+    std::vector<std::pair<std::string, std::optional<std::string>>> st;
+    std::vector<model::candle> out;
+    std::vector<model::filler_run> runs;
+    std::vector<model::tick> fed;
+    auto tick = [&](int64_t at_s) {
+        fed.push_back(make_tick("A", t0 + at_s * micros_per_second,
+                                10.0 + static_cast<double>(fed.size() % 7), 1.0,
+                                static_cast<int64_t>(fed.size()) + 1));
+        ASSERT_EQ(e.add(fed.back(), partition_id(0)), tick_outcome::accepted);
+    };
+    auto commit = [&] {
+        out.clear();
+        st.clear();
+        e.take_updates(out, runs);
+        e.take_state_changes(st);
+        test::fold_state(kv, st);
+    };
+    auto w_keys = [&] {
+        size_t n = 0;
+        for (const auto& [k, v] : kv) {
+            n += k.rfind("engine/w", 0) == 0 ? 1 : 0;
+        }
+        return n;
+    };
+    // An engine restored from the saved state goes on as one that never
+    // stopped: a tick into the newest windows (restored ones), then finish().
+    auto same_after_restore = [&] {
+        candle_engine restored(cfg);
+        std::vector<std::pair<std::string, std::string>> saved(kv.begin(), kv.end());
+        ASSERT_TRUE(restored.restore(saved).has_value());
+        candle_engine whole(cfg);
+        for (const auto& t : fed) {
+            (void)whole.add(t, partition_id(0));
+        }
+        auto probe = fed.back();
+        probe.seq = sequence(static_cast<int64_t>(fed.size()) + 1);
+        probe.price = 1.0;
+        std::vector<model::candle> a;
+        std::vector<model::candle> b;
+        for (auto* x : {&whole, &restored}) {
+            ASSERT_EQ(x->add(probe, partition_id(0)), tick_outcome::accepted);
+            x->finish();
+            x->take_updates(x == &whole ? a : b, runs);
+        }
+        ASSERT_FALSE(b.empty());
+        for (const auto& c : b) {
+            auto it = std::find_if(a.begin(), a.end(), [&](const model::candle& w) {
+                return test::key_of(w) == test::key_of(c);
+            });
+            ASSERT_NE(it, a.end()) << test::describe(c);
+            EXPECT_EQ(*it, c) << "restored " << test::describe(c) << "\nwhole " << test::describe(*it);
+        }
+    };
+    tick(0);
+    commit();
+    EXPECT_EQ(w_keys(), 0u);
+    EXPECT_EQ(st.size(), 3u) << "c, p and y only";
+    for (int i = 1; i <= 12; ++i) { // twelve more 1s windows within the lateness
+        tick(i);
+    }
+    commit();
+    EXPECT_EQ(w_keys(), 13u) << "the 1s series' windows, each in its key; the 1m window stays in y";
+    same_after_restore();
+    tick(40); // purges the dense stretch: two 1s windows left
+    commit();
+    EXPECT_EQ(w_keys(), 0u);
+    same_after_restore();
+    // Every window a commit saved is in the state: restored, the engine
+    // answers the candles the uninterrupted one does, after every step.
+    for (int i = 41; i <= 60; ++i) {
+        tick(i);
+        if (i % 5 == 0) {
+            commit();
+            same_after_restore();
+        }
+    }
+    EXPECT_GT(w_keys(), 0u);
 }
 
 TEST(engine, a_late_tick_into_the_silence_of_an_idle_symbol_revises_its_fillers) {
