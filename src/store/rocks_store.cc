@@ -378,20 +378,21 @@ result<void> rocks_store::write(const write_batch& b) {
             return make_error(errc::bad_query, "candle of {} has interval {} us; an interval is positive",
                               c.symbol, c.interval.micros());
         }
-        std::string key = internal::candle_key(c.symbol, c.interval.micros(), c.window_start());
+        const size_t key_at = _rows.size();
+        internal::append_candle_key(_rows, c.symbol, c.interval.micros(), c.window_start());
         if (c.trade_count == 0 && !c.backfilled) {
-            auto stored = stored_candle(key, c);
+            auto stored = stored_candle(std::string_view(_rows).substr(key_at), c);
             if (!stored) {
                 return stored.error();
             }
             if (*stored && (*stored)->backfilled) {
+                _rows.resize(key_at);
                 continue; // a filler says less than the vendor's bar
             }
         }
         row_ref& ref = _row_refs.emplace_back();
-        ref.key_at = _rows.size();
-        ref.key_size = key.size();
-        _rows.append(key);
+        ref.key_at = key_at;
+        ref.key_size = _rows.size() - key_at;
         ref.value_at = _rows.size();
         internal::encode_candle(_rows, c);
         ref.value_size = _rows.size() - ref.value_at;
@@ -444,10 +445,10 @@ result<void> rocks_store::write(const write_batch& b) {
     return ok();
 }
 
-result<std::optional<model::candle>> rocks_store::stored_candle(const std::string& key,
+result<std::optional<model::candle>> rocks_store::stored_candle(std::string_view key,
                                                                 const model::candle& like) {
     std::string value;
-    auto s = _db->Get(rocksdb::ReadOptions(), _candles, key, &value);
+    auto s = _db->Get(rocksdb::ReadOptions(), _candles, slice(key), &value);
     if (s.IsNotFound()) {
         return std::optional<model::candle>();
     }

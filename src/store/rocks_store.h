@@ -98,7 +98,7 @@ private:
     std::atomic<bool> _closed{false};
 
     // The stored candle's flags (internal/codec.h), or nullopt when there is none.
-    result<std::optional<model::candle>> stored_candle(const std::string& key, const model::candle& like);
+    result<std::optional<model::candle>> stored_candle(std::string_view key, const model::candle& like);
     // Writer-only state, under _write_mu.
     std::mutex _write_mu;
     uint64_t _next_chunk = 0;

@@ -166,9 +166,18 @@ std::string candle_series_prefix(std::string_view symbol, int64_t interval_micro
     return k;
 }
 
+void append_candle_key(std::string& out, std::string_view symbol, int64_t interval_micros,
+                       int64_t window_start) {
+    out.append(symbol);
+    out.push_back('\0');
+    put_ordered_i64(out, interval_micros);
+    put_ordered_i64(out, window_start);
+}
+
 std::string candle_key(std::string_view symbol, int64_t interval_micros, int64_t window_start) {
-    std::string k = candle_series_prefix(symbol, interval_micros);
-    put_ordered_i64(k, window_start);
+    std::string k;
+    k.reserve(symbol.size() + 17 + 8); // one allocation
+    append_candle_key(k, symbol, interval_micros, window_start);
     return k;
 }
 

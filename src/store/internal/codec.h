@@ -51,6 +51,9 @@ std::string tick_chunk_key(std::string_view symbol, int64_t bucket, uint64_t chu
 std::string tick_bucket_prefix(std::string_view symbol, int64_t bucket);
 // symbol NUL ord(interval micros) ord(window_start)
 std::string candle_key(std::string_view symbol, int64_t interval_micros, int64_t window_start);
+// The same key appended to out (a writer's buffer of many keys).
+void append_candle_key(std::string& out, std::string_view symbol, int64_t interval_micros,
+                       int64_t window_start);
 // symbol NUL ord(interval micros): the prefix of one series.
 std::string candle_series_prefix(std::string_view symbol, int64_t interval_micros);
 
