@@ -257,9 +257,14 @@ void candle_engine::impl::refresh(uint32_t sid, int64_t wm) {
         } else if (!s.ring.empty()) {
             skip_silence(s);
         }
-        if (!was_idle) {
+        if (!was_idle && !s.embedded) {
             // An idle series' base follows the watermark and says nothing a
             // restore needs (the next refresh moves it again): not saved.
+            // Nor is an embedded series' purge: its saved windows and base
+            // are as before it, and a restored engine purges them again at
+            // its first refresh, as this one did (no candle: a purge emits
+            // only windows changed since the last take). Its key is
+            // rewritten with its next change.
             mark_meta(sid);
         }
     }
