@@ -101,13 +101,16 @@ result<std::unique_ptr<cassandra_store>> cassandra_store::open(cassandra_options
         return s->failed("connecting", r.error());
     }
     if (s->_opts.apply_schema) {
+        // Every host agrees on each change before the next: the next
+        // statement may go to another coordinator, which must know the
+        // keyspace or table it names (drivers wait the same way).
         for (const auto& stmt : schema(s->_opts.keyspace, s->_opts.replication)) {
             if (auto r = s->_session.query_sync(stmt); !r) {
                 return s->failed("applying the schema", r.error());
             }
-        }
-        if (auto r = s->_session.wait_for_schema_agreement(std::chrono::seconds(30)); !r) {
-            return s->failed("applying the schema", r.error());
+            if (auto r = s->_session.wait_for_schema_agreement(std::chrono::seconds(30)); !r) {
+                return s->failed("applying the schema", r.error());
+            }
         }
     }
     if (auto r = s->prepare_all(); !r) {

@@ -378,6 +378,26 @@ cassandra_options on_fake(const testing::fake_cassandra& node) {
     return o;
 }
 
+// Each schema statement waits until every host has it: the next may go to
+// another coordinator (a 3-node `mdsp cassandra init` failed on "Keyspace
+// ... doesn't exist" when only the end was waited for).
+TEST(cassandra_store, each_schema_change_waits_for_agreement) {
+    testing::fake_cassandra node;
+    auto st = cassandra_store::open(on_fake(node));
+    ASSERT_TRUE(st) << st.error().what();
+    auto q = node.queries();
+    size_t changes = 0;
+    for (size_t i = 0; i < q.size(); ++i) {
+        if (q[i].starts_with("CREATE") || q[i].starts_with("ALTER")) {
+            ++changes;
+            ASSERT_LT(i + 1, q.size()) << q[i];
+            EXPECT_NE(q[i + 1].find("schema_version"), std::string::npos)
+                << "after " << q[i] << " came " << q[i + 1];
+        }
+    }
+    EXPECT_GE(changes, 4u);
+}
+
 TEST(cassandra_store, claims_on_a_fake_node) {
     testing::fake_cassandra node;
     auto o = on_fake(node);

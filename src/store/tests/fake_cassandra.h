@@ -34,6 +34,11 @@ public:
     int executes = 0;            // statements executed (batch members each count)
     bool keyspace_exists = true; // false: PREPARE fails as on a cluster without the schema
     int page_size_seen = 0;
+    // The text of every QUERY so far, in order.
+    std::vector<std::string> queries() {
+        std::lock_guard lock(_mu);
+        return _queries;
+    }
 
 private:
     enum class kind {
@@ -209,6 +214,7 @@ private:
 
     void answer_query(fake_server::session& s, const cql::frame_header& h, const cql::testing::request& q) {
         using cql::opcode;
+        _queries.push_back(q.text);
         if (q.text.find("schema_version") != std::string::npos) {
             bool local = q.text.find("system.local") != std::string::npos;
             std::vector<cells> rows;
@@ -385,6 +391,7 @@ private:
     }
 
     std::mutex _mu;
+    std::vector<std::string> _queries;
     std::vector<stmt> _stmts;
     std::map<std::pair<std::string, std::string>, std::map<std::pair<int64_t, int64_t>, cells>> _ticks;
     int64_t _clock = 1'000'000'000'000'000; // write times without USING TIMESTAMP: "now", always later
