@@ -30,6 +30,7 @@ constexpr size_t key_reserve = 48;
 // The most windows a series' embedded list may hold when restored: more
 // than embed_limit, so that a state saved with a larger limit still loads.
 constexpr uint64_t max_embedded = 1024;
+constexpr int64_t max_restored_span = int64_t(1) << 22;
 
 std::string key(char kind) {
     std::string k;
@@ -349,6 +350,10 @@ error unconfigured(int64_t width) {
 
 // The partitions a symbol's ticks came from and its watermark floor: the
 // start of an engine/y value, and the whole of an older engine/s one.
+bool in_time_range(int64_t t) {
+    return t > -internal::time_range && t < internal::time_range;
+}
+
 result<void> restore_partitions(internal::symbol_state& sym, internal::reader& v) {
     uint64_t np = 0;
     if (!v.varint(np) || np > 1024) {
@@ -362,7 +367,7 @@ result<void> restore_partitions(internal::symbol_state& sym, internal::reader& v
         }
         sym.partitions.push_back(static_cast<int32_t>(p));
     }
-    if (!v.zigzag(sym.wm_floor)) {
+    if (!v.zigzag(sym.wm_floor) || (sym.wm_floor != internal::no_time && !in_time_range(sym.wm_floor))) {
         return make_error(errc::bad_state, "symbol watermark floor");
     }
     return ok();
@@ -386,7 +391,8 @@ result<uint32_t> candle_engine::impl::restored_series(internal::reader& k) {
 
 result<void> candle_engine::impl::restore_partition(std::string_view id, internal::reader& v) {
     int64_t max_et = 0;
-    if (id.size() != 4 || !v.zigzag(max_et) || !v.done()) {
+    // Ticks beyond the time range are late, so no saved maximum is.
+    if (id.size() != 4 || !v.zigzag(max_et) || !v.done() || !in_time_range(max_et)) {
         return make_error(errc::bad_state, "partition");
     }
     uint32_t p = 0;
@@ -470,9 +476,21 @@ result<void> candle_engine::impl::restore_series_meta(uint32_t sid, internal::re
     if (s.has_closed && (!v.zigzag(s.closed_idx) || !v.f64(s.closed_close))) {
         return make_error(errc::bad_state, "series closed window");
     }
-    if (!s.has_real || s.first_real > s.newest_real || s.cursor < s.first_real
-        || s.cursor > s.newest_real + 1) {
+    // Window numbers of times within the range (so that window arithmetic
+    // cannot overflow), in the order the series keeps them.
+    const int64_t most = internal::time_range / s.width + 2;
+    auto in_range = [most](int64_t idx) { return idx >= -most && idx <= most; };
+    if (!s.has_real || !in_range(s.base) || !in_range(s.first_real) || !in_range(s.newest_real)
+        || (s.has_closed && !in_range(s.closed_idx)) || s.first_real > s.newest_real
+        || s.cursor < s.first_real || s.cursor > s.newest_real + 1) {
         return make_error(errc::bad_state, "series invariants");
+    }
+    // The windows from base to the newest one take a ring slot each: a
+    // corrupt base must not allocate gigabytes. A live series spans about
+    // (out-of-orderness + lateness) / width windows; this allows 48 days of
+    // 1s windows.
+    if (s.base <= s.newest_real && s.newest_real - s.base > max_restored_span) {
+        return make_error(errc::bad_state, "series spans more windows than a restore allows");
     }
     s.embedded = (f & m_windows) != 0;
     if (s.embedded) {
@@ -586,7 +604,8 @@ result<void> candle_engine::impl::restore_finish(restore_scratch& r) {
     const size_t n = widths.size();
     for (auto& sym : symbols) {
         for (int32_t p : sym.partitions) {
-            if (static_cast<size_t>(p) >= partitions.size()) {
+            if (static_cast<size_t>(p) >= partitions.size()
+                || partitions[static_cast<size_t>(p)].max_et == internal::no_time) {
                 return bad_key(sym.name, "symbol refers to a partition without a saved watermark");
             }
         }
@@ -603,6 +622,20 @@ result<void> candle_engine::impl::restore_finish(restore_scratch& r) {
             return bad_key(symbols[sid / n].name, "window without its series or outside it");
         }
         at(s, idx) = x;
+    }
+    // The first and newest windows with ticks, when not purged, were saved
+    // (a window with ticks always is): a state without them is not whole.
+    for (uint32_t sid = 0; sid < series.size(); ++sid) {
+        const auto& s = series[sid];
+        if (!s.has_real || s.ring.empty()) {
+            continue;
+        }
+        for (int64_t idx : {s.first_real, s.newest_real}) {
+            if (idx >= s.base && (peek(s, idx) == nullptr || !peek(s, idx)->real())) {
+                return bad_key(symbols[sid / n].name,
+                               "a series' first or newest window with ticks is missing");
+            }
+        }
     }
     // Fillers are saved only once revised: the others are the empty final
     // windows, implied (see internal::series) as in the engine that saved them.
