@@ -68,9 +68,9 @@ uint64_t process_probe::ticks() const {
     return _accepted.value() + _duplicate.value() + _late.value();
 }
 
-void process_probe::written(int64_t t0_ns, size_t candles, std::span<const int64_t> ingest_us,
+void process_probe::written(int64_t write_ns, size_t candles, std::span<const int64_t> ingest_us,
                             int64_t done_us, std::vector<int64_t>* sink) {
-    _write_latency.observe(static_cast<double>(mono_nanos() - t0_ns) / 1e9);
+    _write_latency.observe(static_cast<double>(write_ns) / 1e9);
     double sum = 0;
     for (int64_t ing : ingest_us) {
         int64_t lat = done_us - ing;

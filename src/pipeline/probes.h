@@ -59,7 +59,7 @@ public:
     // After a store write that began at mono_nanos() = t0_ns, wrote `candles`
     // candles and made the ticks ingested at ingest_us (wall clock, us)
     // readable at done_us. Each latency in us also goes to sink when given.
-    void written(int64_t t0_ns, size_t candles, std::span<const int64_t> ingest_us, int64_t done_us,
+    void written(int64_t write_ns, size_t candles, std::span<const int64_t> ingest_us, int64_t done_us,
                  std::vector<int64_t>* sink);
 
     uint64_t ticks() const;

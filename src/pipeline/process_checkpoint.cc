@@ -82,25 +82,16 @@ result<void> process_stage::assign_shared(partition_id pid, part& p) {
     return ok();
 }
 
-// Shared store: before a write, how far it is to cover ("o"), so that a
-// replica taking a partition over knows how many of the records past the
-// checkpoint a previous owner may already have written candles for.
+// Shared store: before a write, how far it is to cover ("o", one per
+// partition the batch moves, taken with it), so that a replica taking a
+// partition over knows how many of the records past the checkpoint a
+// previous owner may already have written candles for. On the writer's
+// thread with the rest of the write: it reads only the batch.
 result<void> process_stage::mark_covered() {
-    if (!_shared) {
+    if (_wb.marks.empty()) {
         return ok();
     }
-    _marks.clear();
-    _mark_versions.clear();
-    for (const auto& [id, p] : _parts) {
-        if (p.written != p.next) {
-            _marks.emplace_back(p.slot->prefix + "o", be64(p.next));
-            _mark_versions.push_back(version(p));
-        }
-    }
-    if (_marks.empty()) {
-        return ok();
-    }
-    return _store.write(store::write_batch{{}, {}, {}, _marks, {}, _mark_versions});
+    return _store.write(store::write_batch{{}, {}, {}, _wb.marks, {}, _wb.mark_versions});
 }
 
 // A store that is down or overloaded (an I/O error: Cassandra unreachable,

@@ -37,30 +37,6 @@ bool newer(const model::tick& a, const model::tick& b) {
     return a.event_time != b.event_time ? a.event_time > b.event_time : a.seq > b.seq;
 }
 
-// Orders a partition's engine state changes for a store without atomic
-// writes (candle_engine::state_key_symbol): each symbol's keys together,
-// the whole-engine keys last. Returns where those begin; the ends of the
-// symbols' runs go to ends.
-size_t group_by_symbol(std::vector<store::state_change>& changes, std::vector<uint32_t>& ends) {
-    auto sym = [](const store::state_change& c) { return stream::candle_engine::state_key_symbol(c.first); };
-    std::stable_sort(changes.begin(), changes.end(), [&](const auto& a, const auto& b) {
-        auto sa = sym(a), sb = sym(b);
-        if (sa.empty() != sb.empty()) {
-            return sb.empty();
-        }
-        return sa < sb;
-    });
-    size_t i = 0;
-    while (i < changes.size() && !sym(changes[i]).empty()) {
-        auto s = sym(changes[i]);
-        while (i < changes.size() && sym(changes[i]) == s) {
-            ++i;
-        }
-        ends.push_back(static_cast<uint32_t>(i));
-    }
-    return i;
-}
-
 std::string late_reason(const model::tick& t, const config& c) {
     return fmt::format("tick of {} at {} is later than the allowed lateness ({})", t.symbol,
                        format_iso8601(t.event_time()), format_duration(c.engine.allowed_lateness_us));
@@ -273,6 +249,14 @@ result<void> process_stage::assign_group(partition_id pid, part& p) {
 }
 
 void process_stage::on_assigned(const std::vector<partition_id>& ps) {
+    // The store is read below: no write runs beside it. One that failed is
+    // tried again by the next step.
+    if (auto r = collect(true); !r) {
+        if (auto b = backoff(r.error()); !b) {
+            _callback_error = b.error();
+            return;
+        }
+    }
     for (auto pid : ps) {
         part p;
         p.id = pid();
@@ -372,7 +356,11 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         _callback_error.reset();
         return e;
     }
-    if (_unwritten) {
+    // A write on the writer's thread: collected once it ended.
+    if (auto r = collect(false); !r) {
+        return backoff(r.error());
+    }
+    if (_unwritten && _writer.idle()) {
         return retry_write(max_wait);
     }
     _polled.clear();
@@ -384,6 +372,10 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         int64_t left_ms =
             (_cfg.process.commit_interval_us * 1000 - (mono_nanos() - _first_pending_ns)) / 1'000'000;
         timeout = std::chrono::milliseconds(std::clamp<int64_t>(left_ms, 0, max_wait.count()));
+    }
+    // While one is written, look for its end every millisecond (no spin).
+    if (!_writer.idle()) {
+        timeout = std::min(max_wait, std::chrono::milliseconds(1));
     }
     size_t room = static_cast<size_t>(std::max<int64_t>(1, _cfg.process.max_batch - _pending));
     if (auto r = _in.poll(_polled, std::min<size_t>(room, 8192), timeout); !r) {
@@ -412,10 +404,16 @@ result<step_status> process_stage::step(std::chrono::milliseconds max_wait) {
         _pending += static_cast<int64_t>(n);
         _processed.fetch_add(n, std::memory_order_relaxed);
     }
+    // Due: after the last write (waited for, so that a batch is no larger
+    // than without the writer's thread: at 100,000 symbols a batch twice as
+    // large held 100 MB more), the next one starts.
     if (_pending > 0
         && (_pending >= _cfg.process.max_batch
             || mono_nanos() - _first_pending_ns >= _cfg.process.commit_interval_us * 1000 || n == 0)) {
-        if (auto r = commit(); !r) {
+        if (auto r = collect(true); !r) {
+            return backoff(r.error());
+        }
+        if (auto r = write_async(); !r) {
             return backoff(r.error());
         }
     }
@@ -468,7 +466,7 @@ void process_stage::housekeeping() {
             _probe.lag(*lag);
         }
     }
-    if (now - _last_retention_ns > retention_every_ns && _newest_event != INT64_MIN) {
+    if (now - _last_retention_ns > retention_every_ns && _newest_event != INT64_MIN && _writer.idle()) {
         _last_retention_ns = now;
         // Ticks age by event time against the newest tick this stage stored,
         // not the wall clock: a replay of 2019's trades keeps its last 30
@@ -479,136 +477,6 @@ void process_stage::housekeeping() {
             spdlog::warn("store retention: {}", r.error().what());
         }
     }
-}
-
-void process_stage::take(engine_slot& s, const part* p) {
-    for (auto& k : s.delete_keys) {
-        _state.emplace_back(std::move(k), std::nullopt);
-    }
-    s.delete_keys.clear();
-    s.engine.take_updates(_candles, _fillers);
-    _slot_state.clear();
-    s.engine.take_state_changes(_slot_state);
-    const auto base = static_cast<uint32_t>(_state.size());
-    if (_shared_store) {
-        _group_scratch.clear();
-        group_by_symbol(_slot_state, _group_scratch);
-        for (uint32_t e : _group_scratch) {
-            _state_groups.push_back(base + e);
-        }
-    }
-    for (auto& [k, v] : _slot_state) {
-        _state.emplace_back(s.prefix.empty() ? std::move(k) : s.prefix + k, std::move(v));
-    }
-    if (_shared_store) {
-        // The whole-engine keys (and the version base) close the slot's last run.
-        if (_shared && p && p->written != p->next) {
-            _state.emplace_back(s.prefix + "t", be64(p->version_base));
-        }
-        if (_state_groups.empty() || _state_groups.back() != _state.size()) {
-            _state_groups.push_back(static_cast<uint32_t>(_state.size()));
-        }
-    }
-    if (_shared) {
-        const int64_t v = p ? version(*p) : 1;
-        _candle_versions.resize(_candles.size(), v);
-        _state_versions.resize(_state.size(), v);
-    }
-}
-
-// Takes what the engines changed, the positions and the latest prices into
-// the batch buffers; false when there is nothing to write.
-bool process_stage::take_batch() {
-    _candles.clear();
-    _fillers.clear();
-    _state.clear();
-    _candle_versions.clear();
-    _state_versions.clear();
-    _state_groups.clear();
-    for (auto& [id, s] : _slots) {
-        auto it = _parts.find(id);
-        take(*s, it == _parts.end() ? nullptr : &it->second);
-    }
-    for (auto& [id, p] : _parts) {
-        if (p.anchors) {
-            int64_t wm = p.max_event == INT64_MIN ? INT64_MIN : p.max_event - _cfg.engine.out_of_orderness_us;
-            p.anchors->take(wm, _cfg.engine.allowed_lateness_us, p.slot->prefix, _state);
-        }
-        if (p.written != p.next) {
-            if (p.anchors) {
-                _state.emplace_back(p.slot->prefix + "m", be64(p.max_event));
-            }
-            _state.emplace_back(position_key(id), be64(p.next));
-        }
-        if (_shared) {
-            _state_versions.resize(_state.size(), version(p));
-        }
-        if (_shared_store && (_state_groups.empty() || _state_groups.back() != _state.size())) {
-            _state_groups.push_back(static_cast<uint32_t>(_state.size()));
-        }
-    }
-    if (_candles.empty() && _fillers.empty() && _state.empty() && _ticks.empty()) {
-        return false;
-    }
-    _latest_vec.clear();
-    for (auto& [_, t] : _latest) {
-        _latest_vec.push_back(std::move(t));
-    }
-    _latest.clear();
-    return true;
-}
-
-// A batch that failed to write stays in the buffers (_unwritten) and is
-// written again as it was: the engines have handed it over already.
-result<void> process_stage::commit() {
-    if (!_unwritten) {
-        if (!take_batch()) {
-            _pending = 0;
-            return ok();
-        }
-        _unwritten = true;
-        _published = false;
-    }
-    if (_opts.publish_candles && !_published) {
-        for (const auto& c : _candles) {
-            _buf.clear();
-            model::encode_framed(c, _buf);
-            if (auto r = _out.send(_opts.topics.candles, c.symbol, _buf, c.window_start() / 1000); !r) {
-                return r;
-            }
-        }
-        _published = true;
-    }
-    // Embedded, the store's positions skip the dead letters: they go out first.
-    // In a group the offset commit does that (commit_offsets).
-    if (!_opts.group && _dlq_unflushed) {
-        if (auto r = _out.flush(); !r) {
-            return r;
-        }
-        _dlq_unflushed = false;
-    }
-    int64_t t0 = mono_nanos();
-    if (auto r = mark_covered(); !r) {
-        return r;
-    }
-    if (auto r = _store.write(store::write_batch{_ticks, _candles, _latest_vec, _state, _candle_versions,
-                                                 _state_versions, _state_groups});
-        !r) {
-        return r;
-    }
-    _unwritten = false;
-    _probe.written(t0, _candles.size(), _pending_ingest, now_micros(), _opts.latency_sink);
-    if (_opts.on_commit) {
-        _opts.on_commit(_candles, _fillers, _latest_vec);
-    }
-    for (auto& [_, p] : _parts) {
-        p.written = p.next;
-    }
-    _candles_written.fetch_add(_candles.size(), std::memory_order_relaxed);
-    _ticks.clear();
-    _pending_ingest.clear();
-    _pending = 0;
-    return ok();
 }
 
 bus::offsets process_stage::offsets_to_commit() const {

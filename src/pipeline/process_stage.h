@@ -18,6 +18,7 @@
 #include "pipeline/config.h"
 #include "pipeline/dead_letters.h"
 #include "pipeline/internal/rebuild_anchors.h"
+#include "pipeline/internal/store_writer.h"
 #include "pipeline/probes.h"
 #include "pipeline/stage.h"
 #include "store/store.h"
@@ -77,9 +78,15 @@ using commit_observer = std::function<void(std::span<const model::candle>, std::
 // per symbol (quality()).
 //
 // Threads: the stage contract (stage.h): start() on the runner's caller,
-// the rest on the stage's thread, which alone uses consumer, producer and
-// store writes; the bus's rebalance callbacks run inside step()'s poll.
-// The counters below are atomics for other threads.
+// the rest on the stage's thread, which alone uses consumer and producer;
+// the bus's rebalance callbacks run inside step()'s poll. A batch of at
+// least 1,024 records is written to the store on the writer's thread
+// (internal/store_writer.h) while the stage's thread reads and applies the
+// next one; the next batch is taken only after that write has ended, and
+// the positions (and so the offsets committed to a group) move only then,
+// so a crash loses nothing the store has not taken. Rebalances, finish()
+// and stop() wait for a write in flight first. The counters below are
+// atomics for other threads.
 class process_stage final : public stage {
 public:
     struct options {
@@ -114,7 +121,8 @@ public:
     // Called after each store write from then on (before start()).
     void set_on_commit(commit_observer f) { _opts.on_commit = std::move(f); }
 
-    // Writes everything pending to the store now.
+    // Writes everything pending to the store now, on this thread, after a
+    // write in flight on the writer's thread (which may fail instead).
     result<void> commit();
     // Finalizes every window (a bounded input fully read), writes, commits.
     result<void> finish();
@@ -179,8 +187,16 @@ private:
     bus::offsets offsets_to_commit() const;
     result<void> commit_offsets_async();
     result<void> commit_failed(error e);
-    result<void> mark_covered();
+    // Writing (process_write.cc): a batch is taken from the engines into
+    // _wb, then written on this thread (commit) or on the writer's
+    // (write_async; a large batch); collect() finishes a write that ended.
     bool take_batch();
+    result<void> before_write();
+    result<void> write_async();
+    result<void> write_taken(); // the store calls only: any thread
+    result<void> mark_covered();
+    result<void> collect(bool block);
+    void after_write(int64_t started_ns, int64_t ended_ns);
     result<step_status> backoff(error e);
     result<step_status> retry_write(std::chrono::milliseconds max_wait);
     result<step_status> maybe_finish(size_t n);
@@ -209,20 +225,30 @@ private:
     std::optional<error> _callback_error;
 
     bus::poll_result _polled;
-    std::vector<model::tick> _ticks; // accepted since the last write, when ticks are stored
+    // Since the last batch was taken: the accepted ticks (when ticks are
+    // stored), their ingest times, the newest tick per symbol.
+    std::vector<model::tick> _ticks;
+    std::vector<int64_t> _pending_ingest;
     std::unordered_map<std::string, model::tick> _latest;
-    std::vector<model::tick> _latest_vec;
-    std::vector<model::candle> _candles;
-    std::vector<model::filler_run> _fillers; // not stored: readers make fillers (store/fill.h)
-    std::vector<store::state_change> _state;
+    // One store write, taken from the engines. Written from the writer's
+    // thread while a write_async() runs; this thread then leaves it alone.
+    struct batch {
+        std::vector<model::tick> ticks;
+        std::vector<int64_t> ingest; // of its ticks
+        std::vector<model::tick> latest;
+        std::vector<model::candle> candles;
+        std::vector<model::filler_run> fillers; // not stored: readers make fillers (store/fill.h)
+        std::vector<store::state_change> state;
+        std::vector<int64_t> candle_versions; // shared store: one per candle, per state change
+        std::vector<int64_t> state_versions;
+        std::vector<uint32_t> state_groups;     // shared store: runs of state written all or none
+        std::vector<store::state_change> marks; // shared store: how far it covers, written first
+        std::vector<int64_t> mark_versions;
+        std::vector<std::pair<int32_t, int64_t>> covers; // partition, where its position goes
+    };
+    batch _wb;
     std::vector<store::state_change> _slot_state;
-    std::vector<int64_t> _candle_versions; // shared store: one per candle, per state change
-    std::vector<int64_t> _state_versions;
-    std::vector<uint32_t> _state_groups; // shared store: runs of _state written all or none
     std::vector<uint32_t> _group_scratch;
-    std::vector<store::state_change> _marks;
-    std::vector<int64_t> _mark_versions;
-    std::vector<int64_t> _pending_ingest; // ingest times of the ticks of the next write
     std::string _buf;
     int64_t _pending = 0;
     int64_t _first_pending_ns = 0;
@@ -238,7 +264,7 @@ private:
         bus::offsets next;
     };
     std::optional<offsets_wait> _offsets_wait;
-    bool _unwritten = false; // the buffers hold a batch the store has not taken yet
+    bool _unwritten = false; // _wb holds a batch the store has not taken yet (in flight, or failed)
     bool _published = false; // and its candles went to market.candles
     int64_t _retry_at_ns = 0;
     int64_t _retry_delay_ns = 0;
@@ -251,6 +277,8 @@ private:
     std::atomic<uint64_t> _processed{0};
     std::atomic<uint64_t> _dead{0};
     std::atomic<uint64_t> _candles_written{0};
+    // Last: destroyed first, so a running write ends before _wb goes.
+    internal::store_writer _writer;
 };
 
 } // namespace mdsp::pipeline

@@ -6,9 +6,13 @@
 // assert orderings (store write before group commit, dead letters before the
 // positions that skip them).
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -20,6 +24,15 @@
 namespace mdsp::pipeline::testing {
 
 using journal = std::vector<std::string>;
+
+// Appends to a journal. The process stage writes large batches from its
+// writer's thread, beside the producer on its own: appends are serialized;
+// tests read the journal when no write is in flight (after a drain or stop).
+inline void note(journal& j, std::string what) {
+    static std::mutex mu;
+    std::lock_guard lk(mu);
+    j.push_back(std::move(what));
+}
 
 // A trade of size 1 from source "unit", ingested now.
 inline model::tick trade_tick(const std::string& sym, int64_t et, double price, int64_t seq) {
@@ -68,7 +81,7 @@ public:
     }
     result<void> flush() override {
         if (unflushed > 0) {
-            _j.push_back("producer.flush");
+            note(_j, "producer.flush");
         }
         unflushed = 0;
         acked = sent;
@@ -151,7 +164,7 @@ public:
         }
         for (auto [p, o] : next) {
             _commits[p()] = {o(), _metadata};
-            _j.push_back("bus.commit " + std::to_string(p()) + ":" + std::to_string(o()));
+            note(_j, "bus.commit " + std::to_string(p()) + ":" + std::to_string(o()));
         }
         return ok();
     }
@@ -171,12 +184,12 @@ public:
         if (refuse_next_async && !next.empty()) {
             _refused = std::move(refuse_next_async);
             refuse_next_async.reset();
-            _j.push_back("bus.commit_async refused");
+            note(_j, "bus.commit_async refused");
             return ok();
         }
         for (auto [p, o] : next) {
             _commits[p()] = {o(), _metadata};
-            _j.push_back("bus.commit_async " + std::to_string(p()) + ":" + std::to_string(o()));
+            note(_j, "bus.commit_async " + std::to_string(p()) + ":" + std::to_string(o()));
         }
         return ok();
     }
@@ -249,12 +262,13 @@ public:
       : _j(j) {}
 
     result<void> write(const mdsp::store::write_batch& b) override {
+        writer_threads.insert(std::this_thread::get_id());
         if (fail_writes > 0) {
             --fail_writes;
-            _j.push_back("store.write failed");
+            note(_j, "store.write failed");
             return make_error(mdsp::store::errc::io_error, "the store is down");
         }
-        _j.push_back("store.write");
+        note(_j, "store.write");
         for (const auto& t : b.ticks) {
             stored_ticks.push_back(t);
         }
@@ -287,7 +301,8 @@ public:
     }
     std::vector<int64_t> retention_runs; // the event times enforce_retention was given
     bool shared_store = false;
-    int fail_writes = 0;
+    std::atomic<int> fail_writes{0};          // read by a test while a write may be in flight
+    std::set<std::thread::id> writer_threads; // the threads write() was called on
     std::map<std::string, int64_t> candle_versions, state_versions; // kept versions (tombstones too)
     result<mdsp::store::backfill_outcome>
     write_backfill(std::span<const model::candle>, std::span<const mdsp::store::state_change>) override {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -450,7 +451,7 @@ TEST(process_stage, waits_for_a_store_that_is_down_and_writes_the_same_batch_aga
     for (int i = 0; i < 200 && (r.store.fail_writes > 0 || r.store.stored_candles.empty()); ++i) {
         ASSERT_TRUE(s.step(10ms)); // never an error: the stage waits
     }
-    EXPECT_EQ(r.store.fail_writes, 0);
+    EXPECT_EQ(r.store.fail_writes.load(), 0);
     EXPECT_EQ(s.probe().store_retries().value() >= 3, true);
     r.drain(s);
     auto a = *r.store.candles_of("AAA", model::interval(60'000'000));
@@ -458,6 +459,51 @@ TEST(process_stage, waits_for_a_store_that_is_down_and_writes_the_same_batch_aga
     EXPECT_EQ(a[0].trade_count, 4);
     EXPECT_EQ(a[0].close, 103);
     ASSERT_TRUE(s.stop());
+}
+
+TEST(process_stage, writes_large_batches_on_the_writers_thread_and_one_that_failed_again_as_it_was) {
+    // Batches of 1,500 records: each is written on the writer's thread while
+    // the next is read. The first two attempts fail; the stage waits, writes
+    // that batch again, and goes on: exact candles, every position moved.
+    rig r;
+    r.cfg.process.max_batch = 1500;
+    constexpr int n = 6000;
+    for (int i = 0; i < n; ++i) {
+        r.send(trade_tick(i % 2 ? "AAA" : "BBB", t0 + i * 1000, 100 + i % 97, i + 1));
+    }
+    r.store.fail_writes = 2;
+    testing::memory_consumer c(r.topics, r.j, r.commits);
+    process_stage s(r.cfg, c, r.producer, r.store, {});
+    ASSERT_TRUE(s.start());
+    for (int i = 0; i < 300 && (r.store.fail_writes > 0 || s.ticks_processed() < n); ++i) {
+        ASSERT_TRUE(s.step(10ms));
+    }
+    r.drain(s);
+    ASSERT_TRUE(s.stop());
+    EXPECT_EQ(s.ticks_processed(), static_cast<uint64_t>(n));
+    EXPECT_EQ(r.store.fail_writes.load(), 0);
+    EXPECT_GE(s.probe().store_retries().value(), 2u);
+    EXPECT_EQ(r.store.writer_threads.count(std::this_thread::get_id()), 1u); // the retries, the small tail
+    EXPECT_GE(r.store.writer_threads.size(), 2u);                            // and the writer's
+    int64_t positions = 0;
+    for (int32_t p = 0; p < 2; ++p) {
+        if (auto it = r.store.state.find(position_key(p)); it != r.store.state.end()) {
+            positions += from_be64(it->second);
+        }
+    }
+    EXPECT_EQ(positions, n);
+    for (const char* sym : {"AAA", "BBB"}) {
+        const int first = sym[0] == 'A' ? 1 : 0;
+        const int last = n - 2 + first;
+        auto a = *r.store.candles_of(sym, model::interval(60'000'000));
+        ASSERT_EQ(a.size(), 1u) << sym;
+        EXPECT_EQ(a[0].trade_count, n / 2) << sym;
+        EXPECT_EQ(a[0].open, 100 + first % 97) << sym;
+        EXPECT_EQ(a[0].close, 100 + last % 97) << sym;
+        EXPECT_EQ(a[0].high, 196) << sym;
+        EXPECT_EQ(a[0].low, 100) << sym;
+        EXPECT_DOUBLE_EQ(a[0].volume, n / 2) << sym;
+    }
 }
 
 TEST(process_stage, finishes_at_the_end_of_a_bounded_input_only_after_upstream_is_done) {
