@@ -28,6 +28,8 @@ std::string errc_message(errc e) {
         return "unsupported by this client";
     case errc::no_host_available:
         return "no Cassandra host available";
+    case errc::corrupt_segment:
+        return "corrupt CQL v5 segment";
     case errc::server_error:
         return "server error";
     case errc::protocol_error:

@@ -23,6 +23,7 @@ enum class errc {
     auth_required,       // the server asks for credentials and none were configured
     unsupported,         // the server wants something we do not do (an authenticator, a version)
     no_host_available,   // every host of the cluster failed or is down
+    corrupt_segment,     // a v5 segment failed its CRC check: the stream cannot be trusted
     // Server ERROR codes (native protocol v4, section 9).
     server_error,
     protocol_error,

@@ -46,9 +46,16 @@ TEST(cql_frame, hostile_headers_are_refused_before_any_body) {
     ASSERT_FALSE(h);
     EXPECT_EQ(h.error().code, errc::frame_too_large);
 
-    auto v3 = encode_frame(opcode::result, 1, "", 0, true);
-    v3[0] = char(0x83);
-    EXPECT_EQ(decode_header(v3, lim).error().code, errc::unsupported);
+    // v3 to v5 share the 9-byte header (a v3 refusal must be readable); v1
+    // and v2 do not, and v6 is unknown.
+    for (uint8_t v : {0x81, 0x82, 0x86, 0xff}) {
+        auto other = encode_frame(opcode::result, 1, "", 0, true);
+        other[0] = char(v);
+        EXPECT_EQ(decode_header(other, lim).error().code, errc::unsupported) << int(v);
+    }
+    auto v5 = decode_header(encode_frame(opcode::result, 1, "", 0, true, protocol::v5), lim);
+    ASSERT_TRUE(v5);
+    EXPECT_EQ(v5->version, 0x85);
     auto bad_op = encode_frame(opcode::result, 1, "", 0, true);
     bad_op[4] = 0x04;
     EXPECT_EQ(decode_header(bad_op, lim).error().code, errc::malformed_frame);
