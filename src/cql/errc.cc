@@ -66,6 +66,10 @@ std::string errc_message(errc e) {
         return "already exists";
     case errc::unprepared:
         return "statement not prepared on this host";
+    case errc::cdc_write_failure:
+        return "write refused: CDC space exhausted";
+    case errc::cas_write_unknown:
+        return "contended CAS write: outcome unknown";
     case errc::unknown_server_error:
         return "unknown server error code";
     }

@@ -44,21 +44,22 @@ void decode(const frame_header& h, std::string_view body, const limits& lim) {
         MDSP_ASSERT(!m.error().what().empty(), "an error without a message");
         return;
     }
+    protocol v = version_of(h) == uint8_t(protocol::v5) ? protocol::v5 : protocol::v4;
     switch (h.op) {
     case opcode::result: {
-        auto r = decode_result(m->bytes, lim);
+        auto r = decode_result(m->bytes, lim, v);
         if (r && r->kind == result_kind::rows) {
             read_rows(r->rows);
         }
         if (r && r->kind == result_kind::prepared) {
             // Rows without metadata, typed by this statement's result metadata.
-            auto again = decode_result(m->bytes, lim, &r->prepared.result_meta);
+            auto again = decode_result(m->bytes, lim, v, &r->prepared.result_meta);
             (void)again;
         }
         break;
     }
     case opcode::error:
-        if (auto e = decode_error(m->bytes)) {
+        if (auto e = decode_error(m->bytes, v)) {
             MDSP_ASSERT(!to_error(*e).what().empty(), "an empty error message");
         }
         break;
