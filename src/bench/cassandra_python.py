@@ -73,7 +73,8 @@ def connect(spec):
     policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(spec.get("dc") or None))
     profile = ExecutionProfile(load_balancing_policy=policy, request_timeout=30,
                                consistency_level=ConsistencyLevel.LOCAL_QUORUM)
-    # Protocol v4, as mdsp speaks it.
+    # Protocol v4, pinned. mdsp's own client speaks v5 to Cassandra 4+ unless
+    # its URI says protocol_version=4: set that for the same framing on both sides.
     cluster = Cluster(hosts, port=port, auth_provider=auth, ssl_context=ssl_context, protocol_version=4,
                       execution_profiles={EXEC_PROFILE_DEFAULT: profile})
     return cluster, cluster.connect(spec["keyspace"])

@@ -4,7 +4,7 @@
 
 namespace mdsp::cql {
 
-result<std::string> encode_batch(const std::vector<batch_entry>& entries, const batch_params& p) {
+result<std::string> encode_batch(const std::vector<batch_entry>& entries, const batch_params& p, protocol v) {
     if (entries.empty()) {
         return make_error(errc::invalid_argument, "a BATCH needs at least one statement");
     }
@@ -24,8 +24,8 @@ result<std::string> encode_batch(const std::vector<batch_entry>& entries, const 
         internal::write_values(w, e.values);
     }
     w.u16(uint16_t(p.cl));
-    uint8_t flags = (p.serial_cl ? 0x10 : 0) | (p.default_timestamp_us ? 0x20 : 0);
-    w.u8(flags);
+    uint32_t flags = (p.serial_cl ? 0x10 : 0) | (p.default_timestamp_us ? 0x20 : 0);
+    internal::write_flags(w, flags, v);
     if (p.serial_cl) {
         w.u16(uint16_t(*p.serial_cl));
     }

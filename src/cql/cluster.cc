@@ -105,11 +105,10 @@ void session::connect_control(size_t i, callback<void> done) {
                        "there and listens for CQL on port {}",
                        fmt::join(_opts.contact_points, ","), _opts.port));
     }
-    auto o = _opts.conn;
-    o.host = candidates[i].first;
-    o.port = candidates[i].second;
+    auto o = options_for(candidates[i].first, candidates[i].second);
     auto c = connection::create(_io.get_executor(), o);
     c->start([this, c, i, o, done = std::move(done)](result<void> r) mutable {
+        learned_version(o.host, o.port, *c, bool(r));
         if (!r) {
             // Credentials and TLS failures are the same on every host: say so at once.
             if (r.error().code == errc::bad_credentials || r.error().code == errc::auth_required
@@ -317,16 +316,48 @@ void session::maintain() {
     });
 }
 
+// The connection options for a host: the session's, asking first for the
+// protocol version the host spoke last (a forced one still wins).
+connection_options session::options_for(const std::string& address, uint16_t port) {
+    auto o = _opts.conn;
+    o.host = address;
+    o.port = port;
+    for (const auto& h : _hosts) {
+        if (h->address == address && h->port == port && h->version) {
+            o.protocol_hint = *h->version;
+        }
+    }
+    return o;
+}
+
+// After a connection to address:port started (ok) or failed: the host
+// remembers the version it agreed, and says so at info when it is new; a
+// failure forgets it, so the next connection asks for v5 again (a node
+// restarted after an upgrade to Cassandra 4+ gets its v5).
+void session::learned_version(const std::string& address, uint16_t port, const connection& c, bool ok) {
+    for (auto& h : _hosts) {
+        if (h->address != address || h->port != port) {
+            continue;
+        }
+        if (!ok) {
+            h->version.reset();
+        } else if (h->version != c.protocol_version()) {
+            h->version = c.protocol_version();
+            spdlog::info("Cassandra host {} speaks CQL native protocol v{}", h->endpoint(),
+                         int(c.protocol_version()));
+        }
+    }
+}
+
 void session::open_connection(size_t i) {
     auto& h = *_hosts[i];
     ++h.connecting;
-    auto o = _opts.conn;
-    o.host = h.address;
-    o.port = h.port;
+    auto o = options_for(h.address, h.port);
     auto c = connection::create(_io.get_executor(), o, h.probe.get());
     c->start([this, i, c](result<void> r) {
         auto& h = *_hosts[i];
         --h.connecting;
+        learned_version(h.address, h.port, *c, bool(r));
         if (_stopped) {
             return c->close();
         }

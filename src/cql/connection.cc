@@ -1,5 +1,7 @@
-// The wire side of a connection: connect, TLS, stream ids, the write queue,
-// the frame reader, request deadlines. The messages are in connection_ops.cc.
+// The wire side of a connection: connect, TLS, connecting again with an
+// older protocol version, stream ids, the write queue, the frame reader (v4
+// frames, or v5 segments), request deadlines. The messages are in
+// connection_ops.cc.
 #include "cql/connection.h"
 
 #include <boost/asio/connect.hpp>
@@ -30,7 +32,8 @@ connection::connection(asio::any_io_executor ex, connection_options opts, host_p
   , _probe(probe)
   , _resolver(_strand)
   , _socket(_strand)
-  , _timer(_strand) {
+  , _timer(_strand)
+  , _version(_opts.protocol_version.value_or(_opts.protocol_hint)) {
     _opts.max_in_flight = std::clamp<size_t>(_opts.max_in_flight, 1, max_stream_ids);
     _pending.resize(_opts.max_in_flight);
     _free_ids.reserve(_opts.max_in_flight);
@@ -110,25 +113,27 @@ void connection::on_connected(callback<void> on_ready) {
         read_more();
         return handshake(std::move(on_ready));
     }
-    _ssl_ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    boost::system::error_code ec;
-    _ssl_ctx->set_default_verify_paths(ec);
-    if (!ec && !_opts.tls.ca_file.empty()) {
-        _ssl_ctx->load_verify_file(_opts.tls.ca_file, ec);
-    }
-    if (!ec && !_opts.tls.cert_file.empty()) {
-        _ssl_ctx->use_certificate_chain_file(_opts.tls.cert_file, ec);
-        if (!ec) {
-            _ssl_ctx->use_private_key_file(_opts.tls.key_file, asio::ssl::context::pem, ec);
+    if (!_ssl_ctx) { // made once: a stream given up by restart() still points at it
+        _ssl_ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+        boost::system::error_code ec;
+        _ssl_ctx->set_default_verify_paths(ec);
+        if (!ec && !_opts.tls.ca_file.empty()) {
+            _ssl_ctx->load_verify_file(_opts.tls.ca_file, ec);
         }
+        if (!ec && !_opts.tls.cert_file.empty()) {
+            _ssl_ctx->use_certificate_chain_file(_opts.tls.cert_file, ec);
+            if (!ec) {
+                _ssl_ctx->use_private_key_file(_opts.tls.key_file, asio::ssl::context::pem, ec);
+            }
+        }
+        if (ec) {
+            auto e = make_error(errc::tls_error,
+                                "cannot load the TLS files (ca_file, cert_file, key_file): {}", ec.message());
+            fail(e);
+            return on_ready(e);
+        }
+        SSL_CTX_set_min_proto_version(_ssl_ctx->native_handle(), TLS1_2_VERSION);
     }
-    if (ec) {
-        auto e = make_error(errc::tls_error, "cannot load the TLS files (ca_file, cert_file, key_file): {}",
-                            ec.message());
-        fail(e);
-        return on_ready(e);
-    }
-    SSL_CTX_set_min_proto_version(_ssl_ctx->native_handle(), TLS1_2_VERSION);
     _tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(_socket), *_ssl_ctx);
     const std::string& name = _opts.tls.server_name.empty() ? _opts.host : _opts.tls.server_name;
     if (_opts.tls.verify) {
@@ -154,6 +159,30 @@ void connection::on_connected(callback<void> on_ready) {
         read_more();
         handshake(std::move(on_ready));
     });
+}
+
+// Gives this attempt's socket up and connects again, speaking v: the server
+// refused the version asked for. Only the handshake was on the wire, and its
+// answer has been read; the handlers of the old socket see _attempt changed
+// and leave the new one alone.
+void connection::restart(protocol v, callback<void> on_ready) {
+    MDSP_ASSERT(v < protocol_version(), "restart with v{} from v{}", int(v), int(protocol_version()));
+    ++_attempt;
+    boost::system::error_code ignored;
+    if (tls()) {
+        _tls->lowest_layer().close(ignored);
+        _retired_tls = std::move(_tls);
+    } else {
+        _socket.close(ignored);
+    }
+    _open = false;
+    _in.clear();
+    _out.clear();
+    _segments_in.reset();
+    _segments_out.reset();
+    _negotiating = true;
+    _version.store(v, std::memory_order_release);
+    do_connect(std::move(on_ready));
 }
 
 void connection::send(opcode op, std::string body, raw_callback cb) {
@@ -184,27 +213,42 @@ void connection::dispatch(opcode op, std::string body, raw_callback cb) {
     _pending[size_t(id)] = pending{std::move(cb), std::chrono::steady_clock::now() + _opts.request_timeout};
     _in_flight_count.store(_opts.max_in_flight - _free_ids.size(), std::memory_order_relaxed);
     uint8_t flags = 0;
-    if (_compress && body.size() >= _opts.compress_min_bytes) {
+    if (_compress && body.size() >= _opts.compress_min_bytes) { // v4; v5 compresses segments
         body = lz4_compress(body);
         flags |= flag_compression;
     }
-    _out += encode_frame(op, id, body, flags);
+    if (_segments_out) {
+        _segments_out->add(encode_frame(op, id, body, flags, false, protocol_version()));
+    } else {
+        _out += encode_frame(op, id, body, flags, false, protocol_version());
+    }
     if (_probe) {
         _probe->request();
     }
     flush();
 }
 
+// Writes what is queued, one write at a time; in v5 the frames queued while
+// the last write was on the wire go out packed in as few segments as fit.
 void connection::flush() {
-    if (_write_busy || _out.empty() || _closed) {
+    if (_write_busy || _closed) {
+        return;
+    }
+    if (_segments_out && !_segments_out->empty()) {
+        _out += _segments_out->take();
+    }
+    if (_out.empty()) {
         return;
     }
     _write_busy = true;
     _writing.swap(_out);
     _out.clear();
-    auto done = [this, self = shared_from_this()](boost::system::error_code ec, size_t) {
+    auto done = [this, self = shared_from_this(), attempt = _attempt](boost::system::error_code ec, size_t) {
         _write_busy = false;
         _writing.clear();
+        if (attempt != _attempt) {
+            return flush(); // the socket given up by restart(): what waits goes on the new one
+        }
         if (ec) {
             return fail(make_error(errc::closed, "writing to {} failed: {}", endpoint(), ec.message()));
         }
@@ -220,7 +264,11 @@ void connection::flush() {
 void connection::read_more() {
     size_t have = _in.size();
     _in.resize(have + read_chunk);
-    auto done = [this, self = shared_from_this(), have](boost::system::error_code ec, size_t n) {
+    auto done = [this, self = shared_from_this(), have, attempt = _attempt](boost::system::error_code ec,
+                                                                            size_t n) {
+        if (attempt != _attempt) {
+            return; // the socket given up by restart()
+        }
         _in.resize(have + n);
         if (_closed) {
             return;
@@ -230,24 +278,9 @@ void connection::read_more() {
             return fail(
                 make_error(errc::closed, "the connection to {} was lost: {}", endpoint(), ec.message()));
         }
-        size_t at = 0;
-        while (_in.size() - at >= header_size && !_closed) {
-            auto h = decode_header(std::string_view(_in).substr(at, header_size), _opts.lim);
-            if (!h) {
-                return fail(
-                    make_error(errc(h.error().code.value()), "from {}: {}", endpoint(), h.error().what()));
-            }
-            if (_in.size() - at - header_size < h->length) {
-                break;
-            }
-            on_frame(*h, _in.substr(at + header_size, h->length));
-            at += header_size + h->length;
+        if (read_frames(attempt)) {
+            read_more();
         }
-        if (_closed) {
-            return;
-        }
-        _in.erase(0, at);
-        read_more();
     };
     auto buf = asio::buffer(_in.data() + have, read_chunk);
     if (tls()) {
@@ -257,11 +290,68 @@ void connection::read_more() {
     }
 }
 
+// Hands each whole frame read to on_frame: frames one after the other (v4,
+// and v5 until STARTUP is answered), then, from the moment the handshake
+// turns segments on, the envelopes out of segments. False when a frame
+// closed the connection or restarted it (its bytes are gone then).
+bool connection::read_frames(unsigned attempt) {
+    auto gone = [&] { return _closed || attempt != _attempt; };
+    size_t at = 0;
+    while (!gone()) {
+        auto rest = std::string_view(_in).substr(at);
+        if (_segments_in) {
+            std::vector<envelope> envelopes;
+            auto n = _segments_in->read(rest, envelopes);
+            if (!n) {
+                fail(make_error(errc(n.error().code.value()), "from {}: {}; closing the connection",
+                                endpoint(), n.error().what()));
+                return false;
+            }
+            at += *n;
+            for (auto& e : envelopes) {
+                on_frame(e.h, std::move(e.body));
+                if (gone()) {
+                    return false;
+                }
+            }
+            break;
+        }
+        if (rest.size() < header_size) {
+            break;
+        }
+        auto h = decode_header(rest.substr(0, header_size), _opts.lim);
+        if (!h) {
+            fail(make_error(errc(h.error().code.value()), "from {}: {}", endpoint(), h.error().what()));
+            return false;
+        }
+        if (rest.size() - header_size < h->length) {
+            break;
+        }
+        at += header_size + h->length;
+        on_frame(*h, std::string(rest.substr(header_size, h->length)));
+    }
+    if (gone()) {
+        return false;
+    }
+    _in.erase(0, at);
+    return true;
+}
+
 void connection::on_frame(const frame_header& h, std::string body) {
     if (!(h.version & response_bit)) {
         return fail(make_error(errc::malformed_frame, "{} sent a request frame (version byte 0x{:02x})",
                                endpoint(), h.version));
     }
+    // A server that refuses the version asked for answers the first request
+    // with an ERROR in its own (the handshake reads it); anything else must
+    // be in the connection's version.
+    if (version_of(h) != uint8_t(protocol_version()) && !(_negotiating && h.op == opcode::error)) {
+        return fail(
+            make_error(errc::malformed_frame,
+                       "{} answered in CQL native protocol v{} on a v{} connection (version byte 0x{:02x})",
+                       endpoint(), version_of(h), int(protocol_version()), h.version));
+    }
+    _negotiating = false;
     // Once LZ4 is asked for at STARTUP the server may compress any frame
     // after it (the authentication exchange included); ours go compressed
     // only once the connection is ready.

@@ -1,7 +1,8 @@
-// The messages of a connection: the handshake (OPTIONS, STARTUP,
-// authentication), QUERY, PREPARE, EXECUTE, BATCH, REGISTER, and preparing
-// again on UNPREPARED.
+// The messages of a connection: the handshake (OPTIONS and the protocol
+// version, STARTUP, authentication), QUERY, PREPARE, EXECUTE, BATCH,
+// REGISTER, preparing again on UNPREPARED, and v5's changed result metadata.
 #include <algorithm>
+#include <cctype>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -14,8 +15,8 @@ namespace asio = boost::asio;
 
 namespace {
 // An ERROR body as a value, or the reason it could not be read.
-mdsp::error error_of(std::string_view body, server_error* out = nullptr) {
-    auto e = decode_error(body);
+mdsp::error error_of(std::string_view body, protocol v, server_error* out = nullptr) {
+    auto e = decode_error(body, v);
     if (!e) {
         return e.error();
     }
@@ -28,6 +29,13 @@ mdsp::error error_of(std::string_view body, server_error* out = nullptr) {
 mdsp::error unexpected(opcode op, std::string_view during) {
     return make_error(errc::malformed_frame, "unexpected opcode 0x{:02x} in answer to {}", int(op), during);
 }
+
+bool contains_nocase(std::string_view text, std::string_view what) {
+    auto it = std::search(text.begin(), text.end(), what.begin(), what.end(), [](char a, char b) {
+        return std::tolower(uint8_t(a)) == std::tolower(uint8_t(b));
+    });
+    return it != text.end();
+}
 } // namespace
 
 void connection::handshake(callback<void> on_ready) {
@@ -35,9 +43,14 @@ void connection::handshake(callback<void> on_ready) {
         if (!r) {
             return on_ready(r.error());
         }
+        if (refused_version(*r, on_ready)) {
+            return;
+        }
         if (r->h.op != opcode::supported) {
-            return on_ready(r->h.op == opcode::error ? error_of(r->body.bytes)
-                                                     : unexpected(r->h.op, "OPTIONS"));
+            auto e = r->h.op == opcode::error ? error_of(r->body.bytes, protocol_version())
+                                              : unexpected(r->h.op, "OPTIONS");
+            fail(e);
+            return on_ready(e);
         }
         auto s = decode_supported(r->body.bytes);
         if (!s) {
@@ -59,6 +72,53 @@ void connection::handshake(callback<void> on_ready) {
     });
 }
 
+// The answer to the first request of an attempt, when it is the server
+// refusing the version asked for (Cassandra: "Invalid or unsupported
+// protocol version (5); supported versions are (3/v3, 4/v4)", in a v4
+// frame; 3.x: "Beta version of the protocol used"; 2.1 answers
+// SERVER_ERROR): connects again with v4 when v5 was asked for and not
+// forced, fails with errc::unsupported otherwise. True when it took the
+// answer.
+bool connection::refused_version(const response& r, callback<void>& on_ready) {
+    if (r.h.op != opcode::error) {
+        return false;
+    }
+    auto e = decode_error(r.body.bytes, protocol::v4); // the same in every version for these codes
+    if (!e || (e->code != 0x000A && e->code != 0x0000)) {
+        return false;
+    }
+    bool older = version_of(r.h) < uint8_t(protocol_version());
+    if (!older && !contains_nocase(e->message, "unsupported protocol version")
+        && !contains_nocase(e->message, "beta version of the protocol")) {
+        return false;
+    }
+    auto asked = protocol_version();
+    if (asked == protocol::v5 && !_opts.protocol_version) {
+        spdlog::debug("Cassandra at {} refuses CQL native protocol v5 ({}); connecting again with v4",
+                      endpoint(), e->message);
+        restart(protocol::v4, std::move(on_ready));
+        return true;
+    }
+    auto err = make_error(
+        errc::unsupported, "Cassandra at {} refuses CQL native protocol v{}{}: {} ({})", endpoint(),
+        int(asked), _opts.protocol_version ? " (protocol_version set)" : "", e->message,
+        asked == protocol::v5 ? "leave protocol_version unset to fall back to v4, or set it to 4"
+                              : "this client needs v4 at least: Cassandra 2.2 or later, or ScyllaDB");
+    fail(err);
+    on_ready(err);
+    return true;
+}
+
+// v5 (section 2.3.1): from the answer to STARTUP on (READY or AUTHENTICATE),
+// frames travel in segments both ways, LZ4-compressed when it was agreed.
+void connection::start_segments() {
+    if (protocol_version() == protocol::v4) {
+        return;
+    }
+    _segments_in.emplace(_opts.lz4, _opts.lim);
+    _segments_out.emplace(_opts.lz4, _opts.compress_min_bytes);
+}
+
 void connection::startup(callback<void> on_ready) {
     auto ready = [this, on_ready](result<void> r) mutable {
         if (!r) {
@@ -66,7 +126,11 @@ void connection::startup(callback<void> on_ready) {
             return on_ready(r);
         }
         _ready = true;
-        _compress = _opts.lz4;
+        _compress = _opts.lz4 && protocol_version() == protocol::v4;
+        if (_probe) {
+            _probe->protocol_version(protocol_version());
+        }
+        spdlog::debug("CQL connection to {} ready, native protocol v{}", endpoint(), int(protocol_version()));
         sweep();
         on_ready(ok());
     };
@@ -77,8 +141,10 @@ void connection::startup(callback<void> on_ready) {
              }
              switch (r->h.op) {
              case opcode::ready:
+                 start_segments();
                  return ready(ok());
              case opcode::authenticate: {
+                 start_segments();
                  auto name = decode_authenticate(r->body.bytes);
                  if (!name) {
                      return ready(name.error());
@@ -86,7 +152,7 @@ void connection::startup(callback<void> on_ready) {
                  return authenticate(*name, std::move(ready));
              }
              case opcode::error:
-                 return ready(error_of(r->body.bytes));
+                 return ready(error_of(r->body.bytes, protocol_version()));
              default:
                  return ready(unexpected(r->h.op, "STARTUP"));
              }
@@ -116,7 +182,7 @@ void connection::authenticate(const std::string& authenticator, callback<void> r
                  return ready(ok());
              }
              if (r->h.op == opcode::error) {
-                 auto e = error_of(r->body.bytes);
+                 auto e = error_of(r->body.bytes, protocol_version());
                  if (e.code == errc::bad_credentials) {
                      e.message = fmt::format(
                          "Cassandra at {} refused the credentials of user '{}': {}; check the user name "
@@ -150,13 +216,25 @@ void connection::send_result(opcode op, std::string body, std::shared_ptr<const 
                  return cb(r.error());
              }
              if (r->h.op == opcode::result) {
-                 return cb(decode_result(r->body.bytes, _opts.lim, stmt ? &stmt->result_meta : nullptr));
+                 auto known = stmt ? stmt->result() : nullptr;
+                 auto m = decode_result(r->body.bytes, _opts.lim, protocol_version(),
+                                        known ? &known->meta : nullptr);
+                 if (m && stmt && m->kind == result_kind::rows && m->rows.meta.new_metadata_id) {
+                     metadata meta = m->rows.meta;
+                     meta.has_more_pages = false;
+                     meta.paging_state.reset();
+                     meta.new_metadata_id.reset();
+                     spdlog::debug("{}: the result metadata of a prepared statement changed ({} columns)",
+                                   endpoint(), meta.column_count);
+                     stmt->set_result(*m->rows.meta.new_metadata_id, std::move(meta));
+                 }
+                 return cb(std::move(m));
              }
              if (r->h.op != opcode::error) {
                  return cb(unexpected(r->h.op, "a request"));
              }
              server_error se;
-             auto e = error_of(r->body.bytes, &se);
+             auto e = error_of(r->body.bytes, protocol_version(), &se);
              if (e.code == errc::unprepared && attempt == 0 && _known.count(se.unprepared_id)) {
                  return reprepare(se.unprepared_id, [this, self, op, again = std::move(again), stmt,
                                                      cb = std::move(cb)](result<void> p) mutable {
@@ -176,7 +254,7 @@ void connection::send_result(opcode op, std::string body, std::shared_ptr<const 
 void connection::reprepare(const std::string& id, std::function<void(result<void>)> then) {
     const std::string& cql = _known[id];
     spdlog::debug("preparing again on {} a statement it has forgotten", endpoint());
-    auto body = encode_prepare(cql);
+    auto body = encode_prepare(cql, protocol_version());
     if (!body) {
         return then(body.error());
     }
@@ -185,9 +263,9 @@ void connection::reprepare(const std::string& id, std::function<void(result<void
             return then(r.error());
         }
         if (r->h.op == opcode::error) {
-            return then(error_of(r->body.bytes));
+            return then(error_of(r->body.bytes, protocol_version()));
         }
-        auto m = decode_result(r->body.bytes, _opts.lim);
+        auto m = decode_result(r->body.bytes, _opts.lim, protocol_version());
         if (!m) {
             return then(m.error());
         }
@@ -201,7 +279,7 @@ void connection::reprepare(const std::string& id, std::function<void(result<void
 }
 
 void connection::query(std::string cql, query_params p, callback<result_message> cb) {
-    auto body = encode_query(cql, p);
+    auto body = encode_query(cql, p, protocol_version());
     if (!body) {
         return cb(body.error());
     }
@@ -209,7 +287,7 @@ void connection::query(std::string cql, query_params p, callback<result_message>
 }
 
 void connection::prepare(std::string cql, callback<std::shared_ptr<const prepared>> cb) {
-    auto body = encode_prepare(cql);
+    auto body = encode_prepare(cql, protocol_version());
     if (!body) {
         return cb(body.error());
     }
@@ -227,7 +305,8 @@ void connection::prepare(std::string cql, callback<std::shared_ptr<const prepare
                     s->id = std::move(r->prepared.id);
                     s->cql = std::move(cql);
                     s->bind = std::move(r->prepared.bind);
-                    s->result_meta = std::move(r->prepared.result_meta);
+                    s->set_result(std::move(r->prepared.result_metadata_id),
+                                  std::move(r->prepared.result_meta));
                     _known[s->id] = s->cql;
                     cb(std::shared_ptr<const prepared>(std::move(s)));
                 });
@@ -237,7 +316,7 @@ void connection::execute(std::shared_ptr<const prepared> stmt, query_params p, c
     if (!stmt) {
         return cb(make_error(errc::invalid_argument, "execute() needs a prepared statement, got none"));
     }
-    auto body = encode_execute(stmt->id, p);
+    auto body = encode_execute(stmt->id, stmt->result()->metadata_id, p, protocol_version());
     if (!body) {
         return cb(body.error());
     }
@@ -260,7 +339,7 @@ void connection::batch(std::vector<std::shared_ptr<const prepared>> stmts,
     for (size_t i = 0; i < stmts.size(); ++i) {
         entries.push_back({stmts[i]->id, true, std::move(values[i])});
     }
-    auto body = encode_batch(entries, p);
+    auto body = encode_batch(entries, p, protocol_version());
     if (!body) {
         return cb(body.error());
     }
@@ -289,7 +368,8 @@ void connection::register_events(std::vector<std::string> events, std::function<
             if (r->h.op == opcode::ready) {
                 return cb(ok());
             }
-            cb(r->h.op == opcode::error ? error_of(r->body.bytes) : unexpected(r->h.op, "REGISTER"));
+            cb(r->h.op == opcode::error ? error_of(r->body.bytes, protocol(version_of(r->h)))
+                                        : unexpected(r->h.op, "REGISTER"));
         });
     });
 }

@@ -28,6 +28,8 @@ std::string errc_message(errc e) {
         return "unsupported by this client";
     case errc::no_host_available:
         return "no Cassandra host available";
+    case errc::corrupt_segment:
+        return "corrupt CQL v5 segment";
     case errc::server_error:
         return "server error";
     case errc::protocol_error:
@@ -64,6 +66,10 @@ std::string errc_message(errc e) {
         return "already exists";
     case errc::unprepared:
         return "statement not prepared on this host";
+    case errc::cdc_write_failure:
+        return "write refused: CDC space exhausted";
+    case errc::cas_write_unknown:
+        return "contended CAS write: outcome unknown";
     case errc::unknown_server_error:
         return "unknown server error code";
     }

@@ -11,7 +11,7 @@ namespace mdsp::cql {
 // one (from_server_code in error.cc). Messages carry the details and what to do.
 enum class errc {
     // Client side.
-    malformed_frame = 1, // the server sent bytes that are not valid CQL v4
+    malformed_frame = 1, // the server sent bytes that are not valid CQL (v4 or v5)
     frame_too_large,     // a frame longer than the configured max_frame_bytes
     invalid_argument,    // the caller's input cannot be encoded (too many values, a key too long)
     type_mismatch,       // a column read as a type it does not have, or a value of the wrong size
@@ -23,7 +23,8 @@ enum class errc {
     auth_required,       // the server asks for credentials and none were configured
     unsupported,         // the server wants something we do not do (an authenticator, a version)
     no_host_available,   // every host of the cluster failed or is down
-    // Server ERROR codes (native protocol v4, section 9).
+    corrupt_segment,     // a v5 segment failed its CRC check: the stream cannot be trusted
+    // Server ERROR codes (native protocol v4 section 9, v5 section 8).
     server_error,
     protocol_error,
     bad_credentials,
@@ -42,7 +43,9 @@ enum class errc {
     config_error,
     already_exists,
     unprepared,
-    unknown_server_error, // a code the v4 specification does not list
+    cdc_write_failure,    // v5: the write was refused, the CDC space is full
+    cas_write_unknown,    // v5: a contended CAS write may or may not have been applied
+    unknown_server_error, // a code the specifications do not list
 };
 
 } // namespace mdsp::cql

@@ -1,5 +1,5 @@
-// ERROR (section 4.2.1, codes in section 9): the body with its extras, and
-// the mapping of CQL error codes to cql::errc.
+// ERROR (section 4.2.1, codes in v4 section 9 and v5 section 8): the body
+// with its extras, and the mapping of CQL error codes to cql::errc.
 #include <fmt/format.h>
 
 #include "cql/internal/wire.h"
@@ -33,6 +33,10 @@ errc errc_of_server_code(int32_t code) noexcept {
         return errc::function_failure;
     case 0x1500:
         return errc::write_failure;
+    case 0x1600:
+        return errc::cdc_write_failure;
+    case 0x1700:
+        return errc::cas_write_unknown;
     case 0x2000:
         return errc::syntax_error;
     case 0x2100:
@@ -50,12 +54,34 @@ errc errc_of_server_code(int32_t code) noexcept {
     }
 }
 
-result<server_error> decode_error(std::string_view body) {
+namespace {
+// v5's <reasonmap>: an [int] n, then n pairs of an [inetaddr] and a [short]
+// reason code (each at least 1 + 4 + 2 bytes, so n is bounded by the body).
+void read_reasons(internal::reader& r, server_error& e) {
+    size_t n = r.count32(7, "reasonmap");
+    e.reasons.reserve(n);
+    for (size_t i = 0; i < n && r.ok(); ++i) {
+        auto addr = r.inetaddr("reasonmap endpoint");
+        auto code = r.u16("reasonmap failure code");
+        e.reasons.emplace_back(std::move(addr), code);
+    }
+    e.num_failures = int32_t(n);
+}
+} // namespace
+
+result<server_error> decode_error(std::string_view body, protocol v) {
     internal::reader r(body);
     server_error e;
     e.code = r.i32("error code");
     e.message = std::string(r.string("error message"));
     auto cl = [&] { e.cl = consistency(r.u16("consistency")); };
+    auto failures = [&] {
+        if (v == protocol::v4) {
+            e.num_failures = r.i32("numfailures");
+        } else {
+            read_reasons(r, e);
+        }
+    };
     switch (e.code) {
     case 0x1000: // Unavailable
         cl();
@@ -67,6 +93,9 @@ result<server_error> decode_error(std::string_view body) {
         e.received = r.i32("received");
         e.block_for = r.i32("blockfor");
         e.write_type = std::string(r.string("writeType"));
+        if (v != protocol::v4 && e.write_type == "CAS" && r.remaining() >= 2) {
+            e.contentions = r.u16("contentions");
+        }
         break;
     case 0x1200: // Read_timeout
         cl();
@@ -78,7 +107,7 @@ result<server_error> decode_error(std::string_view body) {
         cl();
         e.received = r.i32("received");
         e.block_for = r.i32("blockfor");
-        e.num_failures = r.i32("numfailures");
+        failures();
         e.data_present = r.u8("data_present") != 0;
         break;
     case 0x1400: // Function_failure
@@ -90,8 +119,13 @@ result<server_error> decode_error(std::string_view body) {
         cl();
         e.received = r.i32("received");
         e.block_for = r.i32("blockfor");
-        e.num_failures = r.i32("numfailures");
+        failures();
         e.write_type = std::string(r.string("writeType"));
+        break;
+    case 0x1700: // CAS_write_unknown (v5)
+        cl();
+        e.received = r.i32("received");
+        e.block_for = r.i32("blockfor");
         break;
     case 0x2400: // Already_exists
         e.keyspace = std::string(r.string("keyspace"));
@@ -109,6 +143,25 @@ result<server_error> decode_error(std::string_view body) {
     return e;
 }
 
+namespace {
+// The replicas that failed: v5 names them and their reason codes, v4 counts them.
+std::string failures_text(const server_error& e) {
+    if (e.reasons.empty()) {
+        return fmt::format("{} failed", e.num_failures);
+    }
+    constexpr size_t shown = 8;
+    std::string out = "failed on";
+    for (size_t i = 0; i < e.reasons.size() && i < shown; ++i) {
+        out += fmt::format("{} {} (reason 0x{:04x})", i == 0 ? "" : ",", e.reasons[i].first,
+                           e.reasons[i].second);
+    }
+    if (e.reasons.size() > shown) {
+        out += fmt::format(" and {} more", e.reasons.size() - shown);
+    }
+    return out;
+}
+} // namespace
+
 mdsp::error to_error(const server_error& e) {
     auto code = errc_of_server_code(e.code);
     std::string cl = e.cl ? std::string(to_string(*e.cl)) : std::string();
@@ -117,13 +170,21 @@ mdsp::error to_error(const server_error& e) {
         return make_error(code, "Cassandra: {} (consistency {}: {} replicas required, {} alive)", e.message,
                           cl, e.required, e.alive);
     case errc::write_timeout:
+    case errc::cas_write_unknown:
+        return make_error(code, "Cassandra: {} (consistency {}, {} of {} replicas answered{}{})", e.message,
+                          cl, e.received, e.block_for, e.write_type.empty() ? "" : ", write type ",
+                          e.write_type);
     case errc::write_failure:
-        return make_error(code, "Cassandra: {} (consistency {}, {} of {} replicas answered, write type {})",
-                          e.message, cl, e.received, e.block_for, e.write_type);
+        return make_error(code,
+                          "Cassandra: {} (consistency {}, {} of {} replicas answered, {}, write type {})",
+                          e.message, cl, e.received, e.block_for, failures_text(e), e.write_type);
     case errc::read_timeout:
-    case errc::read_failure:
         return make_error(code, "Cassandra: {} (consistency {}, {} of {} replicas answered, data {})",
                           e.message, cl, e.received, e.block_for, e.data_present ? "present" : "missing");
+    case errc::read_failure:
+        return make_error(code, "Cassandra: {} (consistency {}, {} of {} replicas answered, {}, data {})",
+                          e.message, cl, e.received, e.block_for, failures_text(e),
+                          e.data_present ? "present" : "missing");
     case errc::already_exists:
         return make_error(code, "Cassandra: {} ({}{}{})", e.message, e.keyspace, e.table.empty() ? "" : ".",
                           e.table);

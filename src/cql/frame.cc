@@ -51,12 +51,12 @@ result<frame_header> decode_header(std::string_view nine, const limits& lim) {
     h.stream = int16_t(r.u16("stream"));
     uint8_t op = r.u8("opcode");
     int32_t len = r.i32("length");
-    if ((h.version & 0x7F) != protocol_version) {
+    if (version_of(h) < 3 || version_of(h) > uint8_t(newest_protocol)) {
         return make_error(
             errc::unsupported,
             "the peer speaks CQL native protocol version {} (byte 0x{:02x}); this client speaks "
-            "only v4 (Cassandra 2.2 and later, ScyllaDB)",
-            h.version & 0x7F, h.version);
+            "v4 (Cassandra 2.2 and later, ScyllaDB) and v5 (Cassandra 4.0 and later)",
+            version_of(h), h.version);
     }
     if (!known_opcode(op)) {
         return make_error(errc::malformed_frame, "unknown CQL opcode 0x{:02x} on stream {}", op, h.stream);
@@ -72,10 +72,11 @@ result<frame_header> decode_header(std::string_view nine, const limits& lim) {
     return h;
 }
 
-std::string encode_frame(opcode op, int16_t stream, std::string_view body, uint8_t flags, bool response) {
+std::string encode_frame(opcode op, int16_t stream, std::string_view body, uint8_t flags, bool response,
+                         protocol v) {
     internal::writer w;
     w.out().reserve(header_size + body.size());
-    w.u8(response ? protocol_version | response_bit : protocol_version);
+    w.u8(response ? uint8_t(v) | response_bit : uint8_t(v));
     w.u8(flags);
     w.u16(uint16_t(stream));
     w.u8(uint8_t(op));
@@ -118,7 +119,7 @@ result<std::string> lz4_decompress(std::string_view compressed, uint32_t max_byt
 
 result<message_body> open_body(const frame_header& h, std::string body, const limits& lim, bool lz4) {
     message_body m;
-    if (h.flags & flag_compression) {
+    if ((h.flags & flag_compression) && version_of(h) < uint8_t(protocol::v5)) {
         if (!lz4) {
             return make_error(errc::malformed_frame,
                               "a frame on stream {} is flagged compressed but no compression was agreed",

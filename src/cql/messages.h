@@ -16,7 +16,8 @@
 // .cc per kind (startup.cc, auth.cc, query.cc, prepare.cc, execute.cc,
 // batch.cc, event.cc, result.cc, error.cc). Encoders return the body (frame.h
 // adds the header); decoders take a body and the limits and never trust a
-// length or a count.
+// length or a count. Those whose layout differs between v4 and v5 take the
+// connection's protocol version.
 namespace mdsp::cql {
 
 // --- STARTUP, OPTIONS/SUPPORTED (startup.cc) ---
@@ -47,9 +48,14 @@ struct query_params {
     std::optional<int64_t> default_timestamp_us; // USING TIMESTAMP for the whole request
     bool skip_metadata = false; // EXECUTE only: rows come without metadata (we have it from PREPARE)
 };
-result<std::string> encode_query(std::string_view cql, const query_params& p);
-result<std::string> encode_prepare(std::string_view cql);
-result<std::string> encode_execute(std::string_view prepared_id, const query_params& p);
+// The flags of QUERY, EXECUTE and BATCH are a [byte] in v4 and an [int] in
+// v5; v5's PREPARE has flags too (none set: no keyspace override).
+result<std::string> encode_query(std::string_view cql, const query_params& p, protocol v);
+result<std::string> encode_prepare(std::string_view cql, protocol v);
+// v5 sends the result metadata id the statement's rows are expected with
+// (from PREPARE, or the last Metadata_changed); v4 has none.
+result<std::string> encode_execute(std::string_view prepared_id, std::string_view result_metadata_id,
+                                   const query_params& p, protocol v);
 
 enum class batch_type : uint8_t { logged = 0, unlogged = 1, counter = 2 };
 struct batch_entry {
@@ -63,7 +69,7 @@ struct batch_params {
     std::optional<consistency> serial_cl;
     std::optional<int64_t> default_timestamp_us;
 };
-result<std::string> encode_batch(const std::vector<batch_entry>& entries, const batch_params& p);
+result<std::string> encode_batch(const std::vector<batch_entry>& entries, const batch_params& p, protocol v);
 
 // --- RESULT (result.cc) ---
 struct column_spec {
@@ -82,6 +88,10 @@ struct metadata {
     bool has_more_pages = false;
     std::optional<std::string> paging_state;
     std::vector<uint16_t> pk_indexes; // Prepared bind metadata only
+    // v5 rows only: the server's new result metadata id when it says the
+    // statement's result metadata changed (Metadata_changed); the columns
+    // then come with the rows and replace the prepared statement's.
+    std::optional<std::string> new_metadata_id;
 };
 
 // One cell of a row: where its bytes are in the rows' data, or null.
@@ -136,7 +146,8 @@ public:
 
 struct prepared_result {
     std::string id;
-    metadata bind; // bind variables, with pk_indexes
+    std::string result_metadata_id; // v5; empty in v4
+    metadata bind;                  // bind variables, with pk_indexes
     metadata result_meta;
 };
 
@@ -160,14 +171,15 @@ struct result_message {
 
 // Decodes a RESULT body. When the rows come with NO_METADATA, known (the
 // prepared statement's result metadata) supplies the column types.
-result<result_message> decode_result(std::string_view body, const limits& lim,
+result<result_message> decode_result(std::string_view body, const limits& lim, protocol v,
                                      const metadata* known = nullptr);
 
 // --- ERROR (error.cc) ---
 struct server_error {
     int32_t code = 0;
     std::string message;
-    // Extras by code (section 9); zero or empty when the code has none.
+    // Extras by code (v4 section 9, v5 section 8); zero or empty when the
+    // code has none.
     std::optional<consistency> cl;
     int32_t required = 0, alive = 0, received = 0, block_for = 0, num_failures = 0;
     bool data_present = false;
@@ -175,8 +187,12 @@ struct server_error {
     std::string keyspace, table, function;
     std::vector<std::string> arg_types;
     std::string unprepared_id;
+    // v5 read and write failures: each failed replica and its reason code
+    // (num_failures is their count); v4 sends only the count.
+    std::vector<std::pair<std::string, uint16_t>> reasons;
+    int32_t contentions = 0; // v5 write timeouts of CAS writes
 };
-result<server_error> decode_error(std::string_view body);
+result<server_error> decode_error(std::string_view body, protocol v);
 errc errc_of_server_code(int32_t code) noexcept;
 // The error as a value: the errc of its code and a message with the server's
 // text and details.

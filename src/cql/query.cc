@@ -25,7 +25,15 @@ void write_values(writer& w, const std::vector<value>& values) {
     }
 }
 
-void write_query_params(writer& w, const query_params& p) {
+void write_flags(writer& w, uint32_t flags, protocol v) {
+    if (v == protocol::v4) {
+        w.u8(uint8_t(flags));
+    } else {
+        w.i32(int32_t(flags));
+    }
+}
+
+void write_query_params(writer& w, const query_params& p, protocol v) {
     enum : uint8_t {
         values = 0x01,
         skip_metadata = 0x02,
@@ -42,7 +50,7 @@ void write_query_params(writer& w, const query_params& p) {
     flags |= p.serial_cl ? serial : 0;
     flags |= p.default_timestamp_us ? timestamp : 0;
     w.u16(uint16_t(p.cl));
-    w.u8(flags);
+    write_flags(w, flags, v);
     if (!p.values.empty()) {
         write_values(w, p.values);
     }
@@ -79,10 +87,10 @@ result<std::string> finish(writer& w, std::string_view what) {
 
 } // namespace internal
 
-result<std::string> encode_query(std::string_view cql, const query_params& p) {
+result<std::string> encode_query(std::string_view cql, const query_params& p, protocol v) {
     internal::writer w;
     w.long_string(cql);
-    internal::write_query_params(w, p);
+    internal::write_query_params(w, p, v);
     return internal::finish(w, "QUERY");
 }
 

@@ -1,5 +1,6 @@
-// RESULT (section 4.2.5): Void, Rows (metadata, paging state, cells),
-// Set_keyspace, Prepared (with v4 partition-key indexes), Schema_change.
+// RESULT (section 4.2.5): Void, Rows (metadata, paging state, in v5 a new
+// result metadata id, cells), Set_keyspace, Prepared (with partition-key
+// indexes, in v5 the result metadata id), Schema_change.
 #include "cql/internal/result.h"
 
 #include <fmt/format.h>
@@ -8,7 +9,12 @@ namespace mdsp::cql {
 namespace internal {
 namespace {
 
-enum : int32_t { global_tables_spec = 0x0001, has_more_pages = 0x0002, no_metadata = 0x0004 };
+enum : int32_t {
+    global_tables_spec = 0x0001,
+    has_more_pages = 0x0002,
+    no_metadata = 0x0004,
+    metadata_changed = 0x0008, // v5
+};
 
 // An [option] type, recursing into collections, UDTs and tuples no deeper
 // than the limit (a hostile nesting cannot exhaust the stack).
@@ -61,7 +67,7 @@ data_type read_type(reader& r, int depth, const limits& lim) {
 
 // Rows metadata (4.2.5.2) or, with prepared set, the bind metadata of a
 // Prepared result (4.2.5.4), which has the partition-key indexes.
-metadata read_metadata(reader& r, const limits& lim, bool prepared) {
+metadata read_metadata(reader& r, const limits& lim, bool prepared, protocol v) {
     metadata m;
     int32_t flags = r.i32("metadata flags");
     int32_t count = r.i32("columns count");
@@ -90,6 +96,17 @@ metadata read_metadata(reader& r, const limits& lim, bool prepared) {
         if (ps) {
             m.paging_state = std::string(*ps);
         }
+    }
+    if (!prepared && v != protocol::v4 && (flags & metadata_changed)) {
+        if (m.no_metadata && r.ok()) {
+            r.fail("Metadata_changed with No_metadata: the changed metadata is missing");
+            return m;
+        }
+        auto id = r.short_bytes("new result metadata id");
+        if (r.ok() && id.empty()) {
+            r.fail("Metadata_changed with an empty new result metadata id");
+        }
+        m.new_metadata_id = std::string(id);
     }
     if (m.no_metadata || !r.ok()) {
         return m;
@@ -122,8 +139,9 @@ metadata read_metadata(reader& r, const limits& lim, bool prepared) {
     return m;
 }
 
-void read_rows(reader& r, const limits& lim, const metadata* known, std::string_view body, rows& out) {
-    out.meta = read_metadata(r, lim, false);
+void read_rows(reader& r, const limits& lim, protocol v, const metadata* known, std::string_view body,
+               rows& out) {
+    out.meta = read_metadata(r, lim, false, v);
     if (!r.ok()) {
         return;
     }
@@ -172,7 +190,8 @@ schema_change read_schema_change(reader& r) {
 
 } // namespace internal
 
-result<result_message> decode_result(std::string_view body, const limits& lim, const metadata* known) {
+result<result_message> decode_result(std::string_view body, const limits& lim, protocol v,
+                                     const metadata* known) {
     internal::reader r(body);
     result_message m;
     int32_t kind = r.i32("result kind");
@@ -182,7 +201,7 @@ result<result_message> decode_result(std::string_view body, const limits& lim, c
         break;
     case 2:
         m.kind = result_kind::rows;
-        internal::read_rows(r, lim, known, body, m.rows);
+        internal::read_rows(r, lim, v, known, body, m.rows);
         break;
     case 3:
         m.kind = result_kind::set_keyspace;
@@ -191,8 +210,11 @@ result<result_message> decode_result(std::string_view body, const limits& lim, c
     case 4:
         m.kind = result_kind::prepared;
         m.prepared.id = std::string(r.short_bytes("prepared id"));
-        m.prepared.bind = internal::read_metadata(r, lim, true);
-        m.prepared.result_meta = internal::read_metadata(r, lim, false);
+        if (v != protocol::v4) {
+            m.prepared.result_metadata_id = std::string(r.short_bytes("result metadata id"));
+        }
+        m.prepared.bind = internal::read_metadata(r, lim, true, v);
+        m.prepared.result_meta = internal::read_metadata(r, lim, false, v);
         if (r.ok() && m.prepared.id.empty()) {
             r.fail("an empty prepared id");
         }

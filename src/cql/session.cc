@@ -214,7 +214,7 @@ void session::attempt(std::shared_ptr<request> r) {
         return c->query(r->cql, std::move(p), std::move(done));
     case request::kind::execute:
         p.values = r->values;
-        p.skip_metadata = !r->stmt->result_meta.columns.empty();
+        p.skip_metadata = !r->stmt->result()->meta.columns.empty();
         return c->execute(r->stmt, std::move(p), std::move(done));
     case request::kind::batch: {
         batch_params b;
@@ -321,8 +321,8 @@ std::vector<host_info> session::hosts() {
                asio::post(_io, [this, cb] {
                    std::vector<host_info> out;
                    for (const auto& h : _hosts) {
-                       out.push_back(
-                           {h->address, h->port, h->dc, h->rack, h->up && !h->removed, h->tokens.size()});
+                       out.push_back({h->address, h->port, h->dc, h->rack, h->up && !h->removed,
+                                      h->tokens.size(), h->version ? int(*h->version) : 0});
                    }
                    cb(std::move(out));
                });

@@ -65,12 +65,15 @@ struct host_info {
     std::string rack;
     bool up = false;
     size_t tokens = 0;
+    int protocol_version = 0; // of its connections (5 or 4); 0 before the first
 };
 
 // A Cassandra cluster: its hosts (from system.local and system.peers_v2,
 // or system.peers on servers before 4.0), a small pool of connections to
 // each, the token ring, and a control connection registered for topology
-// and status events. Requests go to a replica of their partition when the
+// and status events. Each host's protocol version is negotiated by its
+// first connection (v5, or v4 when it refuses v5) and remembered: its later
+// connections ask for that one at once. Requests go to a replica of their partition when the
 // prepared statement names the partition key (token-aware), local data
 // centre first, the least busy connection of a host; failures are retried
 // per retry_policy for idempotent statements only.
@@ -135,6 +138,8 @@ private:
     void rebuild_ring();
     void maintain();
     void open_connection(size_t h);
+    connection_options options_for(const std::string& address, uint16_t port);
+    void learned_version(const std::string& address, uint16_t port, const connection& c, bool ok);
     void on_event(const event& e);
     size_t host_index(const std::string& address, uint16_t port);
 

@@ -6,10 +6,16 @@
 #include <string_view>
 #include <vector>
 
-// Protocol constants and the values a statement binds (native protocol v4).
+// Protocol constants and the values a statement binds (native protocol v4
+// and v5).
 namespace mdsp::cql {
 
-inline constexpr uint8_t protocol_version = 4;
+// The native protocol versions this client speaks: v4 (Cassandra 2.2+,
+// ScyllaDB) and v5 (Cassandra 4.0+, where it is no longer beta). A
+// connection asks for the newest and falls back to v4 when the server
+// refuses it (connection.h).
+enum class protocol : uint8_t { v4 = 4, v5 = 5 };
+inline constexpr protocol newest_protocol = protocol::v5;
 inline constexpr uint8_t response_bit = 0x80; // set in the version byte of responses
 
 enum class opcode : uint8_t {

@@ -51,13 +51,26 @@ result<void> apply_param(cluster_uri& out, std::string_view key, std::string_vie
                               "the Cassandra URI's compression must be lz4 or none, got '{}'", v);
         }
         o.conn.lz4 = v == "lz4";
+    } else if (key == "protocol_version") {
+        if (v == "4" || v == "5") {
+            o.conn.protocol_version = protocol(v[0] - '0');
+        } else if (v == "auto") {
+            o.conn.protocol_version.reset();
+        } else {
+            return make_error(
+                errc::invalid_argument,
+                "the Cassandra URI's protocol_version must be 4, 5 or auto (v5, falling back to "
+                "v4 on servers without it), got '{}'",
+                v);
+        }
     } else if (key == "password") {
         return make_error(errc::invalid_argument,
                           "a password does not belong in the Cassandra URI (it would show in process lists "
                           "and logs); set MDSP_CASSANDRA_PASSWORD instead");
     } else {
         return make_error(errc::invalid_argument,
-                          "unknown Cassandra URI parameter '{}' (known: dc, user, tls, ca_file, compression)",
+                          "unknown Cassandra URI parameter '{}' (known: dc, user, tls, ca_file, compression, "
+                          "protocol_version)",
                           key);
     }
     return ok();

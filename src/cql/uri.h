@@ -11,8 +11,10 @@ namespace mdsp::cql {
 
 // A cluster as users name it on the command line (DESIGN.md, --store):
 //   cassandra://host1,host2:9042/market?dc=dc1&user=mdsp&tls=true&ca_file=/etc/ca.pem&compression=lz4
+//   &protocol_version=4
 // A host without a port takes the one given last (9042 when none is). The
-// path is the keyspace. The password is never part of a URI: the caller
+// path is the keyspace. protocol_version is 4, 5 or auto (the default: v5,
+// or v4 with servers that refuse it). The password is never part of a URI: the caller
 // reads MDSP_CASSANDRA_PASSWORD and passes it here.
 struct cluster_uri {
     session_options options;

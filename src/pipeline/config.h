@@ -72,8 +72,8 @@ struct config {
     struct store_t {
         int64_t ticks_retention_us = 30 * 24 * 3600LL * 1'000'000; // 0 = keep
         // Empty: the embedded RocksDB store in the data folder. Or
-        // cassandra://HOST[,HOST][:PORT]/KEYSPACE[?dc=&user=&tls=...] (the
-        // password only from MDSP_CASSANDRA_PASSWORD).
+        // cassandra://HOST[,HOST][:PORT]/KEYSPACE[?dc=&user=&tls=&protocol_version=...]
+        // (cql/uri.h; the password only from MDSP_CASSANDRA_PASSWORD).
         std::string uri;
         bool cassandra_init = false; // create the keyspace and tables when missing
         std::string cassandra_replication = "{'class': 'NetworkTopologyStrategy', 'replication_factor': 3}";

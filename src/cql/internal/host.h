@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct session::host {
     std::vector<int64_t> tokens;
     bool up = false;
     bool removed = false; // REMOVED_NODE, or gone from the peers tables
+    // The protocol version its last connection agreed; its next connections
+    // ask for it first (connection_options::protocol_hint). Forgotten when a
+    // connection fails, so a node upgraded meanwhile is asked for v5 again.
+    std::optional<protocol> version;
     std::vector<std::shared_ptr<connection>> pool;
     size_t connecting = 0;
     int failures = 0;

@@ -224,20 +224,28 @@ void reader::skip_bytes_map(const char* what) {
     }
 }
 
-std::pair<std::string, int32_t> reader::inet(const char* what) {
+std::string reader::inetaddr(const char* what) {
     size_t n = u8(what);
     if (ok() && n != 4 && n != 16) {
         fail(fmt::format("{} has an address of {} bytes (4 or 16 expected)", what, n));
         return {};
     }
     auto addr = take(n, what);
-    int32_t port = i32(what);
     if (!ok()) {
         return {};
     }
     char text[INET6_ADDRSTRLEN] = {};
     ::inet_ntop(n == 4 ? AF_INET : AF_INET6, addr.data(), text, sizeof text);
-    return {std::string(text), port};
+    return text;
+}
+
+std::pair<std::string, int32_t> reader::inet(const char* what) {
+    auto addr = inetaddr(what);
+    int32_t port = i32(what);
+    if (!ok()) {
+        return {};
+    }
+    return {std::move(addr), port};
 }
 
 } // namespace mdsp::cql::internal

@@ -76,6 +76,8 @@ public:
     void skip_bytes_map(const char* what);
     // [inet]: "a.b.c.d" or an IPv6 text, and the port.
     std::pair<std::string, int32_t> inet(const char* what);
+    // [inetaddr]: the address alone, as text.
+    std::string inetaddr(const char* what);
     // A [short] or [int] count of items of at least min_item bytes each; 0 and
     // failed when it cannot fit in what is left (or is negative).
     size_t count16(size_t min_item, const char* what);

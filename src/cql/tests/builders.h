@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cql/frame.h"
 #include "cql/internal/wire.h"
 #include "cql/messages.h"
 
@@ -38,16 +39,21 @@ inline void write_specs(internal::writer& w, const std::vector<col>& cols, bool 
     }
 }
 
+// new_metadata_id: a v5 Rows result with Metadata_changed.
 inline std::string rows_body(const std::vector<col>& cols, const std::vector<cells>& rows,
                              std::optional<std::string> paging_state = {}, bool global = true,
-                             bool no_metadata = false) {
+                             bool no_metadata = false, std::optional<std::string> new_metadata_id = {}) {
     internal::writer w;
     w.i32(2);
-    int32_t flags = (global ? 1 : 0) | (paging_state ? 2 : 0) | (no_metadata ? 4 : 0);
+    int32_t flags =
+        (global ? 1 : 0) | (paging_state ? 2 : 0) | (no_metadata ? 4 : 0) | (new_metadata_id ? 8 : 0);
     w.i32(flags);
     w.i32(int32_t(cols.size()));
     if (paging_state) {
         w.bytes(*paging_state);
+    }
+    if (new_metadata_id) {
+        w.short_bytes(*new_metadata_id);
     }
     if (!no_metadata) {
         write_specs(w, cols, global);
@@ -65,11 +71,16 @@ inline std::string rows_body(const std::vector<col>& cols, const std::vector<cel
     return w.take();
 }
 
-inline std::string prepared_body(const std::string& id, const std::vector<col>& bind,
-                                 const std::vector<uint16_t>& pk, const std::vector<col>& result_cols) {
+// In v5 with a result metadata id (result_metadata_id, or "M" + id).
+inline std::string prepared_body(protocol v, const std::string& id, const std::vector<col>& bind,
+                                 const std::vector<uint16_t>& pk, const std::vector<col>& result_cols,
+                                 std::string result_metadata_id = {}) {
     internal::writer w;
     w.i32(4);
     w.short_bytes(id);
+    if (v != protocol::v4) {
+        w.short_bytes(result_metadata_id.empty() ? "M" + id : result_metadata_id);
+    }
     w.i32(1);
     w.i32(int32_t(bind.size()));
     w.i32(int32_t(pk.size()));
@@ -105,10 +116,13 @@ inline std::string unprepared_body(const std::string& id) {
     return error_body(0x2500, "unprepared", x.out());
 }
 
-// A request the fake server got: QUERY/PREPARE text or EXECUTE id, values.
+// A request the fake server got: QUERY/PREPARE text or EXECUTE id (and in
+// v5 result metadata id), values.
 struct request {
     std::string text;
     std::string id;
+    std::string result_metadata_id;
+    uint32_t flags = 0;
     consistency cl = consistency::any;
     std::vector<std::optional<std::string>> values;
     std::optional<int32_t> page_size;
@@ -116,23 +130,30 @@ struct request {
     bool ok = false;
 };
 
-inline request parse_request(opcode op, std::string_view body) {
+inline request parse_request(opcode op, std::string_view body, protocol v) {
     internal::reader r(body);
     request q;
     if (op == opcode::prepare) {
         q.text = std::string(r.long_string("query"));
-        q.ok = r.ok();
+        if (v != protocol::v4) {
+            q.flags = uint32_t(r.i32("flags"));
+        }
+        q.ok = r.ok() && r.remaining() == 0;
         return q;
     }
     if (op == opcode::query) {
         q.text = std::string(r.long_string("query"));
     } else if (op == opcode::execute) {
         q.id = std::string(r.short_bytes("id"));
+        if (v != protocol::v4) {
+            q.result_metadata_id = std::string(r.short_bytes("result metadata id"));
+        }
     } else {
         return q;
     }
     q.cl = consistency(r.u16("cl"));
-    uint8_t flags = r.u8("flags");
+    uint32_t flags = v == protocol::v4 ? r.u8("flags") : uint32_t(r.i32("flags"));
+    q.flags = flags;
     if (flags & 0x01) {
         size_t n = r.u16("n");
         for (size_t i = 0; i < n && r.ok(); ++i) {
@@ -147,8 +168,19 @@ inline request parse_request(opcode op, std::string_view body) {
         auto ps = r.bytes("paging state");
         q.paging_state = ps ? std::string(*ps) : std::string();
     }
-    q.ok = r.ok();
+    if (flags & 0x10) {
+        r.u16("serial consistency");
+    }
+    if (flags & 0x20) {
+        r.i64("timestamp");
+    }
+    q.ok = r.ok() && r.remaining() == 0;
     return q;
+}
+
+// A request as the fake server got it: parsed for the version of its frame.
+inline request parse_request(const frame_header& h, std::string_view body) {
+    return parse_request(h.op, body, protocol(version_of(h)));
 }
 
 } // namespace mdsp::cql::testing

@@ -46,9 +46,16 @@ TEST(cql_frame, hostile_headers_are_refused_before_any_body) {
     ASSERT_FALSE(h);
     EXPECT_EQ(h.error().code, errc::frame_too_large);
 
-    auto v3 = encode_frame(opcode::result, 1, "", 0, true);
-    v3[0] = char(0x83);
-    EXPECT_EQ(decode_header(v3, lim).error().code, errc::unsupported);
+    // v3 to v5 share the 9-byte header (a v3 refusal must be readable); v1
+    // and v2 do not, and v6 is unknown.
+    for (uint8_t v : {0x81, 0x82, 0x86, 0xff}) {
+        auto other = encode_frame(opcode::result, 1, "", 0, true);
+        other[0] = char(v);
+        EXPECT_EQ(decode_header(other, lim).error().code, errc::unsupported) << int(v);
+    }
+    auto v5 = decode_header(encode_frame(opcode::result, 1, "", 0, true, protocol::v5), lim);
+    ASSERT_TRUE(v5);
+    EXPECT_EQ(v5->version, 0x85);
     auto bad_op = encode_frame(opcode::result, 1, "", 0, true);
     bad_op[4] = 0x04;
     EXPECT_EQ(decode_header(bad_op, lim).error().code, errc::malformed_frame);
@@ -70,7 +77,7 @@ TEST(cql_frame, envelope_warnings_tracing_payload) {
     EXPECT_TRUE(m->traced);
     ASSERT_EQ(m->warnings.size(), 1u);
     EXPECT_EQ(m->warnings[0], "careful");
-    auto r = decode_result(m->bytes, limits{});
+    auto r = decode_result(m->bytes, limits{}, protocol::v4);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->kind, result_kind::void_);
 }
@@ -111,9 +118,9 @@ TEST(cql_requests, query_and_execute_parameters) {
     p.values = {value::text("AAPL"), value::null(), value::unset(), value::bigint(7)};
     p.page_size = 500;
     p.paging_state = std::string("\x01\x02", 2);
-    auto q = encode_query("SELECT * FROM t WHERE a = ?", p);
+    auto q = encode_query("SELECT * FROM t WHERE a = ?", p, protocol::v4);
     ASSERT_TRUE(q) << q.error().what();
-    auto back = testing::parse_request(opcode::query, *q);
+    auto back = testing::parse_request(opcode::query, *q, protocol::v4);
     ASSERT_TRUE(back.ok);
     EXPECT_EQ(back.text, "SELECT * FROM t WHERE a = ?");
     EXPECT_EQ(back.cl, consistency::local_quorum);
@@ -126,9 +133,9 @@ TEST(cql_requests, query_and_execute_parameters) {
     // the unset value is -2 on the wire
     EXPECT_NE(q->find(std::string("\xff\xff\xff\xfe", 4)), std::string::npos);
 
-    auto e = encode_execute("ID", p);
+    auto e = encode_execute("ID", "", p, protocol::v4);
     ASSERT_TRUE(e);
-    auto eb = testing::parse_request(opcode::execute, *e);
+    auto eb = testing::parse_request(opcode::execute, *e, protocol::v4);
     ASSERT_TRUE(eb.ok);
     EXPECT_EQ(eb.id, "ID");
     EXPECT_EQ(eb.values.size(), 4u);
@@ -137,18 +144,18 @@ TEST(cql_requests, query_and_execute_parameters) {
 TEST(cql_requests, bad_input_is_an_error_not_a_truncation) {
     query_params p;
     p.values.assign(70000, value::int_(1));
-    auto q = encode_query("x", p);
+    auto q = encode_query("x", p, protocol::v4);
     ASSERT_FALSE(q);
     EXPECT_EQ(q.error().code, errc::invalid_argument);
     query_params s;
     s.serial_cl = consistency::one;
-    EXPECT_FALSE(encode_query("x", s));
+    EXPECT_FALSE(encode_query("x", s, protocol::v4));
     query_params z;
     z.page_size = 0;
-    EXPECT_FALSE(encode_query("x", z));
-    EXPECT_FALSE(encode_execute("", {}));
-    EXPECT_FALSE(encode_prepare(""));
-    EXPECT_FALSE(encode_batch({}, {}));
+    EXPECT_FALSE(encode_query("x", z, protocol::v4));
+    EXPECT_FALSE(encode_execute("", "", {}, protocol::v4));
+    EXPECT_FALSE(encode_prepare("", protocol::v4));
+    EXPECT_FALSE(encode_batch({}, {}, protocol::v4));
     EXPECT_FALSE(encode_register({"NOPE"}));
 }
 
@@ -156,7 +163,7 @@ TEST(cql_requests, batch_layout) {
     std::vector<batch_entry> es{{"ID1", true, {value::int_(1)}}, {"INSERT INTO t (a) VALUES (2)", false, {}}};
     batch_params p;
     p.default_timestamp_us = 42;
-    auto b = encode_batch(es, p);
+    auto b = encode_batch(es, p, protocol::v4);
     ASSERT_TRUE(b);
     internal::reader r(*b);
     EXPECT_EQ(r.u8("type"), 1); // unlogged by default
@@ -201,7 +208,7 @@ TEST(cql_result, rows_with_global_spec_and_typed_cells) {
                                       std::string("\0\1", 2), value::bigint(INT64_MIN).bytes()},
                                      {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                       std::nullopt, std::nullopt, std::nullopt}};
-    auto r = decode_result(testing::rows_body(cols, rows, std::string("PS")), limits{});
+    auto r = decode_result(testing::rows_body(cols, rows, std::string("PS")), limits{}, protocol::v4);
     ASSERT_TRUE(r) << r.error().what();
     ASSERT_EQ(r->kind, result_kind::rows);
     const auto& rs = r->rows;
@@ -233,7 +240,8 @@ TEST(cql_result, rows_with_global_spec_and_typed_cells) {
 
 TEST(cql_result, rows_per_column_spec_and_no_metadata) {
     std::vector<col> cols{{"a", type_id::int_}};
-    auto r = decode_result(testing::rows_body(cols, {{value::int_(5).bytes()}}, {}, false), limits{});
+    auto r = decode_result(testing::rows_body(cols, {{value::int_(5).bytes()}}, {}, false), limits{},
+                           protocol::v4);
     ASSERT_TRUE(r) << r.error().what();
     EXPECT_EQ(r->rows.meta.columns[0].table, "tbl");
     EXPECT_EQ(**r->rows.row(0).int_(0), 5);
@@ -242,7 +250,7 @@ TEST(cql_result, rows_per_column_spec_and_no_metadata) {
     metadata known;
     known.column_count = 1;
     known.columns = {{"ks", "tbl", "a", data_type{type_id::int_, {}, {}, {}}}};
-    auto nm = decode_result(body, limits{}, &known);
+    auto nm = decode_result(body, limits{}, protocol::v4, &known);
     ASSERT_TRUE(nm) << nm.error().what();
     EXPECT_TRUE(nm->rows.meta.no_metadata);
     EXPECT_EQ(**nm->rows.row(0).int_(0), 6);
@@ -250,9 +258,10 @@ TEST(cql_result, rows_per_column_spec_and_no_metadata) {
 }
 
 TEST(cql_result, prepared_with_partition_key_indexes) {
-    auto body = testing::prepared_body("PID", {{"symbol", type_id::varchar}, {"day", type_id::date}}, {0, 1},
-                                       {{"price", type_id::double_}});
-    auto r = decode_result(body, limits{});
+    auto body =
+        testing::prepared_body(protocol::v4, "PID", {{"symbol", type_id::varchar}, {"day", type_id::date}},
+                               {0, 1}, {{"price", type_id::double_}});
+    auto r = decode_result(body, limits{}, protocol::v4);
     ASSERT_TRUE(r) << r.error().what();
     ASSERT_EQ(r->kind, result_kind::prepared);
     EXPECT_EQ(r->prepared.id, "PID");
@@ -260,15 +269,15 @@ TEST(cql_result, prepared_with_partition_key_indexes) {
     ASSERT_EQ(r->prepared.bind.columns.size(), 2u);
     EXPECT_EQ(r->prepared.result_meta.columns[0].name, "price");
     // An index beyond the bind variables is refused.
-    auto bad = testing::prepared_body("PID", {{"symbol", type_id::varchar}}, {3}, {});
-    EXPECT_EQ(decode_result(bad, limits{}).error().code, errc::malformed_frame);
+    auto bad = testing::prepared_body(protocol::v4, "PID", {{"symbol", type_id::varchar}}, {3}, {});
+    EXPECT_EQ(decode_result(bad, limits{}, protocol::v4).error().code, errc::malformed_frame);
 }
 
 TEST(cql_result, set_keyspace_and_schema_change) {
     internal::writer w;
     w.i32(3);
     w.string("market");
-    auto r = decode_result(w.take(), limits{});
+    auto r = decode_result(w.take(), limits{}, protocol::v4);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->keyspace, "market");
     internal::writer s;
@@ -277,7 +286,7 @@ TEST(cql_result, set_keyspace_and_schema_change) {
     s.string("TABLE");
     s.string("market");
     s.string("candles");
-    auto c = decode_result(s.take(), limits{});
+    auto c = decode_result(s.take(), limits{}, protocol::v4);
     ASSERT_TRUE(c) << c.error().what();
     EXPECT_EQ(c->change.target, "TABLE");
     EXPECT_EQ(c->change.name, "candles");
@@ -299,7 +308,7 @@ TEST(cql_result, collections_and_udts_in_metadata) {
     w.u16(0x20);
     w.u16(0x03);
     w.i32(0);
-    auto r = decode_result(w.take(), limits{});
+    auto r = decode_result(w.take(), limits{}, protocol::v4);
     ASSERT_TRUE(r) << r.error().what();
     const auto& t = r->rows.meta.columns[0].type;
     EXPECT_EQ(t.id, type_id::map);
@@ -312,7 +321,7 @@ TEST(cql_result, hostile_rows_are_refused_with_a_clear_error) {
         limits lim;
         lim.max_columns = 100;
         lim.max_type_depth = 4;
-        auto r = decode_result(body, lim);
+        auto r = decode_result(body, lim, protocol::v4);
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().code, errc::malformed_frame);
         EXPECT_NE(r.error().what().find(expect), std::string::npos) << r.error().what();
@@ -321,7 +330,7 @@ TEST(cql_result, hostile_rows_are_refused_with_a_clear_error) {
     auto ok = testing::rows_body(one, {{value::int_(1).bytes()}});
     // Truncated anywhere: an error, never a read past the end.
     for (size_t n = 0; n < ok.size(); ++n) {
-        EXPECT_FALSE(decode_result(ok.substr(0, n), limits{})) << n;
+        EXPECT_FALSE(decode_result(ok.substr(0, n), limits{}, protocol::v4)) << n;
     }
     // A row count far beyond the bytes left.
     auto many = testing::rows_body(one, {});
@@ -365,7 +374,7 @@ TEST(cql_error, codes_and_extras) {
     x.u16(uint16_t(consistency::local_quorum));
     x.i32(2);
     x.i32(1);
-    auto e = decode_error(testing::error_body(0x1000, "Cannot achieve consistency", x.out()));
+    auto e = decode_error(testing::error_body(0x1000, "Cannot achieve consistency", x.out()), protocol::v4);
     ASSERT_TRUE(e) << e.error().what();
     EXPECT_EQ(e->required, 2);
     EXPECT_EQ(e->alive, 1);
@@ -378,7 +387,7 @@ TEST(cql_error, codes_and_extras) {
     wt.i32(1);
     wt.i32(2);
     wt.string("UNLOGGED_BATCH");
-    auto w = decode_error(testing::error_body(0x1100, "timeout", wt.out()));
+    auto w = decode_error(testing::error_body(0x1100, "timeout", wt.out()), protocol::v4);
     ASSERT_TRUE(w);
     EXPECT_EQ(w->write_type, "UNLOGGED_BATCH");
     EXPECT_EQ(to_error(*w).code, errc::write_timeout);
@@ -388,11 +397,11 @@ TEST(cql_error, codes_and_extras) {
     rt.i32(0);
     rt.i32(1);
     rt.u8(0);
-    auto rd = decode_error(testing::error_body(0x1200, "read timeout", rt.out()));
+    auto rd = decode_error(testing::error_body(0x1200, "read timeout", rt.out()), protocol::v4);
     ASSERT_TRUE(rd);
     EXPECT_FALSE(rd->data_present);
 
-    auto up = decode_error(testing::unprepared_body("ABC"));
+    auto up = decode_error(testing::unprepared_body("ABC"), protocol::v4);
     ASSERT_TRUE(up);
     EXPECT_EQ(up->unprepared_id, "ABC");
     EXPECT_EQ(to_error(*up).code, errc::unprepared);
@@ -400,16 +409,17 @@ TEST(cql_error, codes_and_extras) {
     internal::writer ae;
     ae.string("market");
     ae.string("");
-    auto ex = decode_error(testing::error_body(0x2400, "exists", ae.out()));
+    auto ex = decode_error(testing::error_body(0x2400, "exists", ae.out()), protocol::v4);
     ASSERT_TRUE(ex);
     EXPECT_EQ(ex->keyspace, "market");
 
-    auto bad = decode_error(testing::error_body(0x0100, "Provided username x and/or password are incorrect"));
+    auto bad = decode_error(testing::error_body(0x0100, "Provided username x and/or password are incorrect"),
+                            protocol::v4);
     ASSERT_TRUE(bad);
     EXPECT_NE(to_error(*bad).what().find("MDSP_CASSANDRA_PASSWORD"), std::string::npos);
     EXPECT_EQ(errc_of_server_code(0x7777), errc::unknown_server_error);
     // Extras missing: malformed.
-    EXPECT_FALSE(decode_error(testing::error_body(0x1000, "short")));
+    EXPECT_FALSE(decode_error(testing::error_body(0x1000, "short"), protocol::v4));
 }
 
 TEST(cql_event, topology_status_schema) {

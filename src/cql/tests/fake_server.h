@@ -1,15 +1,18 @@
 #pragma once
 
 // Test-only: an in-process CQL server on 127.0.0.1 (Asio, its own thread)
-// that speaks enough v4 for the connection tests. OPTIONS, STARTUP and
-// authentication are answered by default; every other request goes to the
-// test's handler, which answers at once or later, in any order (reply() is
-// safe from the handler, which runs on the server's thread).
+// that speaks enough v5 and v4 for the connection tests (v5 with segments,
+// as Cassandra 4+; max_version = 4 makes it refuse v5 as older servers do).
+// OPTIONS, STARTUP and authentication are answered by default; every other
+// request goes to the test's handler, which answers at once or later, in
+// any order (reply() is safe from the handler, which runs on the server's
+// thread); request bodies are parsed for the session's version().
 #include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,12 +21,17 @@
 #include <boost/asio/ssl.hpp>
 
 #include "cql/frame.h"
+#include "cql/segment.h"
 #include "cql/tests/builders.h"
 
 namespace mdsp::cql::testing {
 
 class fake_server {
 public:
+    // One client connection. Speaks the version of the client's first
+    // request when the server allows it (max_version), refusing a newer one
+    // as Cassandra does: an ERROR in its own version, then the socket closed.
+    // In v5, from the answer to STARTUP on, frames go in segments both ways.
     class session : public std::enable_shared_from_this<session> {
     public:
         session(fake_server& s, boost::asio::ip::tcp::socket sock)
@@ -42,29 +50,60 @@ public:
                                       }
                                   });
         }
-        // Sends a response frame (or raw bytes with raw_bytes).
-        // Results (and AUTH_SUCCESS) go compressed once the client asked for LZ4.
+        // Sends a response frame. In v4, results (and AUTH_SUCCESS) go
+        // compressed once the client asked for LZ4; in v5 frames go in
+        // segments (LZ4 ones when asked), those of one handler call packed
+        // together.
         void reply(int16_t stream, opcode op, std::string_view body, uint8_t flags = 0) {
+            if (_segments_out) {
+                _segments_out->add(encode_frame(op, stream, body, flags, true, _version));
+                if (!_flush_posted) {
+                    _flush_posted = true;
+                    boost::asio::post(_srv._io, [this, self = shared_from_this()] {
+                        _flush_posted = false;
+                        flush_segments();
+                    });
+                }
+                return;
+            }
             if (lz4 && (op == opcode::result || op == opcode::auth_success)) {
                 return raw_bytes(
-                    encode_frame(op, stream, lz4_compress(body), flags | flag_compression, true));
+                    encode_frame(op, stream, lz4_compress(body), flags | flag_compression, true, _version));
             }
-            raw_bytes(encode_frame(op, stream, body, flags, true));
+            raw_bytes(encode_frame(op, stream, body, flags, true, _version));
         }
-        // One write at a time (a TLS stream allows no more), in order.
+        // Bytes as they are, after the frames replied before them. One
+        // write at a time (a TLS stream allows no more), in order.
         void raw_bytes(std::string bytes) {
-            _outq.push_back(std::move(bytes));
-            if (_outq.size() == 1) {
-                write_next();
-            }
+            flush_segments();
+            queue(std::move(bytes));
         }
         void close() {
             boost::system::error_code ec;
             (_tls ? _tls->lowest_layer() : _sock).close(ec);
         }
+        protocol version() const { return _version; }
+        // From the answer to STARTUP on, in v5 (the server calls it).
+        void start_segments() {
+            if (_version != protocol::v4) {
+                _segments_in.emplace(lz4, limits{});
+                _segments_out.emplace(lz4, 64);
+            }
+        }
         bool lz4 = false;
 
     private:
+        void flush_segments() {
+            if (_segments_out && !_segments_out->empty()) {
+                queue(_segments_out->take());
+            }
+        }
+        void queue(std::string bytes) {
+            _outq.push_back(std::move(bytes));
+            if (_outq.size() == 1) {
+                write_next();
+            }
+        }
         void write_next() {
             with_stream([this](auto& st) {
                 boost::asio::async_write(
@@ -73,6 +112,8 @@ public:
                         _outq.pop_front();
                         if (!ec && !_outq.empty()) {
                             write_next();
+                        } else if (_closing && _outq.empty()) {
+                            close();
                         }
                     });
             });
@@ -90,41 +131,97 @@ public:
         }
         template<typename Stream>
         void read_on(Stream& st) {
-            auto hdr = std::make_shared<std::string>(header_size, '\0');
-            boost::asio::async_read(
-                st, boost::asio::buffer(*hdr),
-                [this, &st, hdr, self = shared_from_this()](boost::system::error_code ec, size_t) {
-                    if (ec) {
-                        return;
+            auto buf = std::make_shared<std::string>(65536, '\0');
+            st.async_read_some(boost::asio::buffer(*buf), [this, buf, self = shared_from_this()](
+                                                              boost::system::error_code ec, size_t n) {
+                if (ec) {
+                    return;
+                }
+                _in.append(buf->data(), n);
+                if (!consume()) {
+                    return close();
+                }
+                if (!_closing) {
+                    read();
+                }
+            });
+        }
+        // Every whole request read so far; false on bytes no server would take.
+        bool consume() {
+            while (!_closing) {
+                if (_segments_in) {
+                    std::vector<envelope> requests;
+                    auto n = _segments_in->read(_in, requests);
+                    if (!n) {
+                        return false;
                     }
-                    auto h = decode_header(*hdr, limits{});
-                    if (!h) {
-                        return close();
+                    _srv.compressed_requests += int(_segments_in->compressed_segments() - _compressed_seen);
+                    _compressed_seen = _segments_in->compressed_segments();
+                    _in.erase(0, *n);
+                    for (auto& e : requests) {
+                        _srv.on_request(*this, e.h, e.body);
                     }
-                    auto body = std::make_shared<std::string>(h->length, '\0');
-                    boost::asio::async_read(st, boost::asio::buffer(*body),
-                                            [this, h = *h, body, self](boost::system::error_code ec, size_t) {
-                                                if (ec) {
-                                                    return;
-                                                }
-                                                std::string b = *body;
-                                                if (h.flags & flag_compression) {
-                                                    auto d = lz4_decompress(b, 1 << 24);
-                                                    if (!d) {
-                                                        return close();
-                                                    }
-                                                    b = *d;
-                                                    ++_srv.compressed_requests;
-                                                }
-                                                _srv.on_request(*this, h, b);
-                                                read();
-                                            });
-                });
+                    return true;
+                }
+                if (_in.size() < header_size) {
+                    return true;
+                }
+                auto h = decode_header(_in, limits{});
+                if (!h) {
+                    return false;
+                }
+                if (_in.size() - header_size < h->length) {
+                    return true;
+                }
+                std::string b = _in.substr(header_size, h->length);
+                _in.erase(0, header_size + h->length);
+                if (!on_frame(*h, std::move(b))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        // A request outside segments: before STARTUP is answered, or any in v4.
+        bool on_frame(const frame_header& h, std::string b) {
+            if (!_versioned) {
+                _versioned = true;
+                _srv.last_version = version_of(h);
+                if (version_of(h) > _srv.max_version) {
+                    ++_srv.refused_versions;
+                    _version = protocol(_srv.max_version.load());
+                    reply(h.stream, opcode::error,
+                          error_body(0x000A,
+                                     "Invalid or unsupported protocol version ("
+                                         + std::to_string(version_of(h)) + "); supported versions are ("
+                                         + std::string(_srv.max_version == 4 ? "3/v3, 4/v4" : "3/v3") + ")"));
+                    _closing = true;
+                    return true;
+                }
+                _version = protocol(version_of(h));
+            }
+            if ((h.flags & flag_compression) && _version == protocol::v4) {
+                auto d = lz4_decompress(b, 1 << 24);
+                if (!d) {
+                    return false;
+                }
+                b = *d;
+                ++_srv.compressed_requests;
+            }
+            _srv.on_request(*this, h, b);
+            return true;
         }
         fake_server& _srv;
         boost::asio::ip::tcp::socket _sock;
         std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> _tls;
         std::deque<std::string> _outq;
+        std::string _in;
+        protocol _version = protocol::v4;
+        bool _versioned = false; // the first request fixed the version
+        bool _closing = false;   // refused the version: close once the answer is written
+        bool _flush_posted = false;
+        size_t _compressed_seen = 0;
+        std::optional<segment_reader> _segments_in;
+        std::optional<segment_writer> _segments_out;
     };
 
     using handler = std::function<void(session&, const frame_header&, const std::string& body)>;
@@ -149,6 +246,18 @@ public:
         _thread.join();
     }
     uint16_t port() const { return _acceptor.local_endpoint().port(); }
+
+    // Closes every client connection (the listener stays), as a node's
+    // restart or a network blip would.
+    void drop_connections() {
+        post([this] {
+            for (auto& w : _sessions) {
+                if (auto s = w.lock()) {
+                    s->close();
+                }
+            }
+        });
+    }
 
     // Serves TLS from now on, with a self-signed certificate for localhost and
     // 127.0.0.1 made in dir (dir/cert.pem is the CA to trust). False when
@@ -175,6 +284,11 @@ public:
     std::atomic<int> connections{0};
     std::atomic<int> compressed_requests{0};
     std::atomic<int> startups{0};
+    // The newest version it speaks (5 or 4); a client asking for a newer one
+    // is refused.
+    std::atomic<int> max_version{5};
+    std::atomic<int> refused_versions{0};
+    std::atomic<int> last_version{0}; // of the last connection's first request
 
     // Runs f on the server's thread (to reply to stashed requests).
     void post(std::function<void()> f) { boost::asio::post(_io, std::move(f)); }
@@ -208,10 +322,12 @@ private:
             ++startups;
             s.lz4 = body.find("lz4") != std::string::npos;
             if (user.empty()) {
-                return s.reply(h.stream, opcode::ready, "");
+                s.reply(h.stream, opcode::ready, "");
+                return s.start_segments();
             }
             w.string("org.apache.cassandra.auth.PasswordAuthenticator");
-            return s.reply(h.stream, opcode::authenticate, w.out());
+            s.reply(h.stream, opcode::authenticate, w.out());
+            return s.start_segments();
         case opcode::auth_response: {
             internal::reader r(body);
             auto token = r.bytes("token");

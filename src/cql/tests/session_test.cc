@@ -75,7 +75,7 @@ struct fake_cluster {
     }
 
     void answer(node& me, fake_server::session& s, const frame_header& h, const std::string& body) {
-        auto q = testing::parse_request(h.op, body);
+        auto q = testing::parse_request(h, body);
         if (h.op == opcode::register_) {
             return s.reply(h.stream, opcode::ready, "");
         }
@@ -135,9 +135,9 @@ struct fake_cluster {
             return s.reply(h.stream, opcode::result, testing::rows_body(cols, rows));
         }
         if (h.op == opcode::prepare) {
-            return s.reply(
-                h.stream, opcode::result,
-                testing::prepared_body("P1", {{"k", type_id::varchar}, {"v", type_id::int_}}, {0}, {}));
+            return s.reply(h.stream, opcode::result,
+                           testing::prepared_body(s.version(), "P1",
+                                                  {{"k", type_id::varchar}, {"v", type_id::int_}}, {0}, {}));
         }
         if (h.op == opcode::execute || h.op == opcode::query || h.op == opcode::batch) {
             ++me.executes;
@@ -376,6 +376,58 @@ TEST(cql_session, schema_agreement) {
     });
     EXPECT_TRUE(s.wait_for_schema_agreement(std::chrono::seconds(5)));
     later.join();
+}
+
+// A rolling upgrade: the second node refuses v5. Each host speaks its own
+// version, and the session remembers it: connections opened to that node
+// later (after a blip) ask for v4 at once, without being refused again.
+TEST(cql_session, each_host_speaks_its_own_version_and_it_is_remembered) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}, {"dc1", 300}});
+    auto& old = *cl.nodes[1]->server;
+    old.max_version = 4;
+    auto o = cl.options();
+    o.reconnect_every = std::chrono::milliseconds(20);
+    session s(o);
+    ASSERT_TRUE(s.start());
+    std::map<std::string, int> versions;
+    for (const auto& h : s.hosts()) {
+        versions[h.address] = h.protocol_version;
+    }
+    EXPECT_EQ(versions, (std::map<std::string, int>{{"127.0.0.1", 5}, {"127.0.0.2", 4}, {"127.0.0.3", 5}}));
+    auto endpoint = "127.0.0.2:" + std::to_string(cl.port);
+    ASSERT_TRUE(s.probe(endpoint));
+    EXPECT_EQ(s.probe(endpoint)->protocol_version(), 4);
+    int refused = old.refused_versions.load();
+    EXPECT_GE(refused, 1);
+
+    int before = old.connections.load();
+    old.drop_connections();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline && old.connections.load() < before + 2) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_GE(old.connections.load(), before + 2);
+    EXPECT_EQ(old.refused_versions.load(), refused) << "a new connection asked the v4 node for v5 again";
+    for (int i = 0; i < 30; ++i) {
+        auto r = s.query_sync("INSERT INTO t (k) VALUES ('x')");
+        ASSERT_TRUE(r) << r.error().what();
+    }
+    EXPECT_GT(cl.nodes[1]->executes.load(), 0);
+}
+
+TEST(cql_session, a_forced_version_applies_to_every_host) {
+    fake_cluster cl({{"dc1", -100}, {"dc1", 100}});
+    auto o = cl.options();
+    o.conn.protocol_version = protocol::v4;
+    session s(o);
+    ASSERT_TRUE(s.start());
+    for (const auto& h : s.hosts()) {
+        EXPECT_EQ(h.protocol_version, 4) << h.address;
+    }
+    EXPECT_EQ(cl.nodes[0]->server->last_version.load(), 4);
+    auto p = s.prepare_sync("INSERT INTO t (k, v) VALUES (?, ?)");
+    ASSERT_TRUE(p) << p.error().what();
+    EXPECT_TRUE(s.execute_sync(*p, {value::text("k"), value::int_(1)}));
 }
 
 TEST(cql_session, no_contact_point_answers) {

@@ -18,9 +18,17 @@ TEST(cql_uri, hosts_ports_keyspace_and_parameters) {
     EXPECT_TRUE(u->options.conn.tls.enabled);
     EXPECT_TRUE(u->options.conn.tls.verify);
     EXPECT_TRUE(u->options.conn.lz4);
+    EXPECT_FALSE(u->options.conn.protocol_version); // negotiated: v5, or v4 when refused
     auto plain = parse_cluster_uri("cassandra://127.0.0.1/market");
     ASSERT_TRUE(plain);
     EXPECT_FALSE(plain->options.conn.auth);
+    auto v4 = parse_cluster_uri("cassandra://h/market?protocol_version=4");
+    ASSERT_TRUE(v4) << v4.error().what();
+    EXPECT_EQ(v4->options.conn.protocol_version, protocol::v4);
+    EXPECT_EQ(parse_cluster_uri("cassandra://h/market?protocol_version=5")->options.conn.protocol_version,
+              protocol::v5);
+    EXPECT_FALSE(
+        parse_cluster_uri("cassandra://h/market?protocol_version=auto")->options.conn.protocol_version);
     EXPECT_EQ(plain->options.contact_points, std::vector<std::string>{"127.0.0.1:9042"});
 }
 
@@ -32,6 +40,9 @@ TEST(cql_uri, mistakes_say_what_to_write) {
     EXPECT_FALSE(parse_cluster_uri("cassandra://,h/market"));
     EXPECT_FALSE(parse_cluster_uri("cassandra://h/market?tls=maybe"));
     EXPECT_FALSE(parse_cluster_uri("cassandra://h/market?colour=blue"));
+    auto v3 = parse_cluster_uri("cassandra://h/market?protocol_version=3");
+    ASSERT_FALSE(v3);
+    EXPECT_NE(v3.error().what().find("4, 5 or auto"), std::string::npos) << v3.error().what();
     auto pw = parse_cluster_uri("cassandra://h/market?password=secret");
     ASSERT_FALSE(pw);
     EXPECT_NE(pw.error().what().find("MDSP_CASSANDRA_PASSWORD"), std::string::npos);

@@ -76,7 +76,7 @@ TEST(cassandra_rows, candle_round_trip) {
     for (size_t i = 3; i < v.size(); ++i) {
         row.push_back(v[i].bytes());
     }
-    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{});
+    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{}, cql::protocol::v5);
     ASSERT_TRUE(r) << r.error().what();
     auto back = internal::candle_from_row(r->rows.row(0), "AAPL", c.interval);
     ASSERT_TRUE(back) << back.error().what();
@@ -116,7 +116,7 @@ TEST(cassandra_rows, tick_round_trip_with_missing_fields) {
         row.push_back(v[i].kind() == cql::value::state::set ? std::optional<std::string>(v[i].bytes())
                                                             : std::nullopt);
     }
-    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{});
+    auto r = cql::decode_result(cql::testing::rows_body(cols, {row}), cql::limits{}, cql::protocol::v5);
     ASSERT_TRUE(r) << r.error().what();
     auto back = internal::tick_from_row(r->rows.row(0), false, "BTCUSDT");
     ASSERT_TRUE(back) << back.error().what();

@@ -172,7 +172,7 @@ private:
         if (h.op == opcode::register_) {
             return s.reply(h.stream, opcode::ready, "");
         }
-        auto q = cql::testing::parse_request(h.op, body);
+        auto q = cql::testing::parse_request(h, body);
         if (h.op == opcode::query) {
             return answer_query(s, h, q);
         }
@@ -187,7 +187,8 @@ private:
             }
             _stmts.push_back(*st);
             std::string id = "S" + std::to_string(_stmts.size() - 1);
-            return s.reply(h.stream, opcode::result, cql::testing::prepared_body(id, {}, {}, st->result));
+            return s.reply(h.stream, opcode::result,
+                           cql::testing::prepared_body(s.version(), id, {}, {}, st->result));
         }
         if (h.op == opcode::execute) {
             auto i = std::stoul(q.id.substr(1));
