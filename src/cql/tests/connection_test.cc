@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "cql/connection.h"
+#include "cql/tests/connection_rig.h"
 #include "cql/tests/fake_server.h"
 #include "testing/temp_dir.h"
 
@@ -19,27 +20,11 @@ namespace {
 using testing::fake_server;
 namespace asio = boost::asio;
 
-// The client's io thread.
-struct io_thread {
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    std::thread t{[this] { io.run(); }};
-    ~io_thread() {
-        guard.reset();
-        io.stop();
-        t.join();
-    }
-};
+using testing::io_thread;
+using testing::opts_for;
 
 std::string echo_rows(std::string_view text) {
     return testing::rows_body({{"q", type_id::varchar}}, {{std::string(text)}});
-}
-
-connection_options opts_for(const fake_server& s) {
-    connection_options o;
-    o.port = s.port();
-    o.connect_timeout = std::chrono::seconds(5);
-    return o;
 }
 
 // Answers every QUERY with one row holding the query text.

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "cql/connection.h"
+#include "cql/tests/connection_rig.h"
 #include "cql/tests/fake_server.h"
 #include "testing/temp_dir.h"
 
@@ -18,23 +19,8 @@ namespace {
 using testing::fake_server;
 namespace asio = boost::asio;
 
-struct io_thread {
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    std::thread t{[this] { io.run(); }};
-    ~io_thread() {
-        guard.reset();
-        io.stop();
-        t.join();
-    }
-};
-
-connection_options opts_for(const fake_server& s) {
-    connection_options o;
-    o.port = s.port();
-    o.connect_timeout = std::chrono::seconds(5);
-    return o;
-}
+using testing::io_thread;
+using testing::opts_for;
 
 // Answers every QUERY with one row holding the query text.
 void echo(fake_server::session& s, const frame_header& h, const std::string& body) {
