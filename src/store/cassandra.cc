@@ -103,12 +103,16 @@ result<std::unique_ptr<cassandra_store>> cassandra_store::open(cassandra_options
     if (s->_opts.apply_schema) {
         // Every host agrees on each change before the next: the next
         // statement may go to another coordinator, which must know the
-        // keyspace or table it names (drivers wait the same way).
+        // keyspace or table it names (drivers wait the same way). Up to two
+        // minutes: three nodes that had shared two loaded cores with the
+        // test suite for 13 minutes kept two schema versions for over 30 s,
+        // and agreed a minute later.
+        constexpr auto agreement_wait = std::chrono::seconds(120);
         for (const auto& stmt : schema(s->_opts.keyspace, s->_opts.replication)) {
             if (auto r = s->_session.query_sync(stmt); !r) {
                 return s->failed("applying the schema", r.error());
             }
-            if (auto r = s->_session.wait_for_schema_agreement(std::chrono::seconds(30)); !r) {
+            if (auto r = s->_session.wait_for_schema_agreement(agreement_wait); !r) {
                 return s->failed("applying the schema", r.error());
             }
         }
