@@ -173,6 +173,15 @@ void session::attempt(std::shared_ptr<request> r) {
         if (r->last) {
             return r->cb(*r->last);
         }
+        if (!r->waited) {
+            r->waited = true;
+            auto until = std::chrono::steady_clock::now() + _opts.conn.request_timeout;
+            return when_connected(until, [this, r](bool) mutable {
+                r->plan = plan(*r);
+                r->next = 0;
+                attempt(std::move(r));
+            });
+        }
         return r->cb(make_error(errc::no_host_available,
                                 "no connection to any of the {} Cassandra hosts is open; check that they run "
                                 "and are reachable (contact points: {})",
@@ -230,15 +239,47 @@ void session::prepare(std::string cql, callback<std::shared_ptr<const prepared>>
         return cb(make_error(errc::closed, "the Cassandra session is not started"));
     }
     asio::post(_io, [this, cql = std::move(cql), cb = std::move(cb)]() mutable {
-        // Prepared on one host; the others learn it on first UNPREPARED.
-        request probe_plan;
-        auto order = plan(probe_plan);
-        for (auto h : order) {
-            if (auto c = pick(h)) {
-                return c->prepare(std::move(cql), std::move(cb));
-            }
+        prepare_on(std::move(cql), std::move(cb), false);
+    });
+}
+
+// Prepared on one host; the others learn it on first UNPREPARED.
+void session::prepare_on(std::string cql, callback<std::shared_ptr<const prepared>> cb, bool waited) {
+    if (_stopped) {
+        return cb(make_error(errc::closed, "the Cassandra session is stopped"));
+    }
+    request probe_plan;
+    for (auto h : plan(probe_plan)) {
+        if (auto c = pick(h)) {
+            return c->prepare(std::move(cql), std::move(cb));
         }
-        cb(make_error(errc::no_host_available, "no Cassandra host is up to prepare a statement on"));
+    }
+    if (waited) {
+        return cb(make_error(errc::no_host_available, "no Cassandra host is up to prepare a statement on"));
+    }
+    auto until = std::chrono::steady_clock::now() + _opts.conn.request_timeout;
+    when_connected(until, [this, cql = std::move(cql), cb = std::move(cb)](bool) mutable {
+        prepare_on(std::move(cql), std::move(cb), true);
+    });
+}
+
+// Calls then(true) on the session's thread as soon as some host has an open
+// connection, then(false) at `until` or when the session stops. A request
+// that finds every pool empty (the first connection timed out on a loaded
+// machine, a node restarting) waits here for the pools' reconnection instead
+// of failing at once; it waits once, at most request_timeout.
+void session::when_connected(std::chrono::steady_clock::time_point until, std::function<void(bool)> then) {
+    for (size_t h = 0; h < _hosts.size(); ++h) {
+        if (pick(h)) {
+            return then(true);
+        }
+    }
+    if (_stopped || std::chrono::steady_clock::now() >= until) {
+        return then(false);
+    }
+    auto t = std::make_shared<asio::steady_timer>(_io, std::chrono::milliseconds(10));
+    t->async_wait([this, t, until, then = std::move(then)](boost::system::error_code) mutable {
+        when_connected(until, std::move(then));
     });
 }
 

@@ -148,6 +148,8 @@ private:
     void run(std::shared_ptr<request> r);
     void attempt(std::shared_ptr<request> r);
     std::shared_ptr<connection> pick(size_t h);
+    void when_connected(std::chrono::steady_clock::time_point until, std::function<void(bool)> then);
+    void prepare_on(std::string cql, callback<std::shared_ptr<const prepared>> cb, bool waited);
     bool should_retry(const request& r, const mdsp::error& e, bool& next_host) const;
     std::chrono::milliseconds backoff(int retry);
     consistency default_cl(std::string_view cql) const;

@@ -51,6 +51,7 @@ struct session::request {
     std::vector<size_t> plan;
     size_t next = 0; // index into plan
     int retries = 0;
+    bool waited = false; // waited once already for a connection to open
     std::optional<mdsp::error> last;
 };
 

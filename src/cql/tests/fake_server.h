@@ -281,6 +281,7 @@ public:
     std::string user, password;
     bool offer_lz4 = true;
     std::atomic<bool> answer_options{true};
+    std::atomic<bool> answer_startup{true}; // false: STARTUP stalls, as on an overloaded node
     std::atomic<int> connections{0};
     std::atomic<int> compressed_requests{0};
     std::atomic<int> startups{0};
@@ -319,6 +320,9 @@ private:
             w.string_list(offer_lz4 ? std::vector<std::string>{"snappy", "lz4"} : std::vector<std::string>{});
             return s.reply(h.stream, opcode::supported, w.out());
         case opcode::startup:
+            if (!answer_startup) {
+                return;
+            }
             ++startups;
             s.lz4 = body.find("lz4") != std::string::npos;
             if (user.empty()) {
