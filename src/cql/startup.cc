@@ -10,6 +10,10 @@ std::string encode_startup(bool lz4) {
     if (lz4) {
         opts.emplace_back("COMPRESSION", "lz4");
     }
+    // Optional since Cassandra 4.0 (v4 and v5 alike): the node lists its
+    // clients by driver in system_views.clients; older nodes ignore them.
+    opts.emplace_back("DRIVER_NAME", "mdsp");
+    opts.emplace_back("DRIVER_VERSION", MDSP_VERSION);
     w.string_map(opts);
     return w.take();
 }

@@ -3,10 +3,12 @@ native protocol v5 (frames in CRC-checked segments) when nothing is said,
 and protocol_version=4 in the cassandra:// URI still works, with LZ4 too
 (v5 compresses segments, v4 frames). Candles written over one version read
 back the same over the other, and each host's version shows in /metrics
-(mdsp_cql_protocol_version) and in the log."""
+(mdsp_cql_protocol_version) and in the log; the node lists mdsp's
+connections in system_views.clients by their DRIVER_NAME and version."""
 import os
 
 import mdsp_cassandra
+import cql_wire  # on the path mdsp_cassandra sets  # isort: skip
 from mdsp_e2e import all_candles, check, main, run, server, tempdir
 from test_quality import T0, crafted
 
@@ -37,6 +39,12 @@ def serve_and_check(c, env, store_uri, want):
               f"every host speaks v{want}: {got}")
         log = "".join(s.lines)
         check(f"speaks CQL native protocol v{want}" in log, f"the log says v{want}: {log[-1500:]}")
+        with cql_wire.cql_connection(c.nodes[0]["host"], c.port) as w:
+            w.startup(c.auth["username"], c.auth["password"])
+            clients = [r for r in w.query("SELECT driver_name, driver_version, protocol_version "
+                                          "FROM system_views.clients") if r["driver_name"] == "mdsp"]
+        check(clients and all(r["driver_version"] and r["protocol_version"] == want for r in clients),
+              f"the node lists mdsp's connections as driver 'mdsp' speaking v{want}: {clients}")
         return all_candles(s, "AAA", "1m", start=str(T0)), all_candles(s, "BBB", "1m", start=str(T0))
 
 

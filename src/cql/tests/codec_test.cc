@@ -185,11 +185,15 @@ TEST(cql_requests, batch_layout) {
 TEST(cql_requests, startup_and_auth) {
     auto startup = encode_startup(true);
     internal::reader r(startup);
-    EXPECT_EQ(r.u16("n"), 2);
+    EXPECT_EQ(r.u16("n"), 4);
     EXPECT_EQ(r.string("k"), "CQL_VERSION");
     EXPECT_EQ(r.string("v"), "3.0.0");
     EXPECT_EQ(r.string("k"), "COMPRESSION");
     EXPECT_EQ(r.string("v"), "lz4");
+    EXPECT_EQ(r.string("k"), "DRIVER_NAME");
+    EXPECT_EQ(r.string("v"), "mdsp");
+    EXPECT_EQ(r.string("k"), "DRIVER_VERSION");
+    EXPECT_FALSE(r.string("v").empty());
     auto auth = encode_plain_auth_response("cassandra", "s3cret");
     internal::reader a(auth);
     EXPECT_EQ(*a.bytes("token"), std::string("\0cassandra\0s3cret", 17));
