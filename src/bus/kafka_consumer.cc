@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
@@ -479,8 +480,13 @@ result<void> kafka_consumer::impl::committed_now(const rd_kafka_topic_partition_
         }
     }
     commits->inc();
+    // The newest wins: the answer to an asynchronous commit may arrive after
+    // that of a later synchronous one, and must not set the lag back.
     for (int i = 0; i < l->cnt; ++i) {
-        committed[l->elems[i].partition] = l->elems[i].offset;
+        auto [it, added] = committed.try_emplace(l->elems[i].partition, l->elems[i].offset);
+        if (!added) {
+            it->second = std::max(it->second, l->elems[i].offset);
+        }
     }
     return ok();
 }
