@@ -361,10 +361,29 @@ struct state_batch {
 };
 } // namespace
 
-std::string_view cassandra_store::state_scope(std::string_view key) {
-    // kp/<5 digits>/...: a Kafka partition's checkpoint is a partition of its own.
+namespace {
+
+// The partition of a position key, pos/<topic>/<5 digits>; empty otherwise.
+std::string_view position_partition(std::string_view key) {
+    if (!key.starts_with("pos/") || key.size() < 11 || key[key.size() - 6] != '/') {
+        return {};
+    }
+    auto p = key.substr(key.size() - 5);
+    return std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }) ? p
+                                                                                        : std::string_view{};
+}
+
+} // namespace
+
+std::string cassandra_store::state_scope(std::string_view key) {
+    // kp/<5 digits>/...: a Kafka partition's checkpoint is a partition of its
+    // own, and its position lives there too, so that the position goes in
+    // one single-partition batch (all or none) with the state it follows.
     if (key.size() >= 9 && key.starts_with("kp/") && key[8] == '/') {
-        return key.substr(0, 8);
+        return std::string(key.substr(0, 8));
+    }
+    if (auto p = position_partition(key); !p.empty()) {
+        return "kp/" + std::string(p);
     }
     return "state";
 }
@@ -445,9 +464,11 @@ result<std::string> cassandra_store::put_state_if_absent(const std::string& key,
 
 // Each run of changes (write_batch::state_groups) of one scope goes in one
 // batch of one Cassandra partition: all or none, as one write. Of a scope,
-// the batch holding its last run goes after the others, and the positions
-// (pos/ keys) after everything: a position is stored only once the state it
-// goes with is.
+// the batch holding its last run goes after the others. A Kafka partition's
+// position shares its scope (state_scope) and goes in that last batch, so it
+// is stored with the last of the state it goes with and never before the
+// rest; with no state beside it, alone in the same round. Any other position
+// (pos/ keys) goes after everything.
 result<void> cassandra_store::put_state(std::span<const state_change> state,
                                         std::span<const int64_t> versions, std::span<const uint32_t> groups) {
     if (!versions.empty() && versions.size() != state.size()) {
@@ -457,12 +478,12 @@ result<void> cassandra_store::put_state(std::span<const state_change> state,
     if (!groups.empty() && (groups.back() != state.size() || !std::is_sorted(groups.begin(), groups.end()))) {
         return make_error(errc::bad_query, "the state's runs do not end at its {} changes", state.size());
     }
-    std::map<std::string_view, std::vector<state_batch>> scopes;
+    std::map<std::string, std::vector<state_batch>> scopes;
     std::vector<size_t> positions;
     size_t begin = 0;
     for (size_t g = 0; begin < state.size(); ++g) {
         const size_t end = groups.empty() ? begin + 1 : groups[g];
-        std::map<std::string_view, state_batch> run;
+        std::map<std::string, state_batch> run;
         for (size_t i = begin; i < end; ++i) {
             if (state[i].first.starts_with("pos/")) {
                 positions.push_back(i);
@@ -483,14 +504,23 @@ result<void> cassandra_store::put_state(std::span<const state_change> state,
         begin = end;
     }
     std::vector<job> rounds[3];
+    for (size_t i : positions) {
+        auto scope = state_scope(state[i].first);
+        if (scope == "state") {
+            rounds[2].push_back(state_job(state, versions, {i}));
+        } else {
+            auto& bs = scopes[scope];
+            if (bs.empty()) {
+                bs.emplace_back();
+            }
+            bs.back().changes.push_back(i);
+        }
+    }
     for (auto& [_, bs] : scopes) {
         for (size_t i = 0; i < bs.size(); ++i) {
             rounds[i + 1 == bs.size() ? 1 : 0].push_back(
                 state_job(state, versions, std::move(bs[i].changes)));
         }
-    }
-    for (size_t i : positions) {
-        rounds[2].push_back(state_job(state, versions, {i}));
     }
     for (auto& jobs : rounds) {
         if (auto r = run_all(std::move(jobs)); !r) {

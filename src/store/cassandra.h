@@ -118,8 +118,12 @@ private:
     job state_job(std::span<const state_change> state, std::span<const int64_t> versions,
                   std::vector<size_t> idx);
     // The state table's partition of a key: "kp/<p>" for a Kafka partition's
-    // checkpoint (kp/<p>/...), "state" for everything else.
-    static std::string_view state_scope(std::string_view key);
+    // checkpoint (kp/<p>/...) and for its position (pos/<topic>/<p>, p in
+    // five digits), "state" for everything else.
+    static std::string state_scope(std::string_view key);
+    // The keys of the prefix in the state table's partition scope.
+    result<std::vector<std::pair<std::string, std::string>>> load_state_in(const std::string& scope,
+                                                                           std::string_view prefix);
     result<std::vector<std::string>> buckets(const std::shared_ptr<const cql::prepared>& stmt,
                                              std::vector<cql::value> key);
     mdsp::error failed(std::string_view what, const mdsp::error& e) const;

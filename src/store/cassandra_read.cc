@@ -218,13 +218,25 @@ result<std::vector<std::string>> cassandra_store::symbols() {
 
 result<std::vector<std::pair<std::string, std::string>>>
 cassandra_store::load_state(std::string_view prefix) {
+    const auto scope = state_scope(prefix);
+    auto out = load_state_in(scope, prefix);
+    if (out && out->empty() && prefix.starts_with("pos/") && scope != "state") {
+        // A position stored by an earlier version, in the "state" scope
+        // before positions moved into their partition's.
+        return load_state_in("state", prefix);
+    }
+    return out;
+}
+
+result<std::vector<std::pair<std::string, std::string>>>
+cassandra_store::load_state_in(const std::string& scope, std::string_view prefix) {
     // Keys of the prefix sort below it followed by 0xff bytes (keys are
     // short: engine keys are a symbol and a few varints).
     std::string upper(prefix);
     upper.append(512, '\xff');
-    auto pages = read_pages(
-        _st->load_state,
-        {cql::value::text(state_scope(prefix)), cql::value::blob(prefix), cql::value::blob(upper)}, SIZE_MAX);
+    auto pages =
+        read_pages(_st->load_state,
+                   {cql::value::text(scope), cql::value::blob(prefix), cql::value::blob(upper)}, SIZE_MAX);
     if (!pages) {
         return pages.error();
     }

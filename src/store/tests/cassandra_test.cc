@@ -415,6 +415,42 @@ TEST(cassandra_store, versions_on_a_fake_node) {
     exercise_versions(**st);
 }
 
+// A Kafka partition's position lives in its checkpoint's scope and goes in
+// one batch (all or none) with the last of its state; a position stored by
+// an earlier version in the "state" scope is still found.
+TEST(cassandra_store, a_position_goes_with_the_last_of_its_state) {
+    testing::fake_cassandra node;
+    auto st = cassandra_store::open(on_fake(node));
+    ASSERT_TRUE(st) << st.error().what();
+    const std::string kp = "kp/00007/", pos = "pos/market.ticks/00007";
+    std::vector<state_change> changes{{kp + "a", std::string("A")},
+                                      {kp + "b", std::string("B")},
+                                      {"kp/00008/x", std::string("X")},
+                                      {pos, std::string("p7")},
+                                      {"pos/market.ticks/00009", std::string("p9")}};
+    std::vector<uint32_t> runs{2, 3, 5};
+    std::vector<int64_t> versions(changes.size(), 10);
+    ASSERT_TRUE((*st)->write({{}, {}, {}, changes, {}, versions, runs}));
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_key;
+    for (const auto& req : node.state_requests()) {
+        for (const auto& row : req) {
+            by_key[row.second] = req;
+        }
+    }
+    using row = std::pair<std::string, std::string>;
+    EXPECT_EQ(by_key[pos],
+              (std::vector<row>{{"kp/00007", kp + "a"}, {"kp/00007", kp + "b"}, {"kp/00007", pos}}));
+    EXPECT_EQ(by_key["pos/market.ticks/00009"], (std::vector<row>{{"kp/00009", "pos/market.ticks/00009"}}));
+    auto p7 = (*st)->load_state(pos);
+    ASSERT_TRUE(p7 && p7->size() == 1) << (p7 ? "no row" : p7.error().what());
+    EXPECT_EQ(p7->front().second, "p7");
+
+    node.put_state_row("state", "pos/market.ticks/00011", "old");
+    auto p11 = (*st)->load_state("pos/market.ticks/00011");
+    ASSERT_TRUE(p11 && p11->size() == 1) << (p11 ? "no row" : p11.error().what());
+    EXPECT_EQ(p11->front().second, "old");
+}
+
 TEST(cassandra_store, against_a_fake_node) {
     testing::fake_cassandra node;
     auto o = on_fake(node);

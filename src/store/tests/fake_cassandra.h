@@ -39,6 +39,17 @@ public:
         std::lock_guard lock(_mu);
         return _queries;
     }
+    // The state rows (scope, key) of each request that wrote any, in order:
+    // a batch's rows together.
+    std::vector<std::vector<std::pair<std::string, std::string>>> state_requests() {
+        std::lock_guard lock(_mu);
+        return _state_requests;
+    }
+    // A state row as an earlier version may have left it.
+    void put_state_row(const std::string& scope, const std::string& key, const std::string& value) {
+        std::lock_guard lock(_mu);
+        _state[{scope, key}] = {++_clock, value};
+    }
 
 private:
     enum class kind {
@@ -198,6 +209,8 @@ private:
             cql::internal::reader r(body);
             r.u8("type");
             size_t n = r.u16("n");
+            _state_requests.emplace_back();
+            _in_batch = true;
             for (size_t i = 0; i < n && r.ok(); ++i) {
                 r.u8("kind");
                 auto id = std::string(r.short_bytes("id"));
@@ -208,6 +221,10 @@ private:
                     vals.push_back(v ? std::optional<std::string>(std::string(*v)) : std::nullopt);
                 }
                 apply(_stmts[std::stoul(id.substr(1))], vals);
+            }
+            _in_batch = false;
+            if (_state_requests.back().empty()) {
+                _state_requests.pop_back();
             }
             return s.reply(h.stream, opcode::result, cql::testing::void_body());
         }
@@ -285,6 +302,10 @@ private:
             const size_t k = del && at ? 1 : 0; // DELETE USING TIMESTAMP ? WHERE scope = ? AND key = ?
             int64_t ts = !at ? ++_clock : be(del ? v[0] : v.back());
             auto& cell = _state[{text(k), text(k + 1)}];
+            if (!_in_batch) {
+                _state_requests.emplace_back();
+            }
+            _state_requests.back().emplace_back(text(k), text(k + 1));
             if (cell.first <= ts) {
                 cell = {ts, del ? std::nullopt : std::optional<std::string>(text(k + 2))};
             }
@@ -401,6 +422,8 @@ private:
     // (scope, key): (write time, value or a tombstone)
     std::map<std::pair<std::string, std::string>, std::pair<int64_t, std::optional<std::string>>> _state;
     std::map<std::string, std::pair<int64_t, cells>> _latest;
+    std::vector<std::vector<std::pair<std::string, std::string>>> _state_requests;
+    bool _in_batch = false;
     std::map<std::pair<std::string, std::string>, std::set<std::string>> _candle_buckets;
     std::map<std::string, std::set<std::string>> _tick_days;
     fake_server _srv; // last: its thread stops before the tables go
