@@ -177,6 +177,9 @@ void session::attempt(std::shared_ptr<request> r) {
             r->waited = true;
             auto until = std::chrono::steady_clock::now() + _opts.conn.request_timeout;
             return when_connected(until, [this, r](bool) mutable {
+                if (_stopped) {
+                    return r->cb(make_error(errc::closed, "the Cassandra session is stopped"));
+                }
                 r->plan = plan(*r);
                 r->next = 0;
                 attempt(std::move(r));
