@@ -173,7 +173,7 @@ void session::attempt(std::shared_ptr<request> r) {
         if (r->last) {
             return r->cb(*r->last);
         }
-        if (!r->waited) {
+        if (!r->waited && reachable()) {
             r->waited = true;
             auto until = std::chrono::steady_clock::now() + _opts.conn.request_timeout;
             return when_connected(until, [this, r](bool) mutable {
@@ -257,7 +257,7 @@ void session::prepare_on(std::string cql, callback<std::shared_ptr<const prepare
             return c->prepare(std::move(cql), std::move(cb));
         }
     }
-    if (waited) {
+    if (waited || !reachable()) {
         return cb(make_error(errc::no_host_available, "no Cassandra host is up to prepare a statement on"));
     }
     auto until = std::chrono::steady_clock::now() + _opts.conn.request_timeout;
@@ -266,11 +266,29 @@ void session::prepare_on(std::string cql, callback<std::shared_ptr<const prepare
     });
 }
 
+// Whether a request that finds every pool empty should wait for one to
+// reopen: only while the control connection is open, so the cluster answers
+// and the pools are only starting or reconnecting (their first connection
+// timed out on a loaded machine, a blip). With the control connection gone
+// too (Cassandra down) requests fail at once, as callers that back off (the
+// process stage) or answer users (the HTTP API) want. A host with no pool
+// and no attempt under way is tried again now rather than after its backoff.
+bool session::reachable() {
+    if (!_control || !_control->is_open()) {
+        return false;
+    }
+    for (size_t i = 0; i < _hosts.size(); ++i) {
+        const auto& h = *_hosts[i];
+        if (!h.removed && h.connecting == 0 && !pick(i)) {
+            open_connection(i);
+        }
+    }
+    return true;
+}
+
 // Calls then(true) on the session's thread as soon as some host has an open
 // connection, then(false) at `until` or when the session stops. A request
-// that finds every pool empty (the first connection timed out on a loaded
-// machine, a node restarting) waits here for the pools' reconnection instead
-// of failing at once; it waits once, at most request_timeout.
+// waits here once, at most request_timeout (see reachable()).
 void session::when_connected(std::chrono::steady_clock::time_point until, std::function<void(bool)> then) {
     for (size_t h = 0; h < _hosts.size(); ++h) {
         if (pick(h)) {

@@ -148,6 +148,7 @@ private:
     void run(std::shared_ptr<request> r);
     void attempt(std::shared_ptr<request> r);
     std::shared_ptr<connection> pick(size_t h);
+    bool reachable();
     void when_connected(std::chrono::steady_clock::time_point until, std::function<void(bool)> then);
     void prepare_on(std::string cql, callback<std::shared_ptr<const prepared>> cb, bool waited);
     bool should_retry(const request& r, const mdsp::error& e, bool& next_host) const;

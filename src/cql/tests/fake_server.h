@@ -10,6 +10,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -281,7 +282,8 @@ public:
     std::string user, password;
     bool offer_lz4 = true;
     std::atomic<bool> answer_options{true};
-    std::atomic<bool> answer_startup{true}; // false: STARTUP stalls, as on an overloaded node
+    // STARTUPs beyond this many (startups) get no answer, as on an overloaded node.
+    std::atomic<int> startup_limit{std::numeric_limits<int>::max()};
     std::atomic<int> connections{0};
     std::atomic<int> compressed_requests{0};
     std::atomic<int> startups{0};
@@ -320,7 +322,7 @@ private:
             w.string_list(offer_lz4 ? std::vector<std::string>{"snappy", "lz4"} : std::vector<std::string>{});
             return s.reply(h.stream, opcode::supported, w.out());
         case opcode::startup:
-            if (!answer_startup) {
+            if (startups >= startup_limit) {
                 return;
             }
             ++startups;

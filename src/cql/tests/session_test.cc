@@ -430,28 +430,25 @@ TEST(cql_session, a_forced_version_applies_to_every_host) {
     EXPECT_TRUE(s.execute_sync(*p, {value::text("k"), value::int_(1)}));
 }
 
-// Every connection lost, and the new ones slow to start (a loaded machine,
-// a restarting node): requests wait for the pool's reconnection, at most
-// request_timeout, instead of failing at once.
+// The control connection up but the pool's connections slow to start (a
+// loaded machine): requests wait for the pool, at most request_timeout,
+// instead of failing at once. With the control connection gone too (the
+// node down), they fail at once.
 TEST(cql_session, requests_wait_for_a_pool_that_reconnects) {
     fake_cluster cl({{"dc1", 0}});
     auto& node = *cl.nodes[0]->server;
     auto o = cl.options();
+    o.connections_per_host = 1;
     o.reconnect_every = std::chrono::milliseconds(50);
     o.conn.connect_timeout = std::chrono::milliseconds(200);
     o.conn.request_timeout = std::chrono::seconds(10);
+    node.startup_limit = 1; // the control connection's, then none
     session s(o);
     ASSERT_TRUE(s.start());
-    node.answer_startup = false;
-    node.drop_connections();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline && s.hosts()[0].up) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
     ASSERT_FALSE(s.hosts()[0].up);
     std::thread later([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        node.answer_startup = true;
+        node.startup_limit = std::numeric_limits<int>::max();
     });
     auto p = s.prepare_sync("INSERT INTO t (k, v) VALUES (?, ?)");
     auto q = s.query_sync("INSERT INTO t (k) VALUES ('x')");
@@ -459,24 +456,39 @@ TEST(cql_session, requests_wait_for_a_pool_that_reconnects) {
     ASSERT_TRUE(p) << p.error().what();
     ASSERT_TRUE(q) << q.error().what();
     EXPECT_TRUE(s.execute_sync(*p, {value::text("k"), value::int_(1)}));
+    s.stop();
 
     // Not forever: a request gives up after request_timeout.
-    s.stop();
     o.conn.request_timeout = std::chrono::milliseconds(300);
+    node.startup_limit = node.startups.load() + 1;
     session t(o);
     ASSERT_TRUE(t.start());
-    node.answer_startup = false;
-    node.drop_connections();
-    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline && t.hosts()[0].up) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
     auto r = t.query_sync("INSERT INTO t (k) VALUES ('x')");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::no_host_available) << r.error().what();
     auto r2 = t.prepare_sync("INSERT INTO t (k) VALUES (?)");
     ASSERT_FALSE(r2);
     EXPECT_EQ(r2.error().code, errc::no_host_available) << r2.error().what();
+    t.stop();
+
+    // Every connection gone, the control connection too: at once, not
+    // after the minute a wait would take.
+    o.conn.request_timeout = std::chrono::seconds(60);
+    node.startup_limit = node.startups.load() + 1;
+    session u(o);
+    ASSERT_TRUE(u.start());
+    node.startup_limit = node.startups.load();
+    node.drop_connections();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline && u.hosts()[0].up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    auto r3 = u.query_sync("INSERT INTO t (k) VALUES ('x')");
+    ASSERT_FALSE(r3);
+    EXPECT_EQ(r3.error().code, errc::no_host_available) << r3.error().what();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30))
+        << "it waited for a node that is down";
 }
 
 TEST(cql_session, no_contact_point_answers) {
