@@ -1,12 +1,15 @@
 #pragma once
 
-// What the connection tests share: the client's io thread, and options that
-// point a connection at a fake server.
+// What the connection tests share: the client's io thread, options that
+// point a connection at a fake server, and a server handler that echoes.
 #include <chrono>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 #include "cql/connection.h"
 #include "cql/tests/fake_server.h"
@@ -30,6 +33,18 @@ inline connection_options opts_for(const fake_server& s) {
     o.port = s.port();
     o.connect_timeout = std::chrono::seconds(5);
     return o;
+}
+
+// One row, column q (varchar), holding text.
+inline std::string echo_rows(std::string_view text) {
+    return rows_body({{"q", type_id::varchar}}, {{std::string(text)}});
+}
+
+// Answers every QUERY with one row holding the query text.
+inline void echo(fake_server::session& s, const frame_header& h, const std::string& body) {
+    auto q = parse_request(h, body);
+    EXPECT_TRUE(q.ok) << "a request the server cannot parse in v" << int(s.version());
+    s.reply(h.stream, opcode::result, echo_rows(q.text));
 }
 
 } // namespace mdsp::cql::testing

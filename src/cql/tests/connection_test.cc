@@ -20,18 +20,10 @@ namespace {
 using testing::fake_server;
 namespace asio = boost::asio;
 
+using testing::echo;
+using testing::echo_rows;
 using testing::io_thread;
 using testing::opts_for;
-
-std::string echo_rows(std::string_view text) {
-    return testing::rows_body({{"q", type_id::varchar}}, {{std::string(text)}});
-}
-
-// Answers every QUERY with one row holding the query text.
-void echo(fake_server::session& s, const frame_header& h, const std::string& body) {
-    auto q = testing::parse_request(h, body);
-    s.reply(h.stream, opcode::result, echo_rows(q.text));
-}
 
 TEST(cql_connection, startup_query_and_blocking_wrappers) {
     fake_server srv(echo);

@@ -19,15 +19,9 @@ namespace {
 using testing::fake_server;
 namespace asio = boost::asio;
 
+using testing::echo;
 using testing::io_thread;
 using testing::opts_for;
-
-// Answers every QUERY with one row holding the query text.
-void echo(fake_server::session& s, const frame_header& h, const std::string& body) {
-    auto q = testing::parse_request(h, body);
-    EXPECT_TRUE(q.ok) << "a request the server cannot parse in v" << int(s.version());
-    s.reply(h.stream, opcode::result, testing::rows_body({{"q", type_id::varchar}}, {{q.text}}));
-}
 
 std::string echoed(const result<result_message>& r) {
     if (!r) {
