@@ -83,23 +83,34 @@ struct cassandra_rig {
         };
     }
 
-    // On a cluster of its own the node's stop removes everything.
-    void drop_keyspaces() {
-        if (local || keyspaces.empty()) {
+    // Drops the keyspaces of a phase once it is done (all of them when
+    // `whats` is empty), so that the next phase does not also pay for their
+    // memtable flushes and compactions.
+    void drop(std::initializer_list<std::string> whats = {}) {
+        std::vector<std::string> gone;
+        for (const auto& w : whats) {
+            gone.push_back(keyspace(w));
+        }
+        if (whats.size() == 0) {
+            gone = keyspaces;
+        }
+        if (gone.empty()) {
             return;
         }
         cql::session s(session);
         if (auto r = s.start(); !r) {
-            spdlog::warn("bench cassandra: cannot drop the keyspaces {}: {}", fmt::join(keyspaces, ", "),
+            spdlog::warn("bench cassandra: cannot drop the keyspaces {}: {}", fmt::join(gone, ", "),
                          r.error().what());
             return;
         }
-        for (const auto& ks : keyspaces) {
+        for (const auto& ks : gone) {
             if (auto r = s.query_sync(fmt::format("DROP KEYSPACE IF EXISTS {}", ks)); !r) {
                 spdlog::warn("bench cassandra: DROP KEYSPACE {}: {}", ks, r.error().what());
             }
+            std::erase(keyspaces, ks);
         }
     }
+    void drop(const std::string& what) { drop({what}); }
 };
 
 // The 1-minute load average: on a shared machine, what the figures ran beside.
@@ -561,6 +572,7 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
     if (!e2e) {
         return e2e.error();
     }
+    cas.drop("e2e");
     std::printf(
         "            ingest -> Kafka -> process -> Cassandra, at once  %9.0f   (%llu ticks in %.1f s, "
         "the producer done after %.1f s; %s; goal >= 300000: %s)\n",
@@ -570,6 +582,7 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
     if (!backlog) {
         return backlog.error();
     }
+    cas.drop("stage");
     std::printf(
         "            Kafka backlog -> process -> Cassandra             %9.0f   (%llu ticks in %.1f s, "
         "the group join's %.1f s included; %s; the backlog went in at %.0f ticks/s)\n",
@@ -589,9 +602,11 @@ result<void> cluster_path(const config& cfg, cassandra_rig& cas, const std::stri
         }
         std::printf(
             "                                                     %7.0f  %9.0f %9.1f %9.1f %9.1f   (%zu "
-            "ticks; %s; goal p99 <= 50 ms: %s)\n",
+            "ticks; %s; %s; goal p99 <= 50 ms: %s)\n",
             r, lat->written_per_s, lat->p50_ms, lat->p99_ms, lat->p999_ms, lat->ticks,
-            writes(lat->written, lat->store_writes, lat->store_write_s).c_str(), met(lat->p99_ms <= 50));
+            writes(lat->written, lat->store_writes, lat->store_write_s).c_str(),
+            cores_busy(lat->machine_busy).c_str(), met(lat->p99_ms <= 50));
+        cas.drop(fmt::format("lat{:.0f}", r));
     }
     std::printf(
         "              (readable: the store's write of the tick was acknowledged at LOCAL_QUORUM; each "
@@ -622,6 +637,7 @@ int bench_cassandra(const config& cfg, const std::string& cassandra, const std::
     if (f) {
         print_upserts(*f, cr.candles.size(), ticks.size(),
                       static_cast<size_t>(std::max<int64_t>(cfg.process.max_batch, 1)));
+        c.drop(); // their flushes and compactions would run during the cluster path
         r = cluster_path(cfg, c, kafka, seconds, rate);
     } else {
         r = f.error();
@@ -629,7 +645,9 @@ int bench_cassandra(const config& cfg, const std::string& cassandra, const std::
     if (!r) {
         spdlog::error("bench cassandra: {}", r.error().what());
     }
-    c.drop_keyspaces();
+    if (!c.local) {
+        c.drop(); // a node of the bench's own goes with everything on it
+    }
     std::filesystem::remove_all(dir);
     return r ? 0 : 1;
 }

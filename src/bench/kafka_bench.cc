@@ -233,9 +233,9 @@ result<void> latency_to_rocks(const config& base, bench_cluster& c, double secon
     std::printf(
         "          ingest -> Kafka -> candle readable in the store at %.0f ticks/s, %zu ticks after a "
         "%.0f s warm-up: p50 %.1f ms  p99 %.1f ms  p99.9 %.1f ms (goal p99 <= 20 ms -> %s; the "
-        "warm-up's p99 %.1f ms)\n",
+        "warm-up's p99 %.1f ms; %s)\n",
         rate, f->ticks, latency_warmup_s, f->p50_ms, f->p99_ms, f->p999_ms,
-        f->p99_ms <= 20 ? "met" : "NOT met", f->warmup_p99_ms);
+        f->p99_ms <= 20 ? "met" : "NOT met", f->warmup_p99_ms, cores_busy(f->machine_busy).c_str());
     std::printf("            (decided by linger.ms=%d, the consumer's fetch.wait.max.ms=10 and "
                 "process.commit_interval=%.0f ms: a tick is readable after its store write)\n",
                 c.producer.linger_ms, static_cast<double>(base.process.commit_interval_us) / 1000.0);

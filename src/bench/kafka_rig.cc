@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -276,6 +277,13 @@ result<stage_figures> stage_phase(const config& base, bench_cluster& c, const st
     return f;
 }
 
+std::string cores_busy(double share) {
+    if (share < 0) {
+        return "the machine's load unknown";
+    }
+    return fmt::format("the {} cores {:.0f}% busy", std::thread::hardware_concurrency(), share * 100);
+}
+
 result<latency_figures> latency_phase(const config& base, bench_cluster& c, const std::string& name,
                                       double seconds, double rate, const store_opener& open) {
     const std::string prefix = c.prefix + name + ".";
@@ -319,15 +327,21 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     const uint64_t writes0 = proc.probe().store_writes().value();
     const double write_s0 = proc.probe().write_latency().sum();
     const int64_t begin = mono_nanos();
+    const int64_t measured = begin + static_cast<int64_t>(latency_warmup_s * 1e9);
     int64_t end = begin + static_cast<int64_t>((latency_warmup_s + seconds) * 1e9);
+    std::optional<cpu_times> cpu0;
     result<void> out = ok();
     while (mono_nanos() < end && !failed.load()) {
+        if (!cpu0 && mono_nanos() >= measured) {
+            cpu0 = cpu_times::now();
+        }
         if (auto r = proc.step(std::chrono::milliseconds(20)); !r) {
             out = r.error();
             break;
         }
     }
     const double elapsed = seconds_since(begin);
+    const double busy = cpu0 ? busy_share(*cpu0, cpu_times::now()) : -1;
     const uint64_t writes = proc.probe().store_writes().value() - writes0;
     const double write_s = proc.probe().write_latency().sum() - write_s0;
     stop = true;
@@ -352,6 +366,7 @@ result<latency_figures> latency_phase(const config& base, bench_cluster& c, cons
     f.p50_ms = percentile(v, 0.5) / 1000.0;
     f.p99_ms = percentile(v, 0.99) / 1000.0;
     f.p999_ms = percentile(v, 0.999) / 1000.0;
+    f.machine_busy = busy;
     return f;
 }
 

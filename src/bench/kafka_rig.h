@@ -105,6 +105,10 @@ struct latency_figures {
     size_t written = 0;        // ticks written, the warm-up's too
     uint64_t store_writes = 0; // the stage's store writes
     double store_write_s = 0;  // and the time they took
+    // The share of the machine's cores busy while the measured ticks went
+    // through (0..1; -1 unknown): near 1, every process waits for a core
+    // and the latencies are mostly that wait.
+    double machine_busy = -1;
 };
 // The path at `rate` ticks/s for latency_warmup_s and then `seconds`: only
 // the ticks after the warm-up are measured. A just-started broker (or
@@ -112,6 +116,8 @@ struct latency_figures {
 // 50,000 ticks/s on the 2-core machine the p50 falls from about 10 ms in
 // the first second to about 5 ms after 8, and users' brokers run warm.
 constexpr double latency_warmup_s = 8;
+// "the 2 cores 97% busy": latency_figures::machine_busy for a reader.
+std::string cores_busy(double share);
 result<latency_figures> latency_phase(const config& base, bench_cluster& c, const std::string& name,
                                       double seconds, double rate, const store_opener& open);
 
