@@ -83,17 +83,12 @@ struct cassandra_rig {
         };
     }
 
-    // Drops the keyspaces of a phase once it is done (all of them when
-    // `whats` is empty), so that the next phase does not also pay for their
-    // memtable flushes and compactions.
-    void drop(std::initializer_list<std::string> whats = {}) {
-        std::vector<std::string> gone;
-        for (const auto& w : whats) {
-            gone.push_back(keyspace(w));
-        }
-        if (whats.size() == 0) {
-            gone = keyspaces;
-        }
+    // Drops the keyspace of a phase once it is done, so that the next phase
+    // does not also pay for its memtable flushes and compactions.
+    void drop(const std::string& what) { drop_keyspaces({keyspace(what)}); }
+    void drop_all() { drop_keyspaces(keyspaces); }
+
+    void drop_keyspaces(std::vector<std::string> gone) {
         if (gone.empty()) {
             return;
         }
@@ -110,7 +105,6 @@ struct cassandra_rig {
             std::erase(keyspaces, ks);
         }
     }
-    void drop(const std::string& what) { drop({what}); }
 };
 
 // The 1-minute load average: on a shared machine, what the figures ran beside.
@@ -637,7 +631,7 @@ int bench_cassandra(const config& cfg, const std::string& cassandra, const std::
     if (f) {
         print_upserts(*f, cr.candles.size(), ticks.size(),
                       static_cast<size_t>(std::max<int64_t>(cfg.process.max_batch, 1)));
-        c.drop(); // their flushes and compactions would run during the cluster path
+        c.drop_all(); // their flushes and compactions would run during the cluster path
         r = cluster_path(cfg, c, kafka, seconds, rate);
     } else {
         r = f.error();
@@ -646,7 +640,7 @@ int bench_cassandra(const config& cfg, const std::string& cassandra, const std::
         spdlog::error("bench cassandra: {}", r.error().what());
     }
     if (!c.local) {
-        c.drop(); // a node of the bench's own goes with everything on it
+        c.drop_all(); // a node of the bench's own goes with everything on it
     }
     std::filesystem::remove_all(dir);
     return r ? 0 : 1;
