@@ -352,6 +352,15 @@ int dispatch(const cli& c, const config& cfg) {
     if (c.up->parsed() && !cfg.kafka.brokers.empty()) {
         return mdsp::app::cmd_up_kafka(cfg, c.opts);
     }
+    // Checked before any store or Kafka is opened, so that the first message
+    // names what is missing rather than a consequence of it.
+    if ((c.ingest->parsed() || c.process->parsed()) && cfg.kafka.brokers.empty()) {
+        std::fprintf(stderr,
+                     "mdsp %s: needs a Kafka: pass --kafka HOST:PORT[,HOST:PORT] or set kafka.brokers "
+                     "(for one machine without Kafka, `mdsp up` runs the whole pipeline)\n",
+                     c.ingest->parsed() ? "ingest" : "process");
+        return 2;
+    }
     if (c.ingest->parsed()) {
         return mdsp::app::cmd_ingest_kafka(cfg, c.opts);
     }

@@ -21,6 +21,11 @@ def test_bad_flag_names_the_fix():
     check("use sim, replay:FILE" in err, f"the error says what is accepted: {err}")
     rc, out, err = run(["up", "--set", "engine.allowed_lateness=soon"], check=False)
     check(rc == 2 and "500ms, 2s" in err, f"a bad duration says how to write one: {err}")
+    for args in [["process", "--store", "cassandra://127.0.0.1:1/ks"], ["ingest"]]:
+        rc, out, err = run(args + ["-d", tempdir("no-kafka")], check=False, timeout=60)
+        check(rc == 2 and f"mdsp {args[0]}: needs a Kafka: pass --kafka" in err,
+              f"mdsp {args[0]} without --kafka says so first: {err}")
+        check("Cassandra" not in err, f"before it opens the store: {err}")
 
 
 def test_bad_config_file_names_the_key():
