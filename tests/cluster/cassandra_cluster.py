@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import struct
@@ -36,6 +35,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cql_wire import CL_ALL, CL_ONE, cql_connection, cql_error  # noqa: E402
+from local_cluster import (add_lifecycle_commands, cluster_error, java, jvm_cluster,  # noqa: E402,F401
+                           run_lifecycle_command)
+import local_cluster  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LIB = os.environ.get("MDSP_CASSANDRA_LIB", os.path.join(HERE, "cassandra", "lib"))
@@ -46,7 +48,7 @@ HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 VNODES = 16  # tokens per node, Cassandra 4.0+'s default
 
 # The module access CassandraDaemon needs on Java 17: the JPMS part of
-# Cassandra 5.0's conf/jvm17-server.options (its GC part is in _java below,
+# Cassandra 5.0's conf/jvm17-server.options (its GC part is in _command below,
 # sized for a test node).
 JVM17_MODULE_OPTIONS = [
     "-Djdk.attach.allowAttachSelf=true",
@@ -65,10 +67,6 @@ JVM17_MODULE_OPTIONS = [
     "-Dio.netty.allocator.useCacheForAllThreads=true",
     "-Dio.netty.allocator.maxOrder=11",
 ]
-
-
-class cluster_error(Exception):
-    pass
 
 
 def port_free(host, port):
@@ -96,17 +94,7 @@ def common_free_port(hosts, preferred=None, taken=()):
 
 
 def classpath(lib):
-    if not os.path.isdir(lib) or not any(f.startswith("cassandra-all-") for f in os.listdir(lib)):
-        raise cluster_error(f"Apache Cassandra's jars are not in {lib}: {SETUP_HINT}")
-    return os.path.join(lib, "*")
-
-
-def java():
-    home = os.environ.get("JAVA_HOME")
-    exe = os.path.join(home, "bin", "java") if home else shutil.which("java")
-    if not exe or not os.path.exists(exe):
-        raise cluster_error("no java: install a JDK 17 (Debian's openjdk-17-jre-headless) or set JAVA_HOME")
-    return exe
+    return local_cluster.classpath(lib, "cassandra-all-", "Apache Cassandra", SETUP_HINT)
 
 
 # --- The cluster --------------------------------------------------------------
@@ -125,36 +113,28 @@ def _yaml(value):
     return json.dumps(value)
 
 
-class cluster:
+class cluster(jvm_cluster):
     """A cluster of 1 or 3 nodes under `root`, every one a seed (a new, empty
     cluster: nothing to bootstrap, so they start together). `start()` writes
     each node's cassandra.yaml, starts them and waits until every node serves
     CQL, knows the others and agrees on the schema; `state()` is what
-    cluster.json holds. Nodes run in their own sessions, so a cluster outlives
-    the process that started it: `cluster.attach(root)` takes it up again."""
+    cluster.json holds (local_cluster.jvm_cluster: the nodes' processes)."""
+
+    TOOL = "cassandra_cluster.py"
+    # A clean shutdown would drain each node (flush every table, announce
+    # itself down) only for the data to be removed; `terminate N` stops one
+    # node cleanly.
+    STOP_SIGNAL = signal.SIGKILL
+    READY_TIMEOUT = 240
 
     def __init__(self, root, nodes=1, auth=False, lib=DEFAULT_LIB, heap="512m", port=None):
         if nodes not in (1, 3):
             raise cluster_error(f"a cluster here has 1 or 3 nodes, not {nodes}")
-        self.root = os.path.abspath(root)
-        self.lib = lib
-        self.heap = heap
-        self.nodes = []
+        super().__init__(root, lib, heap)
         self.auth = None
         self.port = port
         self.storage_port = None
         self._want = (nodes, auth)
-
-    # Files
-    @property
-    def state_file(self):
-        return os.path.join(self.root, "cluster.json")
-
-    def node_dir(self, node):
-        return os.path.join(self.root, f"node-{node['id']}")
-
-    def log_file(self, node):
-        return os.path.join(self.node_dir(node), "server.log")
 
     def yaml_file(self, node):
         return os.path.join(self.node_dir(node), "cassandra.yaml")
@@ -167,22 +147,10 @@ class cluster:
         return {"contact_points": self.contact_points, "port": self.port, "storage_port": self.storage_port,
                 "datacenter": DATACENTER, "nodes": self.nodes, "auth": self.auth, "lib": self.lib, "heap": self.heap}
 
-    def save(self):
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.state(), f, indent=2)
-        os.replace(tmp, self.state_file)
-
     @classmethod
     def attach(cls, root):
         """The cluster whose cluster.json is in root."""
-        path = os.path.join(os.path.abspath(root), "cluster.json")
-        try:
-            with open(path) as f:
-                st = json.load(f)
-        except FileNotFoundError:
-            raise cluster_error(f"no cluster in {root} ({path} is missing): start one with "
-                                f"{sys.argv[0]} start --dir {root}")
+        st = cls.read_state(root)
         c = cls(root, len(st["nodes"]), bool(st["auth"]), st["lib"], st["heap"], st["port"])
         c.nodes, c.auth, c.storage_port = st["nodes"], st["auth"], st["storage_port"]
         return c
@@ -257,7 +225,10 @@ class cluster:
                   "    parameters:", f"      - seeds: {_yaml(seeds)}"]
         return "\n".join(lines) + "\n"
 
-    def _java(self, node):
+    def _marker(self, node):
+        return f"-Dcassandra.config=file://{self.yaml_file(node)}"
+
+    def _command(self, node):
         d = self.node_dir(node)
         return [java(), f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Xss256k",
                 # The G1 settings of jvm17-server.options.
@@ -266,7 +237,7 @@ class cluster:
                 "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem", "-Djava.net.preferIPv4Stack=true",
                 *JVM17_MODULE_OPTIONS,
                 f"-javaagent:{self._jamm()}",
-                f"-Dcassandra.config=file://{self.yaml_file(node)}",
+                self._marker(node),
                 f"-Dcassandra-rackdc.properties=file://{os.path.join(d, 'cassandra-rackdc.properties')}",
                 f"-Dlogback.configurationFile={os.path.join(self.root, 'logback.xml')}",
                 f"-Dcassandra.logdir={d}", f"-Dcassandra.storagedir={d}", f"-Dcassandra.triggers_dir={d}",
@@ -294,13 +265,7 @@ class cluster:
         and their logs kept in root/logs."""
         count, auth = self._want
         classpath(self.lib)
-        if os.path.exists(self.state_file):
-            if not replace:
-                raise cluster_error(f"{self.root} already has a cluster (stop it first: "
-                                    f"{sys.argv[0]} stop --dir {self.root}, or start with --replace)")
-            cluster.attach(self.root).stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-        os.makedirs(self.root)
+        self._fresh_root(replace)
         with open(os.path.join(self.root, "logback.xml"), "w") as f:
             f.write(LOGBACK)
         hosts = HOSTS[:count]
@@ -367,108 +332,6 @@ class cluster:
             for table in ("roles", "role_members", "role_permissions"):
                 c.query(f"SELECT * FROM system_auth.{table}", CL_ALL)
 
-    def _launch(self, node):
-        with open(self.log_file(node), "a") as log:
-            p = subprocess.Popen(self._java(node), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True, cwd=self.node_dir(node))
-        node["pid"] = p.pid
-
-    def node(self, node_id):
-        for n in self.nodes:
-            if n["id"] == int(node_id):
-                return n
-        raise cluster_error(f"no node {node_id}: the nodes are {[n['id'] for n in self.nodes]}")
-
-    def alive(self, node):
-        """True while the node's own java process runs (not a reused pid)."""
-        pid = node.get("pid")
-        if not pid:
-            return False
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            with open(f"/proc/{pid}/stat") as f:
-                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
-        except OSError:
-            return False
-        conf = f"-Dcassandra.config=file://{self.yaml_file(node)}".encode()
-        # An empty command line: the process is between fork and exec.
-        return (cmd == [b""] or conf in cmd) and not zombie
-
-    def rss(self, node):
-        """The node's resident memory in bytes (0 when it does not run)."""
-        try:
-            with open(f"/proc/{node['pid']}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except (OSError, TypeError):
-            pass
-        return 0
-
-    def _reap(self, pid):
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-    def _end(self, nodes, sig, timeout):
-        """Sends sig to each running node, waits until they exit (SIGKILL after timeout)."""
-        running = [n for n in nodes if self.alive(n)]
-        for n in running:
-            os.kill(n["pid"], sig)
-        deadline = time.time() + timeout
-        for n in running:
-            while self.alive(n):
-                if time.time() > deadline:
-                    os.kill(n["pid"], signal.SIGKILL)
-                self._reap(n["pid"])
-                time.sleep(0.05)
-        for n in nodes:
-            n["pid"] = None
-
-    def kill(self, node_id, sig=signal.SIGKILL, timeout=60):
-        """Stops one node: SIGKILL (a crash) by default, SIGTERM for a clean
-        shutdown (Cassandra drains: flushes its memtables), SIGKILL after timeout."""
-        self._end([self.node(node_id)], sig, timeout)
-        self.save()
-
-    def restart(self, node_id=None, timeout=240):
-        """Starts a stopped node again (every stopped node when node_id is
-        None) on its address and data; waits until the cluster is ready."""
-        nodes = [self.node(node_id)] if node_id is not None else [n for n in self.nodes if not self.alive(n)]
-        for node in nodes:
-            if self.alive(node):
-                raise cluster_error(f"node {node['id']} is running (pid {node['pid']})")
-            with open(self.log_file(node), "a") as log:
-                log.write(f"\n===== restarted by cassandra_cluster.py at {time.ctime()} =====\n")
-            self._launch(node)
-        self.save()
-        self.wait_ready(timeout)
-
-    def stop(self, keep_logs=False, timeout=30):
-        """Stops every node and removes the cluster's data. SIGKILL: a clean
-        shutdown would drain each node (flush every table, announce itself
-        down) only for the data to be removed (`terminate N` stops one node
-        cleanly). The logs stay (root/logs/) when keep_logs is true or a node
-        had died on its own: those are what a failed run needs."""
-        died = [n["id"] for n in self.nodes if n.get("pid") and not self.alive(n)]
-        self._end(self.nodes, signal.SIGKILL, timeout)
-        keep = keep_logs or bool(died)
-        if keep:
-            logs = os.path.join(self.root, "logs")
-            os.makedirs(logs, exist_ok=True)
-            for n in self.nodes:
-                if os.path.exists(self.log_file(n)):
-                    shutil.copy(self.log_file(n), os.path.join(logs, f"node-{n['id']}.log"))
-        for n in self.nodes:
-            shutil.rmtree(self.node_dir(n), ignore_errors=True)
-        if os.path.exists(self.state_file):
-            os.remove(self.state_file)
-        if not keep:
-            shutil.rmtree(self.root, ignore_errors=True)
-        return died
-
     # Readiness
     def connect(self, node, login=True, timeout=5.0):
         """A cql_connection to the node, past STARTUP. On a cluster with
@@ -506,10 +369,7 @@ class cluster:
         last = "no answer yet"
         while time.time() < deadline:
             running = [n for n in self.nodes if n.get("pid")]
-            for n in running:
-                if not self.alive(n):
-                    raise cluster_error(f"node {n['id']} exited while starting; its log "
-                                        f"({self.log_file(n)}) ends:\n{self.tail(n)}")
+            self._check_running(running)
             try:
                 ready = True
                 for n in running:
@@ -527,13 +387,6 @@ class cluster:
             time.sleep(0.5)
         raise cluster_error(f"the cluster was not ready within {timeout} s ({last}); logs in {self.root}")
 
-    def tail(self, node, lines=40):
-        try:
-            with open(self.log_file(node), errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
     def nodetool(self, node_id, *args, timeout=300):
         """Runs Cassandra's nodetool (from the same jars) against one node over its local JMX port."""
         node = self.node(node_id)
@@ -541,6 +394,12 @@ class cluster:
                f"-Dlogback.configurationFile={self.root}/logback.xml",
                "org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", str(node["jmx_port"]), *args]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def _redact(st):
+    if st["auth"]:
+        st["auth"] = dict(st["auth"], password="***")
+    return st
 
 
 def main(argv=None):
@@ -556,13 +415,7 @@ def main(argv=None):
     st.add_argument("--heap", default="512m", help="each node's -Xms and -Xmx (default 512m)")
     st.add_argument("--lib", default=DEFAULT_LIB, help="the folder of Cassandra's jars")
     st.add_argument("--replace", action="store_true", help="stop a cluster left in --dir first")
-    sp = sub.add_parser("stop", help="stop every node and remove the data (logs kept with --keep-logs)")
-    sp.add_argument("--keep-logs", action="store_true")
-    for name, what in (("kill", "kill -9 one node"), ("terminate", "stop one node cleanly (SIGTERM)"),
-                       ("restart", "start a stopped node (every stopped one without NODE) and wait until ready")):
-        p = sub.add_parser(name, help=what)
-        p.add_argument("node", type=int, nargs="?" if name == "restart" else None)
-    sub.add_parser("status", help="print cluster.json and each node's state")
+    add_lifecycle_commands(sub)
     sub.add_parser("contact-points", help="print host:port,... of every node")
     nt = sub.add_parser("nodetool", help="run nodetool against a node: nodetool N --dir DIR -- status")
     nt.add_argument("node", type=int)
@@ -584,34 +437,15 @@ def main(argv=None):
             print(c.contact_points, flush=True)
             return 0
         c = cluster.attach(args.dir)
-        if args.cmd == "stop":
-            died = c.stop(keep_logs=args.keep_logs)
-            if died:
-                print(f"nodes {died} had died before the stop; their logs are in {os.path.join(c.root, 'logs')}",
-                      file=sys.stderr)
-                return 1
-        elif args.cmd == "kill":
-            c.kill(args.node)
-        elif args.cmd == "terminate":
-            c.kill(args.node, signal.SIGTERM)
-        elif args.cmd == "restart":
-            c.restart(args.node)
-        elif args.cmd == "contact-points":
+        if args.cmd == "contact-points":
             print(c.contact_points)
-        elif args.cmd == "nodetool":
+            return 0
+        if args.cmd == "nodetool":
             p = c.nodetool(args.node, *args.args, *extra)
             sys.stdout.write(p.stdout)
             sys.stderr.write(p.stderr)
             return p.returncode
-        elif args.cmd == "status":
-            st = c.state()
-            for n in st["nodes"]:
-                n["alive"] = c.alive(n)
-                n["rss_mib"] = round(c.rss(n) / 2**20)
-            if st["auth"]:
-                st["auth"] = dict(st["auth"], password="***")
-            print(json.dumps(st, indent=2))
-        return 0
+        return run_lifecycle_command(c, args, _redact)
     except cluster_error as e:
         print(f"cassandra_cluster: {e}", file=sys.stderr)
         return 1

@@ -19,11 +19,8 @@ DIR/cluster.json. Standard library only; runs with Debian's /usr/bin/python3.
 """
 import argparse
 import base64
-import json
 import os
 import secrets
-import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -31,15 +28,16 @@ import sys
 import time
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_cluster import (add_lifecycle_commands, cluster_error, java, jvm_cluster,  # noqa: E402,F401
+                           run_lifecycle_command)
+import local_cluster  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LIB = os.environ.get("MDSP_KAFKA_LIB", os.path.join(HERE, "lib"))
 SETUP_HINT = "run scripts/setup (it fetches Apache Kafka's jars with Maven into tests/cluster/lib)"
 SASL_USER = "mdsp"              # may do anything (a super user)
 LIMITED_USER = "mdsp-limited"   # governed by ACLs, none at first (everything allowed until a test adds some)
-
-
-class cluster_error(Exception):
-    pass
 
 
 def free_ports(n):
@@ -57,17 +55,7 @@ def free_ports(n):
 
 
 def classpath(lib):
-    if not os.path.isdir(lib) or not any(f.startswith("kafka_2.13-") for f in os.listdir(lib)):
-        raise cluster_error(f"Apache Kafka's jars are not in {lib}: {SETUP_HINT}")
-    return os.path.join(lib, "*")
-
-
-def java():
-    home = os.environ.get("JAVA_HOME")
-    exe = os.path.join(home, "bin", "java") if home else shutil.which("java")
-    if not exe or not os.path.exists(exe):
-        raise cluster_error("no java: install a JDK 17 (Debian's openjdk-17-jre-headless) or set JAVA_HOME")
-    return exe
+    return local_cluster.classpath(lib, "kafka_2.13-", "Apache Kafka", SETUP_HINT)
 
 
 # --- The Kafka protocol, just enough to ask a broker for its metadata ----------
@@ -208,34 +196,23 @@ logger.state.level = WARN
 """
 
 
-class cluster:
+class cluster(jvm_cluster):
     """A KRaft cluster of `nodes` combined broker/controller nodes under `root`.
     `start()` formats the storage and starts every node, then waits until each
     broker answers with all brokers in its metadata; `state()` is what
-    cluster.json holds. Nodes run in their own sessions, so a cluster outlives
-    the process that started it: `cluster.attach(root)` takes it up again."""
+    cluster.json holds (local_cluster.jvm_cluster: the nodes' processes)."""
+
+    TOOL = "kafka_cluster.py"
+    STATE_EXTRAS = ("tls",)
+    READY_TIMEOUT = 180
 
     def __init__(self, root, nodes=3, sasl=False, lib=DEFAULT_LIB, heap="512m"):
         if nodes < 1:
             raise cluster_error(f"a cluster has at least 1 node, not {nodes}")
-        self.root = os.path.abspath(root)
-        self.lib = lib
-        self.heap = heap
-        self.nodes = []
+        super().__init__(root, lib, heap)
         self.sasl = None
         self.cluster_id = None
         self._want = (nodes, sasl)
-
-    # Files
-    @property
-    def state_file(self):
-        return os.path.join(self.root, "cluster.json")
-
-    def node_dir(self, node):
-        return os.path.join(self.root, f"node-{node['id']}")
-
-    def log_file(self, node):
-        return os.path.join(self.node_dir(node), "server.log")
 
     @property
     def bootstrap(self):
@@ -250,22 +227,10 @@ class cluster:
                 "sasl": dict(self.sasl, bootstrap=self.sasl_bootstrap) if self.sasl else None,
                 "lib": self.lib, "heap": self.heap}
 
-    def save(self):
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.state(), f, indent=2)
-        os.replace(tmp, self.state_file)
-
     @classmethod
     def attach(cls, root):
         """The cluster whose cluster.json is in root."""
-        path = os.path.join(os.path.abspath(root), "cluster.json")
-        try:
-            with open(path) as f:
-                st = json.load(f)
-        except FileNotFoundError:
-            raise cluster_error(f"no cluster in {root} ({path} is missing): start one with "
-                                f"{sys.argv[0]} start --dir {root}")
+        st = cls.read_state(root)
         c = cls(root, len(st["nodes"]), bool(st["sasl"]), st["lib"], st["heap"])
         c.nodes, c.cluster_id = st["nodes"], st["cluster_id"]
         c.sasl = {k: v for k, v in st["sasl"].items() if k != "bootstrap"} if st["sasl"] else None
@@ -351,13 +316,7 @@ class cluster:
         their logs kept in root/logs."""
         count, sasl = self._want
         classpath(self.lib)
-        if os.path.exists(self.state_file):
-            if not replace:
-                raise cluster_error(f"{self.root} already has a cluster (stop it first: "
-                                    f"{sys.argv[0]} stop --dir {self.root}, or start with --replace)")
-            cluster.attach(self.root).stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-        os.makedirs(self.root)
+        self._fresh_root(replace)
         for name, text in (("log4j2.properties", LOG4J), ("tools-log4j2.properties", TOOL_LOG4J)):
             with open(os.path.join(self.root, name), "w") as f:
                 f.write(text)
@@ -397,100 +356,12 @@ class cluster:
         if p.returncode != 0:
             raise cluster_error(f"formatting node {node['id']} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
 
-    def _launch(self, node):
-        props = os.path.join(self.node_dir(node), "server.properties")
-        with open(self.log_file(node), "a") as log:
-            p = subprocess.Popen(self._java("kafka.Kafka", props, heap=self.heap, log4j="log4j2.properties", server=True), stdout=log,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                 cwd=self.node_dir(node))
-        node["pid"] = p.pid
+    def _marker(self, node):
+        return os.path.join(self.node_dir(node), "server.properties")
 
-    def node(self, node_id):
-        for n in self.nodes:
-            if n["id"] == int(node_id):
-                return n
-        raise cluster_error(f"no node {node_id}: the nodes are {[n['id'] for n in self.nodes]}")
-
-    def alive(self, node):
-        """True while the node's own java process runs (not a reused pid)."""
-        pid = node.get("pid")
-        if not pid:
-            return False
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            with open(f"/proc/{pid}/stat") as f:
-                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
-        except OSError:
-            return False
-        props = os.path.join(self.node_dir(node), "server.properties").encode()
-        # An empty command line: the process is between fork and exec.
-        return (cmd == [b""] or props in cmd) and not zombie
-
-    def _reap(self, pid):
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-    def _end(self, nodes, sig, timeout):
-        """Sends sig to each running node, waits until they exit (SIGKILL after timeout)."""
-        running = [n for n in nodes if self.alive(n)]
-        for n in running:
-            os.kill(n["pid"], sig)
-        deadline = time.time() + timeout
-        for n in running:
-            while self.alive(n):
-                if time.time() > deadline:
-                    os.kill(n["pid"], signal.SIGKILL)
-                self._reap(n["pid"])
-                time.sleep(0.05)
-        for n in nodes:
-            n["pid"] = None
-
-    def kill(self, node_id, sig=signal.SIGKILL, timeout=60):
-        """Stops one node: SIGKILL (a crash) by default, SIGTERM for a clean
-        shutdown (then SIGKILL after timeout)."""
-        self._end([self.node(node_id)], sig, timeout)
-        self.save()
-
-    def restart(self, node_id=None, timeout=180):
-        """Starts a stopped node again (every stopped node when node_id is
-        None) on its ports and data; waits until the cluster is ready."""
-        nodes = [self.node(node_id)] if node_id is not None else [n for n in self.nodes if not self.alive(n)]
-        for node in nodes:
-            if self.alive(node):
-                raise cluster_error(f"node {node['id']} is running (pid {node['pid']})")
-            with open(self.log_file(node), "a") as log:
-                log.write(f"\n===== restarted by kafka_cluster.py at {time.ctime()} =====\n")
-            self._launch(node)
-        self.save()
-        self.wait_ready(timeout)
-
-    def stop(self, keep_logs=False, timeout=30):
-        """Stops every node (SIGTERM, SIGKILL after timeout) and removes the
-        cluster's data. The logs stay (root/logs/) when keep_logs is true or a
-        node had died on its own: those are what a failed run needs."""
-        died = [n["id"] for n in self.nodes if n.get("pid") and not self.alive(n)]
-        self._end(self.nodes, signal.SIGTERM, timeout)
-        keep = keep_logs or bool(died)
-        if keep:
-            logs = os.path.join(self.root, "logs")
-            os.makedirs(logs, exist_ok=True)
-            for n in self.nodes:
-                if os.path.exists(self.log_file(n)):
-                    shutil.copy(self.log_file(n), os.path.join(logs, f"node-{n['id']}.log"))
-        for n in self.nodes:
-            shutil.rmtree(self.node_dir(n), ignore_errors=True)
-        for name in ("cluster.json", "tls"):
-            path = os.path.join(self.root, name)
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            elif os.path.exists(path):
-                os.remove(path)
-        if not keep:
-            shutil.rmtree(self.root, ignore_errors=True)
-        return died
+    def _command(self, node):
+        return self._java("kafka.Kafka", self._marker(node), heap=self.heap, log4j="log4j2.properties",
+                          server=True)
 
     # Readiness
     def wait_ready(self, timeout=180):
@@ -500,10 +371,7 @@ class cluster:
         last = "no answer yet"
         want = {n["id"] for n in self.nodes if n.get("pid")}
         while time.time() < deadline:
-            for n in self.nodes:
-                if n.get("pid") and not self.alive(n):
-                    raise cluster_error(f"node {n['id']} exited while starting; its log "
-                                        f"({self.log_file(n)}) ends:\n{self.tail(n)}")
+            self._check_running([n for n in self.nodes if n.get("pid")])
             try:
                 seen = [set(metadata("127.0.0.1", n["port"])["brokers"]) for n in self.nodes if n.get("pid")]
                 if all(s >= want for s in seen):
@@ -542,13 +410,6 @@ class cluster:
                     err = e
         raise cluster_error(f"no node answers: {err}")
 
-    def tail(self, node, lines=40):
-        try:
-            with open(self.log_file(node), errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
     def tool(self, main, *args, timeout=300):
         """Runs one of Kafka's tools (a main class) with the cluster's jars; returns the CompletedProcess."""
         return subprocess.run(self._java(main, *args), capture_output=True, text=True, timeout=timeout)
@@ -562,6 +423,13 @@ def _listening(port):
         return False
 
 
+def _redact(st):
+    if st["sasl"]:
+        st["sasl"]["password"] = "***"
+        st["sasl"]["users"] = {u: "***" for u in st["sasl"]["users"]}
+    return st
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -572,13 +440,7 @@ def main(argv=None):
     st.add_argument("--heap", default="512m", help="each node's -Xmx (default 512m)")
     st.add_argument("--lib", default=DEFAULT_LIB, help="the folder of Kafka's jars")
     st.add_argument("--replace", action="store_true", help="stop a cluster left in --dir first")
-    sp = sub.add_parser("stop", help="stop every node and remove the data (logs kept with --keep-logs)")
-    sp.add_argument("--keep-logs", action="store_true")
-    for name, what in (("kill", "kill -9 one node"), ("terminate", "stop one node cleanly (SIGTERM)"),
-                       ("restart", "start a stopped node (every stopped one without NODE) and wait until ready")):
-        p = sub.add_parser(name, help=what)
-        p.add_argument("node", type=int, nargs="?" if name == "restart" else None)
-    sub.add_parser("status", help="print cluster.json and each node's state")
+    add_lifecycle_commands(sub)
     sub.add_parser("bootstrap", help="print the plaintext bootstrap address")
     for p in sub.choices.values():
         p.add_argument("--dir", required=True, help="the cluster's folder")
@@ -589,29 +451,10 @@ def main(argv=None):
             print(c.bootstrap, flush=True)
             return 0
         c = cluster.attach(args.dir)
-        if args.cmd == "stop":
-            died = c.stop(keep_logs=args.keep_logs)
-            if died:
-                print(f"nodes {died} had died before the stop; their logs are in {os.path.join(c.root, 'logs')}",
-                      file=sys.stderr)
-                return 1
-        elif args.cmd == "kill":
-            c.kill(args.node)
-        elif args.cmd == "terminate":
-            c.kill(args.node, signal.SIGTERM)
-        elif args.cmd == "restart":
-            c.restart(args.node)
-        elif args.cmd == "bootstrap":
+        if args.cmd == "bootstrap":
             print(c.bootstrap)
-        elif args.cmd == "status":
-            st = c.state()
-            for n in st["nodes"]:
-                n["alive"] = c.alive(n)
-            if st["sasl"]:
-                st["sasl"]["password"] = "***"
-                st["sasl"]["users"] = {u: "***" for u in st["sasl"]["users"]}
-            print(json.dumps(st, indent=2))
-        return 0
+            return 0
+        return run_lifecycle_command(c, args, _redact)
     except cluster_error as e:
         print(f"kafka_cluster: {e}", file=sys.stderr)
         return 1

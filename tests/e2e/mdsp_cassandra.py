@@ -9,11 +9,9 @@ deploy/cassandra/schema.cql by `schema_statements`, never in another test's.
 
 Standard library only; `driver_session` needs the DataStax driver
 (cassandra-driver, in the .venv that scripts/setup makes)."""
-import contextlib
 import os
 import re
 import sys
-import tempfile
 import time
 import uuid
 
@@ -21,43 +19,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join(HERE, "..", "..", "deploy", "cassandra", "schema.cql")
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 import cassandra_cluster  # noqa: E402
+import local_cluster  # noqa: E402
 
 
 def cluster():
     """The running suite cluster; exits with what to do when there is none."""
-    d = os.environ.get("MDSP_CASSANDRA_CLUSTER")
-    if not d:
-        sys.exit("MDSP_CASSANDRA_CLUSTER is not set: run this test through ctest, whose cassandra_cluster fixture "
-                 "starts a real Cassandra (its jars come from scripts/setup), or start one yourself with "
-                 "tests/cluster/cassandra_cluster.py start --dir DIR --auth and set MDSP_CASSANDRA_CLUSTER=DIR")
-    try:
-        c = cassandra_cluster.cluster.attach(d)
-    except cassandra_cluster.cluster_error as e:
-        sys.exit(f"no Cassandra for this test: {e} (the jars come from scripts/setup)")
-    down = [n["id"] for n in c.nodes if not c.alive(n)]
-    if down:
-        sys.exit(f"the suite's Cassandra in {d} has nodes {down} down; see {d}/node-*/server.log")
-    return c
+    return local_cluster.suite_cluster(cassandra_cluster.cluster, "MDSP_CASSANDRA_CLUSTER", "Cassandra",
+                                       "tests/cluster/cassandra_cluster.py start --dir DIR --auth")
 
 
-@contextlib.contextmanager
 def own_cluster(name, auth=True):
     """A one-node cluster of the test's own, for tests that stop Cassandra:
     started under the test folder, stopped at the end; its logs stay there
     after a failure."""
-    root = tempfile.mkdtemp(prefix=f"mdsp-cassandra-{name}-", dir=os.environ.get("MDSP_TEST_TMP"))
-    try:
-        c = cassandra_cluster.cluster(root, 1, auth=auth).start(replace=True)
-    except cassandra_cluster.cluster_error as e:
-        raise AssertionError(f"cannot start a Cassandra node: {e} (the jars come from scripts/setup)")
-    failed = True
-    try:
-        yield c
-        failed = False
-    finally:
-        c.stop(keep_logs=failed)
-        if failed:
-            print(f"the node's logs: {root}/logs", flush=True)
+    return local_cluster.own_cluster(lambda root: cassandra_cluster.cluster(root, 1, auth=auth),
+                                     f"cassandra-{name}", "a Cassandra node")
 
 
 def replication_factor(c):

@@ -8,49 +8,26 @@ prefix (kafka.topic_prefix) and consumer groups, never another test's."""
 import contextlib
 import os
 import sys
-import tempfile
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
 import kafka_cluster  # noqa: E402
+import local_cluster  # noqa: E402
 
 PARTITIONS = 4
 
 
 def cluster():
     """The running suite cluster; exits with what to do when there is none."""
-    d = os.environ.get("MDSP_KAFKA_CLUSTER")
-    if not d:
-        sys.exit("MDSP_KAFKA_CLUSTER is not set: run this test through ctest, whose kafka_cluster fixture starts a "
-                 "real Kafka cluster (Kafka's jars come from scripts/setup), or start one yourself with "
-                 "tests/cluster/kafka_cluster.py start --dir DIR --sasl and set MDSP_KAFKA_CLUSTER=DIR")
-    try:
-        c = kafka_cluster.cluster.attach(d)
-    except kafka_cluster.cluster_error as e:
-        sys.exit(f"no Kafka cluster for this test: {e} (the jars come from scripts/setup)")
-    down = [n["id"] for n in c.nodes if not c.alive(n)]
-    if down:
-        sys.exit(f"the suite's Kafka cluster in {d} has nodes {down} down; see {d}/node-*/server.log")
-    return c
+    return local_cluster.suite_cluster(kafka_cluster.cluster, "MDSP_KAFKA_CLUSTER", "Kafka cluster",
+                                       "tests/cluster/kafka_cluster.py start --dir DIR --sasl")
 
 
-@contextlib.contextmanager
 def own_cluster(name, nodes=3):
     """A cluster of the test's own, for tests that kill brokers: started under
     the test folder, stopped at the end; its logs stay there after a failure."""
-    root = tempfile.mkdtemp(prefix=f"mdsp-cluster-{name}-", dir=os.environ.get("MDSP_TEST_TMP"))
-    try:
-        c = kafka_cluster.cluster(root, nodes).start(replace=True)
-    except kafka_cluster.cluster_error as e:
-        raise AssertionError(f"cannot start a Kafka cluster: {e}")
-    failed = True
-    try:
-        yield c
-        failed = False
-    finally:
-        c.stop(keep_logs=failed)
-        if failed:
-            print(f"the cluster's logs: {root}/logs", flush=True)
+    return local_cluster.own_cluster(lambda root: kafka_cluster.cluster(root, nodes), f"cluster-{name}",
+                                     "a Kafka cluster")
 
 
 class space:
