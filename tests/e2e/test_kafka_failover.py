@@ -1,5 +1,6 @@
 """Brokers fail under a running pipeline, on a 3-node cluster of the test's
-own (it kills brokers, so it does not share the suite's cluster):
+own (it kills brokers, so it does not share the suite's cluster; its two
+cases share that one, each in a space of its own):
 
 - the broker that leads the most partitions of market.ticks is killed with
   SIGKILL during an ingest of 200,000 ticks with two processors running, then
@@ -105,57 +106,70 @@ def check_candles(base, dirs):
           f"{len(got) - len(want) + len(missing)} extra")
 
 
-def test_partition_leader_killed_during_ingest():
-    with own_cluster("kill9") as c:
-        sp = space("kill9", c=c)
-        d = tempdir("kafka-kill9")
-        killed = {}
+def test_partition_leader_killed_during_ingest(c):
+    c.restart()  # every node up (after a case that failed with one down)
+    sp = space("kill9", c=c)
+    d = tempdir("kafka-kill9")
+    killed = {}
 
-        def kill_the_leader(feed, r1, r2):
-            r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 5, what="a fifth of the ticks processed")
-            counts = leaders(c, sp.ticks)
-            node = max(counts, key=counts.get)
-            print(f"leaders of {sp.ticks}: {counts}; kill -9 node {node}", flush=True)
-            c.kill(node)
-            killed["node"] = node
-            r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 2, what="half the ticks, one broker down")
-            check(feed.poll() is None or feed.returncode == 0, "the ingest goes on with a broker down")
-            c.restart(node)
+    def kill_the_leader(feed, r1, r2):
+        r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 5, what="a fifth of the ticks processed")
+        counts = leaders(c, sp.ticks)
+        node = max(counts, key=counts.get)
+        print(f"leaders of {sp.ticks}: {counts}; kill -9 node {node}", flush=True)
+        c.kill(node)
+        killed["node"] = node
+        r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 2, what="half the ticks, one broker down")
+        check(feed.poll() is None or feed.returncode == 0, "the ingest goes on with a broker down")
+        c.restart(node)
 
-        base, dirs = run_two_processors(sp, d, kill_the_leader)
-        md = c.wait_isr_whole([sp.ticks, sp.candles, sp.deadletter])
-        isr = {p: sorted(v[2]) for p, v in md["topics"][sp.ticks].items()}
-        print(f"ISR of {sp.ticks} after node {killed['node']} came back: {isr}", flush=True)
-        check(all(len(v) == 3 for v in isr.values()), f"every ISR whole: {isr}")
-        check_exactly_once(c, sp)
-        check_candles(base, dirs)
+    base, dirs = run_two_processors(sp, d, kill_the_leader)
+    md = c.wait_isr_whole([sp.ticks, sp.candles, sp.deadletter])
+    isr = {p: sorted(v[2]) for p, v in md["topics"][sp.ticks].items()}
+    print(f"ISR of {sp.ticks} after node {killed['node']} came back: {isr}", flush=True)
+    check(all(len(v) == 3 for v in isr.values()), f"every ISR whole: {isr}")
+    check_exactly_once(c, sp)
+    check_candles(base, dirs)
 
 
-def test_all_brokers_down_for_20_seconds():
-    with own_cluster("down") as c:
-        sp = space("down", c=c)
-        d = tempdir("kafka-down")
+def test_all_brokers_down_for_20_seconds(c):
+    c.restart()
+    sp = space("down", c=c)
+    d = tempdir("kafka-down")
 
-        def all_down(feed, r1, r2):
-            r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 5, what="a fifth of the ticks processed")
-            for n in c.nodes:
-                c.kill(n["id"])
-            rss = []
-            for _ in range(20):
-                time.sleep(1)
-                check(feed.poll() is None, "the ingest waits for the brokers, it does not give up")
-                check(r1.proc.poll() is None and r2.proc.poll() is None, "the processors wait too")
-                with open(f"/proc/{feed.pid}/status") as f:
-                    rss.append(int(next(l for l in f if l.startswith("VmRSS:")).split()[1]))
-            print(f"ingest's resident memory while every broker was down: {min(rss)}..{max(rss)} kB", flush=True)
-            check(max(rss) < 4 * min(rss) + 200_000, f"the ingest's memory stays bounded: {rss}")
-            c.restart()
+    def all_down(feed, r1, r2):
+        r1.wait_for(lambda: r1.ticks() + r2.ticks() > TICKS // 5, what="a fifth of the ticks processed")
+        for n in c.nodes:
+            c.kill(n["id"])
+        rss = []
+        for _ in range(20):
+            time.sleep(1)
+            check(feed.poll() is None, "the ingest waits for the brokers, it does not give up")
+            check(r1.proc.poll() is None and r2.proc.poll() is None, "the processors wait too")
+            with open(f"/proc/{feed.pid}/status") as f:
+                rss.append(int(next(l for l in f if l.startswith("VmRSS:")).split()[1]))
+        print(f"ingest's resident memory while every broker was down: {min(rss)}..{max(rss)} kB", flush=True)
+        check(max(rss) < 4 * min(rss) + 200_000, f"the ingest's memory stays bounded: {rss}")
+        c.restart()
 
-        base, dirs = run_two_processors(sp, d, all_down)
-        c.wait_isr_whole([sp.ticks])
-        check_exactly_once(c, sp)
-        check_candles(base, dirs)
+    base, dirs = run_two_processors(sp, d, all_down)
+    c.wait_isr_whole([sp.ticks])
+    check_exactly_once(c, sp)
+    check_candles(base, dirs)
+
+
+def on(c, test):
+    def run():
+        test(c)
+    run.__name__ = test.__name__
+    return run
 
 
 if __name__ == "__main__":
-    main([test_partition_leader_killed_during_ingest, test_all_brokers_down_for_20_seconds])
+    with own_cluster("failover") as cluster:
+        try:
+            main([on(cluster, t) for t in (test_partition_leader_killed_during_ingest,
+                                           test_all_brokers_down_for_20_seconds)])
+        except SystemExit as e:
+            if e.code:
+                raise  # the cluster's logs are kept
