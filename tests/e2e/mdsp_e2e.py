@@ -173,6 +173,19 @@ def check(cond, msg):
         raise AssertionError(msg)
 
 
+def in_venv(script, package):
+    """Runs script again with the .venv's python (scripts/setup makes it from
+    tests/requirements.txt) unless this is that python already: for tests that
+    need a package Debian does not have (cassandra-driver, confluent-kafka)."""
+    venv = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".venv")
+    python = os.path.join(venv, "bin", "python")
+    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
+        return
+    if not os.path.exists(python):
+        sys.exit(f"{package} is not installed: run scripts/setup (it makes .venv from tests/requirements.txt)")
+    os.execv(python, [python, os.path.abspath(script)] + sys.argv[1:])
+
+
 def main(tests):
     """Runs the given test functions; prints 'N passed, N failed'."""
     passed = failed = 0

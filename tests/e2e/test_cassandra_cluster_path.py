@@ -16,10 +16,9 @@ Run as a script, it runs itself with .venv's python, for the driver
 import os
 import re
 import subprocess
-import sys
 
 import mdsp_cassandra
-from mdsp_e2e import TRADES, all_candles, check, main, mdsp_binary, run, server, tempdir
+from mdsp_e2e import TRADES, all_candles, check, in_venv, main, mdsp_binary, run, server, tempdir
 from mdsp_kafka import PARTITIONS, space
 from test_cassandra_store import setup, uri
 from test_kafka import (GROUP, SYMBOLS, candles_of, check_same_candles, ingest, replica, wait_caught_up,
@@ -178,11 +177,5 @@ def stored_candles(store, env, d):
 
 
 if __name__ == "__main__":
-    ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
-    if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(ROOT, ".venv")):
-        if not os.path.exists(VENV_PY):
-            sys.exit("cassandra-driver is not installed: run scripts/setup (it makes .venv from "
-                     "tests/requirements.txt)")
-        os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
+    in_venv(__file__, "cassandra-driver")
     main([test_reference_through_kafka_into_cassandra, test_kill_and_take_over_from_the_checkpoint])

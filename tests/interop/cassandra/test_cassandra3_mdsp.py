@@ -18,15 +18,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "..")
-VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
-if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(ROOT, ".venv")):
-    if not os.path.exists(VENV_PY):
-        sys.exit("cassandra-driver is not installed: run scripts/setup (it makes .venv from tests/requirements.txt)")
-    os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from mdsp_e2e import in_venv  # noqa: E402
+in_venv(__file__, "cassandra-driver")
 
 import re  # noqa: E402
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import mdsp_cassandra  # noqa: E402
 from mdsp_e2e import TRADES, all_candles, check, main, run, server, tempdir  # noqa: E402
 from test_reference import compare, klines  # noqa: E402

@@ -12,13 +12,9 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VENV_PY = os.path.join(HERE, "..", "..", "..", ".venv", "bin", "python")
-if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(HERE, "..", "..", "..", ".venv")):
-    if not os.path.exists(VENV_PY):
-        sys.exit("confluent-kafka is not installed: run scripts/setup (it makes .venv from tests/requirements.txt)")
-    os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
-
 sys.path.insert(0, os.path.join(HERE, "..", "..", "e2e"))
+from mdsp_e2e import in_venv  # noqa: E402
+in_venv(__file__, "confluent-kafka")
 from mdsp_e2e import all_candles, check, main, run, server, tempdir  # noqa: E402
 from mdsp_kafka import reference_up, space  # noqa: E402
 
